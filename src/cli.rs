@@ -1,0 +1,152 @@
+//! The `calicoctl node run` command line, parsed the way upstream's docopt
+//! parser accepts it: `--opt=value` and `--opt value`, unambiguous prefixes of
+//! long options, and the upstream `Invalid option` line for anything else.
+
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
+
+/// The default datastore configuration path, as upstream.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/calico/calicoctl.cfg";
+
+const HELP: &str = include_str!("../templates/node-run-help.txt");
+
+/// Options of `calicoctl node run`. Defaults are upstream's.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "calicoctl node run",
+    no_binary_name = true,
+    infer_long_args = true,
+    args_override_self = true,
+    disable_version_flag = true,
+    override_help = HELP
+)]
+pub struct NodeRunArgs {
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long = "as")]
+    pub as_number: Option<String>,
+    #[arg(long)]
+    pub ip: Option<String>,
+    #[arg(long)]
+    pub ip6: Option<String>,
+    #[arg(long, default_value = "first-found")]
+    pub ip_autodetection_method: String,
+    #[arg(long, default_value = "first-found")]
+    pub ip6_autodetection_method: String,
+    #[arg(long, default_value = "/var/log/calico")]
+    pub log_dir: String,
+    #[arg(long, default_value = "quay.io/calico/node:latest")]
+    pub node_image: String,
+    #[arg(long, default_value = "bird")]
+    pub backend: String,
+    #[arg(short = 'c', long)]
+    pub config: Option<String>,
+    #[arg(long)]
+    pub felix_config: Option<String>,
+    #[arg(long)]
+    pub no_default_ippools: bool,
+    #[arg(long)]
+    pub dryrun: bool,
+    #[arg(long)]
+    pub init_system: bool,
+    #[arg(long)]
+    pub disable_docker_networking: bool,
+    #[arg(long, default_value = "cali")]
+    pub docker_networking_ifprefix: String,
+    #[arg(long)]
+    pub use_docker_networking_container_labels: bool,
+
+    /// Long option names the user gave explicitly (not defaults), for
+    /// warnings about options a datastore ignores.
+    #[arg(skip)]
+    pub given: Vec<&'static str>,
+}
+
+/// What parsing the command line asks the program to do.
+#[derive(Debug)]
+pub enum Parsed {
+    Run(Box<NodeRunArgs>),
+    /// Print this text to stdout and exit 0 (`--help`).
+    Help(String),
+}
+
+/// Parse the words after `calicoctl node run`.
+///
+/// `all_args` are every argument after the program name, used verbatim in
+/// the upstream `Invalid option` message.
+pub fn parse_node_run(all_args: &[String], words: &[String]) -> Result<Parsed, String> {
+    let invalid = || {
+        format!(
+            "Invalid option: 'calicoctl {}'. Use flag '--help' to read about a specific subcommand.",
+            all_args.join(" ")
+        )
+    };
+    let matches = match NodeRunArgs::command().try_get_matches_from(words) {
+        Ok(m) => m,
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
+            return Ok(Parsed::Help(HELP.to_string()));
+        }
+        Err(_) => return Err(invalid()),
+    };
+    let mut args = NodeRunArgs::from_arg_matches(&matches).map_err(|_| invalid())?;
+    args.given = explicitly_given(&matches);
+    Ok(Parsed::Run(Box::new(args)))
+}
+
+/// The options whose values came from the command line rather than defaults.
+fn explicitly_given(matches: &ArgMatches) -> Vec<&'static str> {
+    const WATCHED: [(&str, &str); 6] = [
+        ("as_number", "--as"),
+        ("ip", "--ip"),
+        ("ip6", "--ip6"),
+        ("ip_autodetection_method", "--ip-autodetection-method"),
+        ("ip6_autodetection_method", "--ip6-autodetection-method"),
+        ("backend", "--backend"),
+    ];
+    WATCHED
+        .iter()
+        .filter(|(id, _)| matches.value_source(id) == Some(ValueSource::CommandLine))
+        .map(|(_, flag)| *flag)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(words: &[&str]) -> Result<NodeRunArgs, String> {
+        let words: Vec<String> = words.iter().map(|s| s.to_string()).collect();
+        match parse_node_run(&words, &words)? {
+            Parsed::Run(a) => Ok(*a),
+            Parsed::Help(_) => Err("help".into()),
+        }
+    }
+
+    #[test]
+    fn exact_long_option_wins_over_longer_ones_sharing_its_prefix() {
+        let a = parse(&["--ip", "10.0.0.1", "--ip6=fd00::1"]).unwrap();
+        assert_eq!(a.ip.as_deref(), Some("10.0.0.1"));
+        assert_eq!(a.ip6.as_deref(), Some("fd00::1"));
+    }
+
+    #[test]
+    fn unambiguous_prefixes_are_accepted() {
+        let a = parse(&["--dry", "--node-im=x", "--ip-auto=interface=eth0"]).unwrap();
+        assert!(a.dryrun);
+        assert_eq!(a.node_image, "x");
+        assert_eq!(a.ip_autodetection_method, "interface=eth0");
+    }
+
+    #[test]
+    fn ambiguous_prefix_is_invalid() {
+        let err = parse(&["--i", "x"]).unwrap_err();
+        assert!(err.starts_with("Invalid option: 'calicoctl --i x'"), "{err}");
+    }
+
+    #[test]
+    fn given_lists_only_command_line_values() {
+        let a = parse(&["--backend=bird", "--as", "1"]).unwrap();
+        assert_eq!(a.given, vec!["--as", "--backend"]);
+        assert!(parse(&[]).unwrap().given.is_empty());
+    }
+}

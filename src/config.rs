@@ -1,0 +1,221 @@
+//! The datastore configuration (`CalicoAPIConfig`), read the way upstream
+//! calicoctl reads it: a strict YAML or JSON file, or, when the default file
+//! is absent, the same settings from environment variables.
+
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::io::ErrorKind;
+
+/// Which datastore calico/node talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DatastoreType {
+    Etcdv3,
+    Kubernetes,
+}
+
+/// The `spec` of a `CalicoAPIConfig`, every field optional as upstream.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DatastoreSpec {
+    pub datastore_type: Option<String>,
+    pub etcd_endpoints: Option<String>,
+    pub etcd_discovery_srv: Option<String>,
+    pub etcd_username: Option<String>,
+    pub etcd_password: Option<String>,
+    pub etcd_key_file: Option<String>,
+    pub etcd_cert_file: Option<String>,
+    #[serde(rename = "etcdCACertFile")]
+    pub etcd_ca_cert_file: Option<String>,
+    pub etcd_key: Option<String>,
+    pub etcd_cert: Option<String>,
+    #[serde(rename = "etcdCACert")]
+    pub etcd_ca_cert: Option<String>,
+    pub kubeconfig: Option<String>,
+    #[serde(rename = "k8sAPIEndpoint")]
+    pub k8s_api_endpoint: Option<String>,
+    pub k8s_key_file: Option<String>,
+    pub k8s_cert_file: Option<String>,
+    #[serde(rename = "k8sCAFile")]
+    pub k8s_ca_file: Option<String>,
+    #[serde(rename = "k8sAPIToken")]
+    pub k8s_api_token: Option<String>,
+    #[serde(rename = "k8sInsecureSkipTLSVerify")]
+    pub k8s_insecure_skip_tls_verify: Option<bool>,
+    pub k8s_disable_node_poll: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CalicoApiConfig {
+    api_version: String,
+    kind: String,
+    #[serde(default)]
+    #[allow(dead_code)]
+    metadata: Option<serde_yaml::Value>,
+    #[serde(default)]
+    spec: Option<DatastoreSpec>,
+}
+
+/// Why the configuration could not be had. Each maps to one upstream message.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    /// `--config` named a path that does not exist (not the default path).
+    Missing(String),
+    /// The file could not be read or is not a valid `CalicoAPIConfig`.
+    Invalid,
+    /// `datastoreType` is neither `etcdv3` nor `kubernetes`.
+    UnsupportedDatastore,
+}
+
+impl ConfigError {
+    pub fn message(&self) -> String {
+        match self {
+            ConfigError::Missing(path) => format!("Error reading config file: {path}"),
+            ConfigError::Invalid => "Error executing command: invalid config file".to_string(),
+            ConfigError::UnsupportedDatastore => {
+                "Error executing command: unsupported backend specified in config".to_string()
+            }
+        }
+    }
+}
+
+impl DatastoreSpec {
+    /// The datastore this spec selects; `etcdv3` when unset.
+    pub fn datastore(&self) -> Result<DatastoreType, ConfigError> {
+        match self.datastore_type.as_deref().unwrap_or("etcdv3") {
+            "etcdv3" | "" => Ok(DatastoreType::Etcdv3),
+            "kubernetes" => Ok(DatastoreType::Kubernetes),
+            _ => Err(ConfigError::UnsupportedDatastore),
+        }
+    }
+}
+
+/// Parse the text of a configuration file (YAML or JSON).
+pub fn parse(text: &str) -> Result<DatastoreSpec, ConfigError> {
+    let doc: CalicoApiConfig = serde_yaml::from_str(text).map_err(|_| ConfigError::Invalid)?;
+    if doc.api_version != "projectcalico.org/v3" || doc.kind != "CalicoAPIConfig" {
+        return Err(ConfigError::Invalid);
+    }
+    let spec = doc.spec.unwrap_or_default();
+    spec.datastore()?;
+    Ok(spec)
+}
+
+/// Build the spec from environment variables, `CALICO_NAME` before `NAME`.
+pub fn from_env(env: &HashMap<String, String>) -> Result<DatastoreSpec, ConfigError> {
+    let get = |name: &str| {
+        env.get(&format!("CALICO_{name}"))
+            .or_else(|| env.get(name))
+            .cloned()
+    };
+    let get_bool = |name: &str| -> Result<Option<bool>, ConfigError> {
+        match get(name) {
+            None => Ok(None),
+            Some(v) => parse_env_bool(&v).map(Some).ok_or(ConfigError::Invalid),
+        }
+    };
+    let spec = DatastoreSpec {
+        datastore_type: get("DATASTORE_TYPE"),
+        etcd_endpoints: get("ETCD_ENDPOINTS"),
+        etcd_discovery_srv: get("ETCD_DISCOVERY_SRV"),
+        etcd_username: get("ETCD_USERNAME"),
+        etcd_password: get("ETCD_PASSWORD"),
+        etcd_key_file: get("ETCD_KEY_FILE"),
+        etcd_cert_file: get("ETCD_CERT_FILE"),
+        etcd_ca_cert_file: get("ETCD_CA_CERT_FILE"),
+        etcd_key: None,
+        etcd_cert: None,
+        etcd_ca_cert: None,
+        kubeconfig: get("KUBECONFIG"),
+        k8s_api_endpoint: get("K8S_API_ENDPOINT"),
+        k8s_key_file: get("K8S_KEY_FILE"),
+        k8s_cert_file: get("K8S_CERT_FILE"),
+        k8s_ca_file: get("K8S_CA_FILE"),
+        k8s_api_token: get("K8S_API_TOKEN"),
+        k8s_insecure_skip_tls_verify: get_bool("K8S_INSECURE_SKIP_TLS_VERIFY")?,
+        k8s_disable_node_poll: get_bool("K8S_DISABLE_NODE_POLL")?,
+    };
+    spec.datastore()?;
+    Ok(spec)
+}
+
+/// Booleans as Go's `strconv.ParseBool` (which upstream's envconfig uses) reads them.
+fn parse_env_bool(v: &str) -> Option<bool> {
+    match v {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+/// Load the configuration as upstream: `path` (or the default path) if the
+/// file exists, else the environment when the path is the default one.
+pub fn load(
+    path: Option<&str>,
+    default_path: &str,
+    env: &HashMap<String, String>,
+) -> Result<DatastoreSpec, ConfigError> {
+    let path = path.unwrap_or(default_path);
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let text = String::from_utf8(bytes).map_err(|_| ConfigError::Invalid)?;
+            parse(&text)
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            if path == default_path {
+                from_env(env)
+            } else {
+                Err(ConfigError::Missing(path.to_string()))
+            }
+        }
+        Err(_) => Err(ConfigError::Invalid),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\n";
+
+    #[test]
+    fn yaml_and_json_give_the_same_spec() {
+        let yaml = format!("{HEAD}metadata:\nspec:\n  etcdEndpoints: http://a:2379\n  etcdCACertFile: /ca\n");
+        let json = r#"{"apiVersion":"projectcalico.org/v3","kind":"CalicoAPIConfig","spec":{"etcdEndpoints":"http://a:2379","etcdCACertFile":"/ca"}}"#;
+        let a = parse(&yaml).unwrap();
+        assert_eq!(a, parse(json).unwrap());
+        assert_eq!(a.etcd_endpoints.as_deref(), Some("http://a:2379"));
+        assert_eq!(a.etcd_ca_cert_file.as_deref(), Some("/ca"));
+    }
+
+    #[test]
+    fn strictness() {
+        assert_eq!(parse(&format!("{HEAD}spec:\n  etcdEndpoint: x\n")), Err(ConfigError::Invalid));
+        assert_eq!(parse("apiVersion: v1\nkind: CalicoAPIConfig\n"), Err(ConfigError::Invalid));
+        assert_eq!(parse("apiVersion: projectcalico.org/v3\nkind: Node\n"), Err(ConfigError::Invalid));
+        assert_eq!(parse(&format!("{HEAD}extra: 1\n")), Err(ConfigError::Invalid));
+        assert_eq!(parse("{{{"), Err(ConfigError::Invalid));
+        assert_eq!(
+            parse(&format!("{HEAD}spec:\n  datastoreType: consul\n")),
+            Err(ConfigError::UnsupportedDatastore)
+        );
+    }
+
+    #[test]
+    fn env_prefers_calico_prefix() {
+        let env: HashMap<String, String> = [
+            ("ETCD_ENDPOINTS", "http://plain:2379"),
+            ("CALICO_ETCD_ENDPOINTS", "http://prefixed:2379"),
+            ("ETCD_USERNAME", "u"),
+            ("K8S_DISABLE_NODE_POLL", "1"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let spec = from_env(&env).unwrap();
+        assert_eq!(spec.etcd_endpoints.as_deref(), Some("http://prefixed:2379"));
+        assert_eq!(spec.etcd_username.as_deref(), Some("u"));
+        assert_eq!(spec.k8s_disable_node_poll, Some(true));
+    }
+}

@@ -1,0 +1,386 @@
+//! The plan: everything the node container needs, as one plain value.
+//!
+//! Options are checked here in upstream's order and with its messages, then
+//! turned into a `Plan` by a pure function, so every emitter (dry-run text,
+//! run path, and the rest) works from the same validated value.
+
+use crate::autodetect::{self, Family, Method, Resolver};
+use crate::cli::NodeRunArgs;
+use crate::config::{DatastoreSpec, DatastoreType};
+use serde::Serialize;
+use std::net::IpAddr;
+
+/// Name of the container, as upstream.
+pub const CONTAINER_NAME: &str = "calico-node";
+const ETCD_CA_CERT_NODE_FILE: &str = "/etc/calico/certs/ca_cert.crt";
+const ETCD_KEY_NODE_FILE: &str = "/etc/calico/certs/key.pem";
+const ETCD_CERT_NODE_FILE: &str = "/etc/calico/certs/cert.crt";
+const KUBECONFIG_NODE_FILE: &str = "/etc/calico/kubeconfig";
+const K8S_CA_NODE_FILE: &str = "/etc/calico/certs/k8s_ca.crt";
+const K8S_KEY_NODE_FILE: &str = "/etc/calico/certs/k8s_key.pem";
+const K8S_CERT_NODE_FILE: &str = "/etc/calico/certs/k8s_cert.crt";
+const FELIX_CONFIG_NODE_FILE: &str = "/etc/calico/felix.cfg";
+const DEFAULT_IFPREFIX: &str = "cali";
+
+/// One environment variable of the container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: String,
+    /// A secret never reaches a command line or the serialized plan: commands
+    /// pass it by name and the engine reads it from its own environment.
+    pub secret: bool,
+}
+
+impl Serialize for EnvVar {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("EnvVar", 3)?;
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("value", &(!self.secret).then_some(&self.value))?;
+        st.serialize_field("secret", &self.secret)?;
+        st.end()
+    }
+}
+
+/// One bind mount, host path to container path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Volume {
+    pub host: String,
+    pub container: String,
+    pub read_only: bool,
+}
+
+impl Volume {
+    /// The `-v` argument: `HOST:CONTAINER`, with `:ro` when read-only.
+    pub fn spec(&self) -> String {
+        let ro = if self.read_only { ":ro" } else { "" };
+        format!("{}:{}{}", self.host, self.container, ro)
+    }
+}
+
+/// How the container runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// `-d --restart=always`: docker keeps the node running.
+    Detached,
+    /// `--rm`, attached: an init system keeps the node running.
+    InitSystem,
+}
+
+/// Everything needed to start calico/node, validated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    pub node_name: String,
+    pub container_name: String,
+    pub image: String,
+    pub mode: Mode,
+    pub datastore: DatastoreType,
+    pub env: Vec<EnvVar>,
+    pub volumes: Vec<Volume>,
+    /// Options the user gave that calico/node ignores with this datastore.
+    pub ignored_options: Vec<String>,
+}
+
+impl Plan {
+    /// The engine command that starts the container, secrets by name only.
+    pub fn run_argv(&self, engine: &str) -> Vec<String> {
+        let mut argv: Vec<String> = [engine, "run", "--net=host", "--privileged"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        argv.push(format!("--name={}", self.container_name));
+        match self.mode {
+            Mode::InitSystem => argv.push("--rm".into()),
+            Mode::Detached => argv.extend(["-d".into(), "--restart=always".into()]),
+        }
+        for var in &self.env {
+            argv.push("-e".into());
+            if var.secret {
+                argv.push(var.name.clone());
+            } else {
+                argv.push(format!("{}={}", var.name, var.value));
+            }
+        }
+        for vol in &self.volumes {
+            argv.push("-v".into());
+            argv.push(vol.spec());
+        }
+        argv.push(self.image.clone());
+        argv
+    }
+
+    /// The engine command that stops the container.
+    pub fn stop_argv(&self, engine: &str) -> Vec<String> {
+        vec![engine.into(), "stop".into(), self.container_name.clone()]
+    }
+
+    /// The variables passed by name, which must be in the engine's environment.
+    pub fn secrets(&self) -> impl Iterator<Item = &EnvVar> {
+        self.env.iter().filter(|v| v.secret)
+    }
+}
+
+/// Options after validation steps 1 to 6.
+#[derive(Debug, Clone)]
+pub struct CheckedOptions {
+    pub ip: Option<String>,
+    pub ip6: Option<String>,
+    pub as_number: Option<u32>,
+    pub ipv4_method: Method,
+    pub ipv6_method: Method,
+}
+
+fn error(msg: impl Into<String>) -> String {
+    msg.into()
+}
+
+/// A value that upstream treats as given: present and not empty.
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().filter(|s| !s.is_empty())
+}
+
+fn check_ip(value: &Option<String>, family: Family, flag: &str) -> Result<Option<String>, String> {
+    let Some(v) = given(value) else { return Ok(None) };
+    if v == "autodetect" {
+        return Ok(Some(v.to_string()));
+    }
+    let ip: IpAddr = v
+        .parse()
+        .map_err(|_| error(format!("Error executing command: invalid IP address specified: {v}")))?;
+    // An IPv4-mapped IPv6 address counts as IPv4, as in upstream.
+    let is_v4 = match ip {
+        IpAddr::V4(_) => true,
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().is_some(),
+    };
+    if is_v4 != (family == Family::V4) {
+        return Err(format!("Error executing command: {flag} is wrong IP version"));
+    }
+    Ok(Some(v.to_string()))
+}
+
+/// Parse an AS number: 32-bit decimal, or dotted `A.B` with 16-bit halves.
+pub fn parse_as_number(s: &str) -> Option<u32> {
+    fn digits<T: std::str::FromStr>(s: &str) -> Option<T> {
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        s.parse().ok()
+    }
+    if let Some(n) = digits::<u32>(s) {
+        return Some(n);
+    }
+    let (hi, lo) = s.split_once('.')?;
+    Some(u32::from(digits::<u16>(hi)?) * 65536 + u32::from(digits::<u16>(lo)?))
+}
+
+/// Validation steps 1 to 6: addresses, AS number, backend, methods.
+pub fn check_options(args: &NodeRunArgs, resolver: &dyn Resolver) -> Result<CheckedOptions, String> {
+    let ip = check_ip(&args.ip, Family::V4, "--ip")?;
+    let ip6 = check_ip(&args.ip6, Family::V6, "--ip6")?;
+    let as_number = match given(&args.as_number) {
+        None => None,
+        Some(v) => Some(parse_as_number(v).ok_or_else(|| {
+            format!("Error executing command: invalid AS Number specified: {v}")
+        })?),
+    };
+    if !matches!(args.backend.as_str(), "none" | "bird" | "gobgp") {
+        return Err(format!("Error executing command: unknown backend '{}'", args.backend));
+    }
+    let ipv4_method = autodetect::parse_method(&args.ip_autodetection_method, Family::V4, resolver)?;
+    let ipv6_method = autodetect::parse_method(&args.ip6_autodetection_method, Family::V6, resolver)?;
+    Ok(CheckedOptions { ip, ip6, as_number, ipv4_method, ipv6_method })
+}
+
+/// Validation step 7: the node name, from `--name` or the host name.
+pub fn node_name(args: &NodeRunArgs, hostname: Option<&str>) -> Result<String, String> {
+    if let Some(name) = given(&args.name) {
+        return Ok(name.to_string());
+    }
+    let host = hostname.map(|h| h.trim().to_lowercase()).unwrap_or_default();
+    if host.is_empty() {
+        return Err("Error executing command: unable to determine node name".into());
+    }
+    Ok(host)
+}
+
+struct Builder {
+    env: Vec<EnvVar>,
+    volumes: Vec<Volume>,
+}
+
+impl Builder {
+    fn env(&mut self, name: &str, value: impl Into<String>) {
+        self.env.push(EnvVar { name: name.into(), value: value.into(), secret: false });
+    }
+
+    fn secret(&mut self, name: &str, value: &str) {
+        self.env.push(EnvVar { name: name.into(), value: value.into(), secret: true });
+    }
+
+    fn volume(&mut self, host: &str, container: &str, read_only: bool) {
+        self.volumes.push(Volume { host: host.into(), container: container.into(), read_only });
+    }
+
+    /// A host file mounted into the container, its container path in `var`.
+    fn mounted_file(&mut self, var: &str, host: &str, container: &str, read_only: bool) {
+        self.env(var, container);
+        self.volume(host, container, read_only);
+    }
+}
+
+/// Validation steps 9 and 10, then the plan. Pure: no I/O.
+pub fn build(
+    args: &NodeRunArgs,
+    checked: &CheckedOptions,
+    node_name: &str,
+    spec: &DatastoreSpec,
+) -> Result<Plan, String> {
+    let prefix = &args.docker_networking_ifprefix;
+    if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(format!("Error executing command: invalid interface prefix '{prefix}'"));
+    }
+    if args.disable_docker_networking && args.use_docker_networking_container_labels {
+        return Err(
+            "Error executing command: invalid to disable Docker Networking and enable Container labels".into(),
+        );
+    }
+    let datastore = spec.datastore().map_err(|e| e.message())?;
+    if [&spec.etcd_key, &spec.etcd_cert, &spec.etcd_ca_cert].iter().any(|v| given(v).is_some()) {
+        return Err("Error executing command: inline etcdKey, etcdCert and etcdCACert are not supported; use etcdKeyFile, etcdCertFile and etcdCACertFile".into());
+    }
+
+    let mut b = Builder { env: Vec::new(), volumes: Vec::new() };
+    let docker_networking = !args.disable_docker_networking;
+    b.env("NODENAME", node_name);
+    b.env("CALICO_NETWORKING_BACKEND", args.backend.as_str());
+    b.env("CALICO_LIBNETWORK_ENABLED", docker_networking.to_string());
+    if docker_networking && prefix != DEFAULT_IFPREFIX {
+        b.env("CALICO_LIBNETWORK_IFPREFIX", prefix.as_str());
+    }
+    if args.use_docker_networking_container_labels {
+        b.env("CALICO_LIBNETWORK_CREATE_PROFILES", "false");
+        b.env("CALICO_LIBNETWORK_LABEL_ENDPOINTS", "true");
+    }
+    if args.no_default_ippools {
+        b.env("NO_DEFAULT_POOLS", "true");
+    }
+    if !matches!(checked.ipv4_method, Method::FirstFound) {
+        b.env("IP_AUTODETECTION_METHOD", args.ip_autodetection_method.as_str());
+    }
+    if !matches!(checked.ipv6_method, Method::FirstFound) {
+        b.env("IP6_AUTODETECTION_METHOD", args.ip6_autodetection_method.as_str());
+    }
+    if let Some(n) = checked.as_number {
+        b.env("AS", n.to_string());
+    }
+    if let Some(ip) = &checked.ip {
+        b.env("IP", ip.as_str());
+    }
+    if let Some(ip6) = &checked.ip6 {
+        b.env("IP6", ip6.as_str());
+    }
+
+    b.volume(&args.log_dir, "/var/log/calico", false);
+    for path in ["/var/run/calico", "/var/lib/calico", "/lib/modules", "/run"] {
+        b.volume(path, path, false);
+    }
+    if docker_networking {
+        b.volume("/run/docker/plugins", "/run/docker/plugins", false);
+        b.volume("/var/run/docker.sock", "/var/run/docker.sock", false);
+    }
+    if let Some(felix) = given(&args.felix_config) {
+        b.volume(felix, FELIX_CONFIG_NODE_FILE, false);
+    }
+
+    let mut ignored_options = Vec::new();
+    match datastore {
+        DatastoreType::Etcdv3 => {
+            b.env("ETCD_ENDPOINTS", given(&spec.etcd_endpoints).unwrap_or(""));
+            if let Some(srv) = given(&spec.etcd_discovery_srv) {
+                b.env("ETCD_DISCOVERY_SRV", srv);
+            }
+            if let Some(ca) = given(&spec.etcd_ca_cert_file) {
+                b.mounted_file("ETCD_CA_CERT_FILE", ca, ETCD_CA_CERT_NODE_FILE, false);
+            }
+            if let (Some(key), Some(cert)) = (given(&spec.etcd_key_file), given(&spec.etcd_cert_file)) {
+                b.mounted_file("ETCD_KEY_FILE", key, ETCD_KEY_NODE_FILE, false);
+                b.mounted_file("ETCD_CERT_FILE", cert, ETCD_CERT_NODE_FILE, false);
+            }
+            if let Some(user) = given(&spec.etcd_username) {
+                b.secret("ETCD_USERNAME", user);
+            }
+            if let Some(password) = given(&spec.etcd_password) {
+                b.secret("ETCD_PASSWORD", password);
+            }
+        }
+        DatastoreType::Kubernetes => {
+            b.env("DATASTORE_TYPE", "kubernetes");
+            if let Some(kubeconfig) = given(&spec.kubeconfig) {
+                b.mounted_file("KUBECONFIG", kubeconfig, KUBECONFIG_NODE_FILE, true);
+            }
+            if let Some(endpoint) = given(&spec.k8s_api_endpoint) {
+                b.env("K8S_API_ENDPOINT", endpoint);
+            }
+            if let Some(ca) = given(&spec.k8s_ca_file) {
+                b.mounted_file("K8S_CA_FILE", ca, K8S_CA_NODE_FILE, true);
+            }
+            if let Some(key) = given(&spec.k8s_key_file) {
+                b.mounted_file("K8S_KEY_FILE", key, K8S_KEY_NODE_FILE, true);
+            }
+            if let Some(cert) = given(&spec.k8s_cert_file) {
+                b.mounted_file("K8S_CERT_FILE", cert, K8S_CERT_NODE_FILE, true);
+            }
+            if let Some(token) = given(&spec.k8s_api_token) {
+                b.secret("K8S_API_TOKEN", token);
+            }
+            if let Some(skip) = spec.k8s_insecure_skip_tls_verify {
+                b.env("K8S_INSECURE_SKIP_TLS_VERIFY", skip.to_string());
+            }
+            if let Some(no_poll) = spec.k8s_disable_node_poll {
+                b.env("K8S_DISABLE_NODE_POLL", no_poll.to_string());
+            }
+            ignored_options = args.given.iter().map(|s| s.to_string()).collect();
+        }
+    }
+
+    Ok(Plan {
+        node_name: node_name.to_string(),
+        container_name: CONTAINER_NAME.to_string(),
+        image: args.node_image.clone(),
+        mode: if args.init_system { Mode::InitSystem } else { Mode::Detached },
+        datastore,
+        env: b.env,
+        volumes: b.volumes,
+        ignored_options,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn as_numbers() {
+        assert_eq!(parse_as_number("64512"), Some(64512));
+        assert_eq!(parse_as_number("4294967295"), Some(u32::MAX));
+        assert_eq!(parse_as_number("4294967296"), None);
+        assert_eq!(parse_as_number("1.10"), Some(65546));
+        assert_eq!(parse_as_number("65535.65535"), Some(u32::MAX));
+        assert_eq!(parse_as_number("65536.1"), None);
+        assert_eq!(parse_as_number("+5"), None);
+        assert_eq!(parse_as_number("1.2.3"), None);
+        assert_eq!(parse_as_number(""), None);
+    }
+
+    #[test]
+    fn mapped_ipv6_counts_as_ipv4() {
+        let v = Some("::ffff:10.0.0.1".to_string());
+        assert!(check_ip(&v, Family::V4, "--ip").is_ok());
+        assert_eq!(
+            check_ip(&v, Family::V6, "--ip6").unwrap_err(),
+            "Error executing command: --ip6 is wrong IP version"
+        );
+    }
+}

@@ -1,0 +1,212 @@
+//! The run path: what `calicoctl node run` does without `--dryrun`. It
+//! prepares the host as upstream does and hands the container to `docker`.
+//!
+//! The `/proc` root and the log timeout can be redirected through the
+//! environment ([`RunSettings::from_env`]) and `docker`/`modprobe` are found
+//! on `PATH`, so tests run all of this against stand-ins, never the host.
+
+use crate::plan::{Mode, Plan};
+use crate::render::{self, TemplateContext};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const SUCCESS_LINE: &str = "Calico node started successfully";
+const DEFAULT_LOG_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where the run path reaches the host.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    /// Stands in for `/proc` (`CALICOCTL_PROC_ROOT`).
+    pub proc_root: PathBuf,
+    /// How long to wait for the success line (`CALICOCTL_LOG_TIMEOUT_MS`).
+    pub log_timeout: Duration,
+    /// `CALICO_CTL_CONTAINER` is set: calicoctl runs in a container and
+    /// leaves the host's modules and sysctls alone.
+    pub in_container: bool,
+}
+
+impl RunSettings {
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let log_timeout = match get("CALICOCTL_LOG_TIMEOUT_MS") {
+            None => DEFAULT_LOG_TIMEOUT,
+            Some(ms) => Duration::from_millis(ms.parse().map_err(|_| {
+                format!("Error executing command: CALICOCTL_LOG_TIMEOUT_MS is not a number of milliseconds: {ms}")
+            })?),
+        };
+        Ok(RunSettings {
+            proc_root: get("CALICOCTL_PROC_ROOT").map_or_else(|| PathBuf::from("/proc"), PathBuf::from),
+            log_timeout,
+            in_container: get("CALICO_CTL_CONTAINER").is_some_and(|v| !v.is_empty()),
+        })
+    }
+}
+
+/// The effective user id, from the kernel's own status file.
+fn effective_uid() -> Option<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+    line.split_whitespace().nth(2)?.parse().ok()
+}
+
+/// Write a sysctl value as upstream does (create/truncate, no newline).
+fn write_sysctl(path: &Path, value: &str) -> std::io::Result<()> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)?
+        .write_all(value.as_bytes())
+}
+
+/// Go's wording for a failed command, which upstream prints.
+fn describe_status(status: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit status {code}"),
+        (None, Some(sig)) => format!("signal {sig}"),
+        _ => "unknown status".to_string(),
+    }
+}
+
+fn preflight(settings: &RunSettings) -> Result<(), String> {
+    let modprobe = ["modprobe", "-a", "xt_set", "ip6_tables"];
+    println!("Running command to load modules: {}", modprobe.join(" "));
+    match Command::new(modprobe[0]).args(&modprobe[1..]).stdin(Stdio::null()).status() {
+        Ok(s) if s.success() => {}
+        Ok(s) => eprintln!("WARNING: Could not load kernel modules: {}", describe_status(s)),
+        Err(e) => eprintln!("WARNING: Could not load kernel modules: {e}"),
+    }
+
+    let sys = settings.proc_root.join("sys");
+    println!("Enabling IPv4 forwarding");
+    write_sysctl(&sys.join("net/ipv4/ip_forward"), "1")
+        .map_err(|_| "ERROR: Could not enable ipv4 forwarding".to_string())?;
+    if sys.join("net/ipv6").exists() {
+        println!("Enabling IPv6 forwarding");
+        write_sysctl(&sys.join("net/ipv6/conf/all/forwarding"), "1")
+            .map_err(|_| "ERROR: Could not enable ipv6 forwarding".to_string())?;
+    }
+
+    println!("Increasing conntrack limit");
+    if write_sysctl(&sys.join("net/netfilter/nf_conntrack_max"), "1000000").is_err() {
+        eprintln!("WARNING: Could not set nf_contrack_max. This may have an impact at scale.");
+    }
+    Ok(())
+}
+
+/// The engine command for `argv`, with the plan's secrets in its environment.
+fn engine_command(plan: &Plan, argv: &[String]) -> Command {
+    let mut cmd = Command::new(&argv[0]);
+    cmd.args(&argv[1..]).stdin(Stdio::null());
+    for var in plan.secrets() {
+        cmd.env(&var.name, &var.value);
+    }
+    cmd
+}
+
+/// Run `cmd`, collecting stdout and stderr interleaved, as Go's CombinedOutput.
+fn combined_output(cmd: &mut Command) -> std::io::Result<(ExitStatus, String)> {
+    let (mut reader, writer) = std::io::pipe()?;
+    cmd.stdout(writer.try_clone()?).stderr(writer);
+    let mut child = cmd.spawn()?;
+    // Drop our copies of the write end so that reading ends with the child.
+    cmd.stdout(Stdio::null()).stderr(Stdio::null());
+    let mut out = Vec::new();
+    reader.read_to_end(&mut out)?;
+    Ok((child.wait()?, String::from_utf8_lossy(&out).into_owned()))
+}
+
+/// Follow the container's log until the success line, its end, or the timeout.
+fn wait_for_start(timeout: Duration) -> Result<(), String> {
+    let failed = || "Error executing command: calico/node has terminated, check logs for details".to_string();
+    let mut child = Command::new("docker")
+        .args(["logs", "--follow", "calico-node"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("Error executing command:  unable to check calico/node logs: {e}"))?;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            match line {
+                Ok(l) => {
+                    if tx.send(l).is_err() {
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+    });
+    let deadline = Instant::now() + timeout;
+    let started = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                println!("{line}");
+                if line == SUCCESS_LINE {
+                    break true;
+                }
+            }
+            Err(_) => break false,
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    if started { Ok(()) } else { Err(failed()) }
+}
+
+/// Run the plan. Returns the exit status for the process.
+pub fn run(plan: &Plan, settings: &RunSettings) -> Result<i32, String> {
+    if effective_uid() != Some(0) {
+        return Err("Need super user privileges: Operation not permitted".to_string());
+    }
+    if !settings.in_container {
+        preflight(settings)?;
+    }
+
+    println!("Removing old calico-node container (if running).");
+    let _ = Command::new("docker")
+        .args(["rm", "-f", &plan.container_name])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+
+    let ctx = TemplateContext::new(plan, "docker");
+    let banner = render::render("run-start.txt.j2", &ctx).map_err(|e| format!("Error executing command: {e}"))?;
+    print!("{banner}");
+    let _ = std::io::stdout().flush();
+
+    let mut cmd = engine_command(plan, &ctx.argv);
+    if plan.mode == Mode::InitSystem {
+        // Attached: the init system supervises docker, whose status is ours.
+        cmd.stdout(Stdio::inherit()).stderr(Stdio::inherit());
+        let status = cmd
+            .status()
+            .map_err(|e| format!("Error executing command: cannot run {}: {e}", ctx.argv[0]))?;
+        return Ok(status.code().unwrap_or(1));
+    }
+
+    match combined_output(&mut cmd) {
+        Ok((status, _)) if status.success() => {}
+        Ok((status, output)) => {
+            let mut msg = format!("Error executing command: {}", describe_status(status));
+            for line in output.lines() {
+                msg.push_str("\n | ");
+                msg.push_str(line);
+            }
+            return Err(msg);
+        }
+        Err(e) => return Err(format!("Error executing command: cannot run {}: {e}", ctx.argv[0])),
+    }
+
+    print!("Container started, checking progress logs.\n\n");
+    wait_for_start(settings.log_timeout)?;
+    Ok(0)
+}
