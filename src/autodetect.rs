@@ -22,7 +22,10 @@ impl Family {
     }
 
     pub fn matches(self, ip: &IpAddr) -> bool {
-        matches!((self, ip), (Family::V4, IpAddr::V4(_)) | (Family::V6, IpAddr::V6(_)))
+        matches!(
+            (self, ip),
+            (Family::V4, IpAddr::V4(_)) | (Family::V6, IpAddr::V6(_))
+        )
     }
 }
 
@@ -76,7 +79,11 @@ fn compile_list(list: &str) -> Result<Vec<Regex>, String> {
 }
 
 /// Parse and validate one method string for `family`, as the CLI does.
-pub fn parse_method(method: &str, family: Family, resolver: &dyn Resolver) -> Result<Method, String> {
+pub fn parse_method(
+    method: &str,
+    family: Family,
+    resolver: &dyn Resolver,
+) -> Result<Method, String> {
     if method == "first-found" {
         Ok(Method::FirstFound)
     } else if let Some(dest) = method.strip_prefix("can-reach=") {
@@ -98,13 +105,17 @@ pub fn parse_method(method: &str, family: Family, resolver: &dyn Resolver) -> Re
         split_list(list)
             .map(|c| {
                 c.parse::<IpNet>().map_err(|_| {
-                    format!("Error executing command: invalid CIDR specified for IP autodetection: {c}")
+                    format!(
+                        "Error executing command: invalid CIDR specified for IP autodetection: {c}"
+                    )
                 })
             })
             .collect::<Result<Vec<_>, _>>()
             .map(Method::Cidr)
     } else {
-        Err(format!("Error executing command: invalid IP autodetection method: {method}"))
+        Err(format!(
+            "Error executing command: invalid IP autodetection method: {method}"
+        ))
     }
 }
 

@@ -140,7 +140,10 @@ mod tests {
     #[test]
     fn ambiguous_prefix_is_invalid() {
         let err = parse(&["--i", "x"]).unwrap_err();
-        assert!(err.starts_with("Invalid option: 'calicoctl --i x'"), "{err}");
+        assert!(
+            err.starts_with("Invalid option: 'calicoctl --i x'"),
+            "{err}"
+        );
     }
 
     #[test]

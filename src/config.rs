@@ -181,7 +181,9 @@ mod tests {
 
     #[test]
     fn yaml_and_json_give_the_same_spec() {
-        let yaml = format!("{HEAD}metadata:\nspec:\n  etcdEndpoints: http://a:2379\n  etcdCACertFile: /ca\n");
+        let yaml = format!(
+            "{HEAD}metadata:\nspec:\n  etcdEndpoints: http://a:2379\n  etcdCACertFile: /ca\n"
+        );
         let json = r#"{"apiVersion":"projectcalico.org/v3","kind":"CalicoAPIConfig","spec":{"etcdEndpoints":"http://a:2379","etcdCACertFile":"/ca"}}"#;
         let a = parse(&yaml).unwrap();
         assert_eq!(a, parse(json).unwrap());
@@ -191,10 +193,22 @@ mod tests {
 
     #[test]
     fn strictness() {
-        assert_eq!(parse(&format!("{HEAD}spec:\n  etcdEndpoint: x\n")), Err(ConfigError::Invalid));
-        assert_eq!(parse("apiVersion: v1\nkind: CalicoAPIConfig\n"), Err(ConfigError::Invalid));
-        assert_eq!(parse("apiVersion: projectcalico.org/v3\nkind: Node\n"), Err(ConfigError::Invalid));
-        assert_eq!(parse(&format!("{HEAD}extra: 1\n")), Err(ConfigError::Invalid));
+        assert_eq!(
+            parse(&format!("{HEAD}spec:\n  etcdEndpoint: x\n")),
+            Err(ConfigError::Invalid)
+        );
+        assert_eq!(
+            parse("apiVersion: v1\nkind: CalicoAPIConfig\n"),
+            Err(ConfigError::Invalid)
+        );
+        assert_eq!(
+            parse("apiVersion: projectcalico.org/v3\nkind: Node\n"),
+            Err(ConfigError::Invalid)
+        );
+        assert_eq!(
+            parse(&format!("{HEAD}extra: 1\n")),
+            Err(ConfigError::Invalid)
+        );
         assert_eq!(parse("{{{"), Err(ConfigError::Invalid));
         assert_eq!(
             parse(&format!("{HEAD}spec:\n  datastoreType: consul\n")),

@@ -47,8 +47,14 @@ mod tests {
 
     #[test]
     fn plain_words_stay_bare() {
-        assert_eq!(shell_word("NODENAME=node-1.example"), "NODENAME=node-1.example");
-        assert_eq!(shell_word("/var/log/calico:/var/log/calico"), "/var/log/calico:/var/log/calico");
+        assert_eq!(
+            shell_word("NODENAME=node-1.example"),
+            "NODENAME=node-1.example"
+        );
+        assert_eq!(
+            shell_word("/var/log/calico:/var/log/calico"),
+            "/var/log/calico:/var/log/calico"
+        );
         assert_eq!(shell_word("--restart=always"), "--restart=always");
     }
 

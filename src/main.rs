@@ -60,7 +60,8 @@ fn node_run(all_args: &[String], words: &[String]) -> Result<u8, Failure> {
     let default_config = env
         .get("CALICOCTL_DEFAULT_CONFIG")
         .map_or(cli::DEFAULT_CONFIG_PATH, String::as_str);
-    let spec = config::load(args.config.as_deref(), default_config, &env).map_err(|e| e.message())?;
+    let spec =
+        config::load(args.config.as_deref(), default_config, &env).map_err(|e| e.message())?;
     let plan = plan::build(&args, &checked, &node_name, &spec)?;
 
     if !plan.ignored_options.is_empty() {
@@ -72,7 +73,8 @@ fn node_run(all_args: &[String], words: &[String]) -> Result<u8, Failure> {
 
     if args.dryrun {
         let ctx = render::TemplateContext::new(&plan, "docker");
-        let text = render::render("dryrun.txt.j2", &ctx).map_err(|e| format!("Error executing command: {e}"))?;
+        let text = render::render("dryrun.txt.j2", &ctx)
+            .map_err(|e| format!("Error executing command: {e}"))?;
         print!("{text}");
         return Ok(0);
     }
@@ -94,9 +96,15 @@ fn dispatch(all_args: &[String]) -> Result<u8, Failure> {
 
 fn main() -> ExitCode {
     let raw: Vec<OsString> = std::env::args_os().skip(1).collect();
-    let result = match raw.into_iter().map(OsString::into_string).collect::<Result<Vec<_>, _>>() {
+    let result = match raw
+        .into_iter()
+        .map(OsString::into_string)
+        .collect::<Result<Vec<_>, _>>()
+    {
         Ok(args) => dispatch(&args),
-        Err(_) => Err(Failure::from("Error executing command: arguments must be valid UTF-8".to_string())),
+        Err(_) => Err(Failure::from(
+            "Error executing command: arguments must be valid UTF-8".to_string(),
+        )),
     };
     match result {
         Ok(status) => ExitCode::from(status),

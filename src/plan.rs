@@ -142,20 +142,26 @@ fn given(v: &Option<String>) -> Option<&str> {
 }
 
 fn check_ip(value: &Option<String>, family: Family, flag: &str) -> Result<Option<String>, String> {
-    let Some(v) = given(value) else { return Ok(None) };
+    let Some(v) = given(value) else {
+        return Ok(None);
+    };
     if v == "autodetect" {
         return Ok(Some(v.to_string()));
     }
-    let ip: IpAddr = v
-        .parse()
-        .map_err(|_| error(format!("Error executing command: invalid IP address specified: {v}")))?;
+    let ip: IpAddr = v.parse().map_err(|_| {
+        error(format!(
+            "Error executing command: invalid IP address specified: {v}"
+        ))
+    })?;
     // An IPv4-mapped IPv6 address counts as IPv4, as in upstream.
     let is_v4 = match ip {
         IpAddr::V4(_) => true,
         IpAddr::V6(v6) => v6.to_ipv4_mapped().is_some(),
     };
     if is_v4 != (family == Family::V4) {
-        return Err(format!("Error executing command: {flag} is wrong IP version"));
+        return Err(format!(
+            "Error executing command: {flag} is wrong IP version"
+        ));
     }
     Ok(Some(v.to_string()))
 }
@@ -176,21 +182,36 @@ pub fn parse_as_number(s: &str) -> Option<u32> {
 }
 
 /// Validation steps 1 to 6: addresses, AS number, backend, methods.
-pub fn check_options(args: &NodeRunArgs, resolver: &dyn Resolver) -> Result<CheckedOptions, String> {
+pub fn check_options(
+    args: &NodeRunArgs,
+    resolver: &dyn Resolver,
+) -> Result<CheckedOptions, String> {
     let ip = check_ip(&args.ip, Family::V4, "--ip")?;
     let ip6 = check_ip(&args.ip6, Family::V6, "--ip6")?;
-    let as_number = match given(&args.as_number) {
-        None => None,
-        Some(v) => Some(parse_as_number(v).ok_or_else(|| {
-            format!("Error executing command: invalid AS Number specified: {v}")
-        })?),
-    };
+    let as_number =
+        match given(&args.as_number) {
+            None => None,
+            Some(v) => Some(parse_as_number(v).ok_or_else(|| {
+                format!("Error executing command: invalid AS Number specified: {v}")
+            })?),
+        };
     if !matches!(args.backend.as_str(), "none" | "bird" | "gobgp") {
-        return Err(format!("Error executing command: unknown backend '{}'", args.backend));
+        return Err(format!(
+            "Error executing command: unknown backend '{}'",
+            args.backend
+        ));
     }
-    let ipv4_method = autodetect::parse_method(&args.ip_autodetection_method, Family::V4, resolver)?;
-    let ipv6_method = autodetect::parse_method(&args.ip6_autodetection_method, Family::V6, resolver)?;
-    Ok(CheckedOptions { ip, ip6, as_number, ipv4_method, ipv6_method })
+    let ipv4_method =
+        autodetect::parse_method(&args.ip_autodetection_method, Family::V4, resolver)?;
+    let ipv6_method =
+        autodetect::parse_method(&args.ip6_autodetection_method, Family::V6, resolver)?;
+    Ok(CheckedOptions {
+        ip,
+        ip6,
+        as_number,
+        ipv4_method,
+        ipv6_method,
+    })
 }
 
 /// Validation step 7: the node name, from `--name` or the host name.
@@ -198,7 +219,9 @@ pub fn node_name(args: &NodeRunArgs, hostname: Option<&str>) -> Result<String, S
     if let Some(name) = given(&args.name) {
         return Ok(name.to_string());
     }
-    let host = hostname.map(|h| h.trim().to_lowercase()).unwrap_or_default();
+    let host = hostname
+        .map(|h| h.trim().to_lowercase())
+        .unwrap_or_default();
     if host.is_empty() {
         return Err("Error executing command: unable to determine node name".into());
     }
@@ -212,15 +235,27 @@ struct Builder {
 
 impl Builder {
     fn env(&mut self, name: &str, value: impl Into<String>) {
-        self.env.push(EnvVar { name: name.into(), value: value.into(), secret: false });
+        self.env.push(EnvVar {
+            name: name.into(),
+            value: value.into(),
+            secret: false,
+        });
     }
 
     fn secret(&mut self, name: &str, value: &str) {
-        self.env.push(EnvVar { name: name.into(), value: value.into(), secret: true });
+        self.env.push(EnvVar {
+            name: name.into(),
+            value: value.into(),
+            secret: true,
+        });
     }
 
     fn volume(&mut self, host: &str, container: &str, read_only: bool) {
-        self.volumes.push(Volume { host: host.into(), container: container.into(), read_only });
+        self.volumes.push(Volume {
+            host: host.into(),
+            container: container.into(),
+            read_only,
+        });
     }
 
     /// A host file mounted into the container, its container path in `var`.
@@ -239,7 +274,9 @@ pub fn build(
 ) -> Result<Plan, String> {
     let prefix = &args.docker_networking_ifprefix;
     if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(format!("Error executing command: invalid interface prefix '{prefix}'"));
+        return Err(format!(
+            "Error executing command: invalid interface prefix '{prefix}'"
+        ));
     }
     if args.disable_docker_networking && args.use_docker_networking_container_labels {
         return Err(
@@ -247,11 +284,17 @@ pub fn build(
         );
     }
     let datastore = spec.datastore().map_err(|e| e.message())?;
-    if [&spec.etcd_key, &spec.etcd_cert, &spec.etcd_ca_cert].iter().any(|v| given(v).is_some()) {
+    if [&spec.etcd_key, &spec.etcd_cert, &spec.etcd_ca_cert]
+        .iter()
+        .any(|v| given(v).is_some())
+    {
         return Err("Error executing command: inline etcdKey, etcdCert and etcdCACert are not supported; use etcdKeyFile, etcdCertFile and etcdCACertFile".into());
     }
 
-    let mut b = Builder { env: Vec::new(), volumes: Vec::new() };
+    let mut b = Builder {
+        env: Vec::new(),
+        volumes: Vec::new(),
+    };
     let docker_networking = !args.disable_docker_networking;
     b.env("NODENAME", node_name);
     b.env("CALICO_NETWORKING_BACKEND", args.backend.as_str());
@@ -267,10 +310,16 @@ pub fn build(
         b.env("NO_DEFAULT_POOLS", "true");
     }
     if !matches!(checked.ipv4_method, Method::FirstFound) {
-        b.env("IP_AUTODETECTION_METHOD", args.ip_autodetection_method.as_str());
+        b.env(
+            "IP_AUTODETECTION_METHOD",
+            args.ip_autodetection_method.as_str(),
+        );
     }
     if !matches!(checked.ipv6_method, Method::FirstFound) {
-        b.env("IP6_AUTODETECTION_METHOD", args.ip6_autodetection_method.as_str());
+        b.env(
+            "IP6_AUTODETECTION_METHOD",
+            args.ip6_autodetection_method.as_str(),
+        );
     }
     if let Some(n) = checked.as_number {
         b.env("AS", n.to_string());
@@ -304,7 +353,9 @@ pub fn build(
             if let Some(ca) = given(&spec.etcd_ca_cert_file) {
                 b.mounted_file("ETCD_CA_CERT_FILE", ca, ETCD_CA_CERT_NODE_FILE, false);
             }
-            if let (Some(key), Some(cert)) = (given(&spec.etcd_key_file), given(&spec.etcd_cert_file)) {
+            if let (Some(key), Some(cert)) =
+                (given(&spec.etcd_key_file), given(&spec.etcd_cert_file))
+            {
                 b.mounted_file("ETCD_KEY_FILE", key, ETCD_KEY_NODE_FILE, false);
                 b.mounted_file("ETCD_CERT_FILE", cert, ETCD_CERT_NODE_FILE, false);
             }
@@ -349,7 +400,11 @@ pub fn build(
         node_name: node_name.to_string(),
         container_name: CONTAINER_NAME.to_string(),
         image: args.node_image.clone(),
-        mode: if args.init_system { Mode::InitSystem } else { Mode::Detached },
+        mode: if args.init_system {
+            Mode::InitSystem
+        } else {
+            Mode::Detached
+        },
         datastore,
         env: b.env,
         volumes: b.volumes,

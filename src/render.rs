@@ -11,9 +11,15 @@ use serde::Serialize;
 
 /// The templates shipped in the binary, by name.
 const TEMPLATES: &[(&str, &str)] = &[
-    ("docker-command.j2", include_str!("../templates/docker-command.j2")),
+    (
+        "docker-command.j2",
+        include_str!("../templates/docker-command.j2"),
+    ),
     ("dryrun.txt.j2", include_str!("../templates/dryrun.txt.j2")),
-    ("run-start.txt.j2", include_str!("../templates/run-start.txt.j2")),
+    (
+        "run-start.txt.j2",
+        include_str!("../templates/run-start.txt.j2"),
+    ),
 ];
 
 /// Version of the [`TemplateContext`] shape.
@@ -53,19 +59,27 @@ impl<'a> TemplateContext<'a> {
 /// words, each quoted, joined by single spaces.
 fn sh_filter(value: Value) -> Result<String, Error> {
     match value.kind() {
-        ValueKind::String => Ok(escape::shell_word(value.as_str().unwrap_or_default()).into_owned()),
+        ValueKind::String => {
+            Ok(escape::shell_word(value.as_str().unwrap_or_default()).into_owned())
+        }
         ValueKind::Seq => {
             let words = value
                 .try_iter()?
                 .map(|w| {
                     w.as_str().map(str::to_owned).ok_or_else(|| {
-                        Error::new(ErrorKind::InvalidOperation, "sh: list items must be strings")
+                        Error::new(
+                            ErrorKind::InvalidOperation,
+                            "sh: list items must be strings",
+                        )
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(escape::shell_command(&words))
         }
-        _ => Err(Error::new(ErrorKind::InvalidOperation, "sh: expects a string or a list of strings")),
+        _ => Err(Error::new(
+            ErrorKind::InvalidOperation,
+            "sh: expects a string or a list of strings",
+        )),
     }
 }
 
@@ -84,7 +98,8 @@ pub fn environment() -> Environment<'static> {
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     env.add_filter("sh", sh_filter);
     for (name, source) in TEMPLATES {
-        env.add_template(name, source).expect("embedded templates parse");
+        env.add_template(name, source)
+            .expect("embedded templates parse");
     }
     env
 }
@@ -104,7 +119,12 @@ mod tests {
     fn undefined_variables_are_errors() {
         let mut env = environment();
         env.add_template("t", "{{ nothing }}").unwrap();
-        assert!(env.get_template("t").unwrap().render(minijinja::context! {}).is_err());
+        assert!(
+            env.get_template("t")
+                .unwrap()
+                .render(minijinja::context! {})
+                .is_err()
+        );
     }
 
     #[test]

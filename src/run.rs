@@ -37,7 +37,8 @@ impl RunSettings {
             })?),
         };
         Ok(RunSettings {
-            proc_root: get("CALICOCTL_PROC_ROOT").map_or_else(|| PathBuf::from("/proc"), PathBuf::from),
+            proc_root: get("CALICOCTL_PROC_ROOT")
+                .map_or_else(|| PathBuf::from("/proc"), PathBuf::from),
             log_timeout,
             in_container: get("CALICO_CTL_CONTAINER").is_some_and(|v| !v.is_empty()),
         })
@@ -74,9 +75,16 @@ fn describe_status(status: ExitStatus) -> String {
 fn preflight(settings: &RunSettings) -> Result<(), String> {
     let modprobe = ["modprobe", "-a", "xt_set", "ip6_tables"];
     println!("Running command to load modules: {}", modprobe.join(" "));
-    match Command::new(modprobe[0]).args(&modprobe[1..]).stdin(Stdio::null()).status() {
+    match Command::new(modprobe[0])
+        .args(&modprobe[1..])
+        .stdin(Stdio::null())
+        .status()
+    {
         Ok(s) if s.success() => {}
-        Ok(s) => eprintln!("WARNING: Could not load kernel modules: {}", describe_status(s)),
+        Ok(s) => eprintln!(
+            "WARNING: Could not load kernel modules: {}",
+            describe_status(s)
+        ),
         Err(e) => eprintln!("WARNING: Could not load kernel modules: {e}"),
     }
 
@@ -121,7 +129,9 @@ fn combined_output(cmd: &mut Command) -> std::io::Result<(ExitStatus, String)> {
 
 /// Follow the container's log until the success line, its end, or the timeout.
 fn wait_for_start(timeout: Duration) -> Result<(), String> {
-    let failed = || "Error executing command: calico/node has terminated, check logs for details".to_string();
+    let failed = || {
+        "Error executing command: calico/node has terminated, check logs for details".to_string()
+    };
     let mut child = Command::new("docker")
         .args(["logs", "--follow", "calico-node"])
         .stdin(Stdio::null())
@@ -179,7 +189,8 @@ pub fn run(plan: &Plan, settings: &RunSettings) -> Result<i32, String> {
         .status();
 
     let ctx = TemplateContext::new(plan, "docker");
-    let banner = render::render("run-start.txt.j2", &ctx).map_err(|e| format!("Error executing command: {e}"))?;
+    let banner = render::render("run-start.txt.j2", &ctx)
+        .map_err(|e| format!("Error executing command: {e}"))?;
     print!("{banner}");
     let _ = std::io::stdout().flush();
 
@@ -203,7 +214,12 @@ pub fn run(plan: &Plan, settings: &RunSettings) -> Result<i32, String> {
             }
             return Err(msg);
         }
-        Err(e) => return Err(format!("Error executing command: cannot run {}: {e}", ctx.argv[0])),
+        Err(e) => {
+            return Err(format!(
+                "Error executing command: cannot run {}: {e}",
+                ctx.argv[0]
+            ));
+        }
     }
 
     print!("Container started, checking progress logs.\n\n");

@@ -1,0 +1,287 @@
+//! Golden cases: every user-visible output of `calicoctl`, pinned byte for
+//! byte in `golden/**/*.toml`, one case per file.
+//!
+//! A case gives the arguments, the environment, the files to create in a
+//! fresh working directory, and what is expected: exit status, stdout,
+//! stderr and, optionally, the contents of files after the run (what a
+//! stand-in program recorded, what was written under the `/proc` stand-in).
+//! In every string `{root}` is the case's working directory and `{standins}`
+//! is `tests/standins` (stand-in `docker` and `modprobe`); outputs have the
+//! working directory replaced by `{root}` before comparison.
+//!
+//! Re-bless after reading the diff: `BLESS=1 cargo test --test golden`.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use toml_edit::{DocumentMut, Item, Table, value};
+
+const CASE_TIMEOUT: Duration = Duration::from_secs(60);
+
+struct Outcome {
+    status: i64,
+    stdout: String,
+    stderr: String,
+    files: BTreeMap<String, Option<String>>,
+}
+
+fn strings(table: Option<&Item>) -> Vec<(String, String)> {
+    let Some(table) = table.and_then(Item::as_table_like) else {
+        return Vec::new();
+    };
+    table
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                v.as_str()
+                    .unwrap_or_else(|| panic!("{k}: not a string"))
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+fn run_case(doc: &DocumentMut, root: &Path) -> Outcome {
+    let standins = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/standins");
+    let fill = |s: &str| {
+        s.replace("{root}", root.to_str().unwrap())
+            .replace("{standins}", standins.to_str().unwrap())
+    };
+
+    for (section, mode) in [("files", 0o644), ("executables", 0o755)] {
+        for (name, text) in strings(doc.get(section)) {
+            let path = root.join(&name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, fill(&text)).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+    }
+    if let Some(dirs) = doc.get("dirs").and_then(Item::as_array) {
+        for d in dirs {
+            std::fs::create_dir_all(root.join(d.as_str().unwrap())).unwrap();
+        }
+    }
+
+    let args: Vec<String> = doc["args"]
+        .as_array()
+        .expect("args is an array")
+        .iter()
+        .map(|a| fill(a.as_str().expect("args are strings")))
+        .collect();
+    let bin = env!("CARGO_BIN_EXE_calicoctl");
+    let mut cmd = if doc.get("user").and_then(Item::as_str) == Some("nobody") && is_root() {
+        // The unprivileged user must be able to enter the working directory.
+        std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", bin]);
+        c
+    } else {
+        Command::new(bin)
+    };
+    cmd.args(&args).current_dir(root).env_clear();
+    cmd.env("PATH", "/usr/bin:/bin");
+    cmd.env(
+        "CALICOCTL_DEFAULT_CONFIG",
+        root.join("no-default-config.cfg"),
+    );
+    for (k, v) in strings(doc.get("env")) {
+        cmd.env(k, fill(&v));
+    }
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start calicoctl");
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out_reader = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        out.read_to_end(&mut s).unwrap();
+        s
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        err.read_to_end(&mut s).unwrap();
+        s
+    });
+    let deadline = Instant::now() + CASE_TIMEOUT;
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("calicoctl did not finish within {CASE_TIMEOUT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let unfill =
+        |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).replace(root.to_str().unwrap(), "{root}");
+    let stdout = unfill(out_reader.join().unwrap());
+    let stderr = unfill(err_reader.join().unwrap());
+
+    let expected_files = doc.get("expected").and_then(|e| e.get("files"));
+    let files = strings(expected_files)
+        .into_iter()
+        .map(|(name, _)| {
+            let text = std::fs::read(root.join(&name)).ok().map(unfill);
+            (name, text)
+        })
+        .collect();
+    Outcome {
+        status: status.code().map_or(-1, i64::from),
+        stdout,
+        stderr,
+        files,
+    }
+}
+
+fn diff(what: &str, expected: &str, actual: &str) -> String {
+    if expected == actual {
+        return String::new();
+    }
+    similar::TextDiff::from_lines(expected, actual)
+        .unified_diff()
+        .header(&format!("expected {what}"), &format!("actual {what}"))
+        .to_string()
+}
+
+/// Compare, returning a readable report of every difference.
+fn compare(doc: &DocumentMut, got: &Outcome) -> String {
+    let expected = doc.get("expected").expect("[expected] table");
+    let mut report = String::new();
+    let want_status = expected
+        .get("status")
+        .and_then(Item::as_integer)
+        .expect("expected.status");
+    if want_status != got.status {
+        report += &format!("status: expected {want_status}, got {}\n", got.status);
+    }
+    for stream in ["stdout", "stderr"] {
+        let want = expected
+            .get(stream)
+            .and_then(Item::as_str)
+            .unwrap_or_else(|| panic!("expected.{stream}"));
+        let have = if stream == "stdout" {
+            &got.stdout
+        } else {
+            &got.stderr
+        };
+        report += &diff(stream, want, have);
+    }
+    for (name, want) in strings(expected.get("files")) {
+        match got.files.get(&name).cloned().flatten() {
+            Some(have) => report += &diff(&name, &want, &have),
+            None => report += &format!("file {name}: expected to exist, missing\n"),
+        }
+    }
+    report
+}
+
+fn bless(doc: &mut DocumentMut, got: &Outcome) {
+    let expected = doc["expected"].as_table_mut().expect("[expected] table");
+    expected["status"] = value(got.status);
+    expected["stdout"] = value(got.stdout.clone());
+    expected["stderr"] = value(got.stderr.clone());
+    if let Some(files) = expected.get_mut("files").and_then(Item::as_table_mut) {
+        let names: Vec<String> = files.iter().map(|(k, _)| k.to_string()).collect();
+        for name in names {
+            let text = got.files.get(&name).cloned().flatten().unwrap_or_default();
+            files[name.as_str()] = value(text);
+        }
+    }
+}
+
+fn cases(dir: &Path, found: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            cases(&path, found);
+        } else if path.extension().is_some_and(|e| e == "toml") {
+            found.push(path);
+        }
+    }
+}
+
+#[test]
+fn golden_cases() {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden");
+    let mut paths = Vec::new();
+    cases(&golden, &mut paths);
+    paths.sort();
+    assert!(
+        !paths.is_empty(),
+        "no golden cases under {}",
+        golden.display()
+    );
+    let blessing = std::env::var("BLESS").is_ok_and(|v| v == "1");
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    for path in &paths {
+        let name = path.strip_prefix(&golden).unwrap().display().to_string();
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut doc: DocumentMut = text.parse().unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(
+            doc.get("description").and_then(Item::as_str).is_some(),
+            "{name}: needs a description"
+        );
+        if doc.get("needs_root").and_then(Item::as_bool) == Some(true) && !is_root() {
+            if in_ci() {
+                failures.push(format!(
+                    "{name}: needs root, and CI=true requires every case to run"
+                ));
+            } else {
+                eprintln!("skipped {name}: needs root (run as root, as CI does)");
+            }
+            continue;
+        }
+        let root = tempfile::tempdir().unwrap();
+        let got = run_case(&doc, root.path());
+        ran += 1;
+        if doc.get("expected").is_none() {
+            doc["expected"] = Item::Table(Table::new());
+        }
+        let report = if doc["expected"].get("status").is_some() {
+            compare(&doc, &got)
+        } else {
+            "new case".into()
+        };
+        if report.is_empty() {
+            continue;
+        }
+        if blessing {
+            bless(&mut doc, &got);
+            std::fs::write(path, doc.to_string()).unwrap();
+            eprintln!("blessed {name}");
+        } else {
+            failures.push(format!("{name}:\n{report}"));
+        }
+    }
+    eprintln!("golden: {ran} of {} cases ran", paths.len());
+    assert!(
+        failures.is_empty(),
+        "{} golden case(s) differ (re-bless with BLESS=1 after reading the diff):\n\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
