@@ -19,7 +19,12 @@ fn command_line(text: &str) -> String {
 /// binds and environment in an order of its own, which is no part of the
 /// container's configuration.
 fn sorted(list: &Value) -> Vec<String> {
-    let mut items: Vec<String> = list.as_array().unwrap().iter().map(|b| b.as_str().unwrap().to_string()).collect();
+    let mut items: Vec<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_str().unwrap().to_string())
+        .collect();
     items.sort();
     items
 }
@@ -80,8 +85,13 @@ const DEFAULT_BINDS: [&str; 7] = [
 
 #[test]
 fn plain_dry_run_creates_the_upstream_container() {
-    let text = dryrun(&["--as=1.10", "--ip=10.0.0.5"], &[("ETCD_ENDPOINTS", "http://10.0.0.1:2379")]);
-    let Some((name, body)) = create_request(&command_line(&text), &[]) else { return };
+    let text = dryrun(
+        &["--as=1.10", "--ip=10.0.0.5"],
+        &[("ETCD_ENDPOINTS", "http://10.0.0.1:2379")],
+    );
+    let Some((name, body)) = create_request(&command_line(&text), &[]) else {
+        return;
+    };
     assert_eq!(name, "calico-node");
     assert_eq!(body["Image"], "quay.io/calico/node:latest");
     assert_eq!(
@@ -109,10 +119,23 @@ fn plain_dry_run_creates_the_upstream_container() {
 fn hostile_values_reach_docker_unchanged() {
     let name = "n 1;$(touch x)`id`'\"\\%\tü";
     let log_dir = "/var/log/my calico's";
-    let text = dryrun(&["--name", name, "--log-dir", log_dir, "--init-system"], &[]);
-    let Some((_, body)) = create_request(&command_line(&text), &[]) else { return };
-    assert!(sorted_env(&body).contains(&format!("NODENAME={name}")), "{:?}", sorted_env(&body));
-    assert!(binds(&body).contains(&format!("{log_dir}:/var/log/calico")), "{:?}", binds(&body));
+    let text = dryrun(
+        &["--name", name, "--log-dir", log_dir, "--init-system"],
+        &[],
+    );
+    let Some((_, body)) = create_request(&command_line(&text), &[]) else {
+        return;
+    };
+    assert!(
+        sorted_env(&body).contains(&format!("NODENAME={name}")),
+        "{:?}",
+        sorted_env(&body)
+    );
+    assert!(
+        binds(&body).contains(&format!("{log_dir}:/var/log/calico")),
+        "{:?}",
+        binds(&body)
+    );
     assert_eq!(body["HostConfig"]["AutoRemove"], true);
 }
 
@@ -127,10 +150,21 @@ fn secrets_come_from_the_engine_environment() {
     .unwrap();
     let text = dryrun(&["-c", cfg.to_str().unwrap()], &[]);
     let line = command_line(&text);
-    assert!(!line.contains("pw-from-config"), "the password is not on the command line: {line}");
-    let exported = [("ETCD_USERNAME", "calico"), ("ETCD_PASSWORD", "exported pw")];
-    let Some((_, body)) = create_request(&line, &exported) else { return };
+    assert!(
+        !line.contains("pw-from-config"),
+        "the password is not on the command line: {line}"
+    );
+    let exported = [
+        ("ETCD_USERNAME", "calico"),
+        ("ETCD_PASSWORD", "exported pw"),
+    ];
+    let Some((_, body)) = create_request(&line, &exported) else {
+        return;
+    };
     let env = sorted_env(&body);
     assert!(env.contains(&"ETCD_USERNAME=calico".to_string()), "{env:?}");
-    assert!(env.contains(&"ETCD_PASSWORD=exported pw".to_string()), "{env:?}");
+    assert!(
+        env.contains(&"ETCD_PASSWORD=exported pw".to_string()),
+        "{env:?}"
+    );
 }

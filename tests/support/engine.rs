@@ -93,13 +93,28 @@ fn serve(stream: UnixStream, creates: &Mutex<Vec<CreateRequest>>) {
         let json = [("Content-Type", "application/json")];
         let path = target.split('?').next().unwrap_or("");
         if path.ends_with("/_ping") {
-            let headers = [("Api-Version", "1.41"), ("Ostype", "linux"), ("Content-Type", "text/plain")];
-            respond(&mut writer, "200 OK", &headers, if method == "HEAD" { "" } else { "OK" });
+            let headers = [
+                ("Api-Version", "1.41"),
+                ("Ostype", "linux"),
+                ("Content-Type", "text/plain"),
+            ];
+            respond(
+                &mut writer,
+                "200 OK",
+                &headers,
+                if method == "HEAD" { "" } else { "OK" },
+            );
         } else if method == "POST" && path.ends_with("/containers/create") {
-            let body: serde_json::Value = serde_json::from_slice(&body).expect("create body is JSON");
+            let body: serde_json::Value =
+                serde_json::from_slice(&body).expect("create body is JSON");
             let name = query_param(&target, "name").unwrap_or_default();
             creates.lock().unwrap().push(CreateRequest { name, body });
-            respond(&mut writer, "201 Created", &json, r#"{"Id":"0123456789abcdef","Warnings":[]}"#);
+            respond(
+                &mut writer,
+                "201 Created",
+                &json,
+                r#"{"Id":"0123456789abcdef","Warnings":[]}"#,
+            );
         } else if method == "POST" && path.ends_with("/start") {
             respond(&mut writer, "204 No Content", &[], "");
         } else if method == "POST" && path.ends_with("/wait") {
@@ -110,7 +125,12 @@ fn serve(stream: UnixStream, creates: &Mutex<Vec<CreateRequest>>) {
             );
             return;
         } else {
-            respond(&mut writer, "404 Not Found", &json, r#"{"message":"not in the stand-in engine"}"#);
+            respond(
+                &mut writer,
+                "404 Not Found",
+                &json,
+                r#"{"message":"not in the stand-in engine"}"#,
+            );
         }
     }
 }

@@ -43,7 +43,10 @@ pub fn require_program(name: &str) -> Option<PathBuf> {
             return Some(candidate);
         }
     }
-    assert!(!in_ci(), "{name} is not installed, and CI=true requires it (.ci/run installs it)");
+    assert!(
+        !in_ci(),
+        "{name} is not installed, and CI=true requires it (.ci/run installs it)"
+    );
     eprintln!("skipped: {name} is not installed (.ci/run installs it)");
     None
 }
