@@ -55,6 +55,18 @@ pub struct NodeRunArgs {
     pub docker_networking_ifprefix: String,
     #[arg(long)]
     pub use_docker_networking_container_labels: bool,
+    /// Output format; implies a dry run.
+    #[arg(short = 'o', long)]
+    pub output: Option<String>,
+    #[arg(long, default_value = "docker")]
+    pub runtime: String,
+    #[arg(long)]
+    pub runtime_path: Option<String>,
+    /// A user's minijinja template; implies a dry run.
+    #[arg(long)]
+    pub template: Option<String>,
+    #[arg(long)]
+    pub out_dir: Option<String>,
 
     /// Long option names the user gave explicitly (not defaults), for
     /// warnings about options a datastore ignores.

@@ -41,6 +41,109 @@ pub fn shell_command<S: AsRef<str>>(words: &[S]) -> String {
         .join(" ")
 }
 
+/// Why a systemd unit line cannot hold `value`, if it cannot.
+///
+/// systemd joins lines ending in `\` and has no quoting for a line break,
+/// and control characters would make the unit unreadable; a lone `;` was a
+/// command separator in older releases.
+pub fn systemd_refusal(value: &str) -> Option<&'static str> {
+    if value.contains(['\n', '\r']) {
+        Some("a systemd unit line cannot hold a line break")
+    } else if value.chars().any(|c| c.is_control() && c != '\t') {
+        Some("a systemd unit line cannot hold a control character")
+    } else if value == ";" {
+        Some("a systemd unit line cannot hold a lone ';'")
+    } else {
+        None
+    }
+}
+
+/// Quote one argument of a systemd `Exec*=` line so that systemd passes
+/// exactly `word` to the program: `%` specifiers and `$` expansion are
+/// escaped (`%%`, `$$`), and anything but plain characters is wrapped in
+/// double quotes with `\` and `"` escaped.
+pub fn systemd_word(word: &str) -> Result<String, &'static str> {
+    if let Some(reason) = systemd_refusal(word) {
+        return Err(reason);
+    }
+    let plain = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./-_$".contains(&b));
+    let mut out = String::with_capacity(word.len() + 2);
+    if !plain {
+        out.push('"');
+    }
+    for c in word.chars() {
+        match c {
+            '%' => out.push_str("%%"),
+            '$' => out.push_str("$$"),
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            _ => out.push(c),
+        }
+    }
+    if !plain {
+        out.push('"');
+    }
+    Ok(out)
+}
+
+/// One `NAME=value` line of an environment file, read the same by systemd's
+/// `EnvironmentFile=` and by a POSIX shell's `.`: plain values bare, others
+/// double-quoted with `\`, `"`, `` ` `` and `$` escaped (a line break inside
+/// the quotes is kept by both).
+pub fn env_file_line(name: &str, value: &str) -> String {
+    let quoted = match shell_word(value) {
+        Cow::Borrowed(v) => v.to_string(),
+        Cow::Owned(_) => {
+            let mut out = String::with_capacity(value.len() + 2);
+            out.push('"');
+            for c in value.chars() {
+                if matches!(c, '\\' | '"' | '`' | '$') {
+                    out.push('\\');
+                }
+                out.push(c);
+            }
+            out.push('"');
+            out
+        }
+    };
+    format!("{name}={quoted}")
+}
+
+/// A YAML double-quoted scalar holding exactly `value`.
+pub fn yaml_scalar(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control()
+                || c == '\u{feff}'
+                || c == '\u{2028}'
+                || c == '\u{2029}'
+                || c == '\u{85}' =>
+            {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A compose file value: compose interpolates `$` before YAML is read, so a
+/// literal `$` is written `$$`, then the result is a YAML scalar.
+pub fn compose_scalar(value: &str) -> String {
+    yaml_scalar(&value.replace('$', "$$"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +170,35 @@ mod tests {
         assert_eq!(shell_word("~root"), "'~root'");
         assert_eq!(shell_word("nœud"), "'nœud'");
         assert_eq!(shell_word("a\nb"), "'a\nb'");
+    }
+
+    #[test]
+    fn systemd_words() {
+        assert_eq!(systemd_word("NODENAME=n1").unwrap(), "NODENAME=n1");
+        assert_eq!(systemd_word("100%").unwrap(), "100%%");
+        assert_eq!(systemd_word("$HOME").unwrap(), "$$HOME");
+        assert_eq!(systemd_word("a b").unwrap(), "\"a b\"");
+        assert_eq!(systemd_word("say \"\\\"").unwrap(), "\"say \\\"\\\\\\\"\"");
+        assert_eq!(systemd_word("").unwrap(), "\"\"");
+        assert!(systemd_word("a\nb").is_err());
+        assert!(systemd_word("a\u{7}b").is_err());
+        assert!(systemd_word(";").is_err());
+    }
+
+    #[test]
+    fn env_file_lines() {
+        assert_eq!(env_file_line("A", "plain"), "A=plain");
+        assert_eq!(env_file_line("A", ""), "A=\"\"");
+        assert_eq!(
+            env_file_line("A", "x $y `z` \"q\" \\"),
+            "A=\"x \\$y \\`z\\` \\\"q\\\" \\\\\""
+        );
+    }
+
+    #[test]
+    fn yaml_scalars() {
+        assert_eq!(yaml_scalar("a\"b\\c\nd"), "\"a\\\"b\\\\c\\nd\"");
+        assert_eq!(compose_scalar("$HOME"), "\"$$HOME\"");
     }
 
     #[test]

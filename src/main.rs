@@ -6,6 +6,7 @@
 mod autodetect;
 mod cli;
 mod config;
+mod emit;
 mod escape;
 mod plan;
 mod render;
@@ -55,6 +56,29 @@ fn node_run(all_args: &[String], words: &[String]) -> Result<u8, Failure> {
     };
     let env = environment();
 
+    // Options of this tool, beyond upstream's: how to present the plan.
+    let format = args
+        .output
+        .as_deref()
+        .map(emit::Format::parse)
+        .transpose()?;
+    let engine = emit::engine(&args.runtime, args.runtime_path.as_deref())?;
+    if args.template.is_some() && format.is_some() {
+        return Err(
+            "Error executing command: --template and --output cannot be used together"
+                .to_string()
+                .into(),
+        );
+    }
+    let writes_files = args.template.is_some() || format.is_some_and(emit::Format::writes_files);
+    if args.out_dir.is_some() && !writes_files {
+        return Err(format!(
+            "Error executing command: --out-dir needs --template or an --output that writes files ({})",
+            "systemd, systemd-envfile, env, script, json, compose"
+        )
+        .into());
+    }
+
     let checked = plan::check_options(&args, &SystemResolver)?;
     let node_name = plan::node_name(&args, host_name(&env).as_deref())?;
     let default_config = env
@@ -71,17 +95,27 @@ fn node_run(all_args: &[String], words: &[String]) -> Result<u8, Failure> {
         );
     }
 
-    if args.dryrun {
-        let ctx = render::TemplateContext::new(&plan, "docker");
-        let text = render::render("dryrun.txt.j2", &ctx)
-            .map_err(|e| format!("Error executing command: {e}"))?;
-        print!("{text}");
-        return Ok(0);
-    }
+    let artifacts = if let Some(template) = &args.template {
+        vec![emit::emit_template(template, &plan, &engine)?]
+    } else if let Some(format) = format {
+        emit::emit(format, &plan, &engine)?
+    } else if args.dryrun {
+        emit::emit(emit::Format::Text, &plan, &engine)?
+    } else {
+        let settings = run::RunSettings::from_env(|name| env.get(name).cloned())?;
+        let status = run::run(&plan, &engine, &settings)?;
+        return Ok(u8::try_from(status).unwrap_or(1));
+    };
 
-    let settings = run::RunSettings::from_env(|name| env.get(name).cloned())?;
-    let status = run::run(&plan, &settings)?;
-    Ok(u8::try_from(status).unwrap_or(1))
+    match &args.out_dir {
+        Some(dir) => {
+            for path in emit::write_artifacts(std::path::Path::new(dir), &artifacts)? {
+                eprintln!("Wrote {}", path.display());
+            }
+        }
+        None => print!("{}", emit::stdout_text(&artifacts)),
+    }
+    Ok(0)
 }
 
 fn dispatch(all_args: &[String]) -> Result<u8, Failure> {

@@ -27,6 +27,8 @@ const DEFAULT_IFPREFIX: &str = "cali";
 pub struct EnvVar {
     pub name: String,
     pub value: String,
+    /// Where the value came from (an option or a configuration field).
+    pub origin: &'static str,
     /// A secret never reaches a command line or the serialized plan: commands
     /// pass it by name and the engine reads it from its own environment.
     pub secret: bool,
@@ -35,20 +37,23 @@ pub struct EnvVar {
 impl Serialize for EnvVar {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("EnvVar", 3)?;
+        let mut st = s.serialize_struct("EnvVar", 4)?;
         st.serialize_field("name", &self.name)?;
         st.serialize_field("value", &(!self.secret).then_some(&self.value))?;
         st.serialize_field("secret", &self.secret)?;
+        st.serialize_field("origin", self.origin)?;
         st.end()
     }
 }
 
 /// One bind mount, host path to container path.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Volume {
     pub host: String,
     pub container: String,
     pub read_only: bool,
+    /// Where the host path came from (an option or a configuration field).
+    pub origin: &'static str,
 }
 
 impl Volume {
@@ -56,6 +61,19 @@ impl Volume {
     pub fn spec(&self) -> String {
         let ro = if self.read_only { ":ro" } else { "" };
         format!("{}:{}{}", self.host, self.container, ro)
+    }
+}
+
+impl Serialize for Volume {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Volume", 5)?;
+        st.serialize_field("host", &self.host)?;
+        st.serialize_field("container", &self.container)?;
+        st.serialize_field("read_only", &self.read_only)?;
+        st.serialize_field("origin", self.origin)?;
+        st.serialize_field("spec", &self.spec())?;
+        st.end()
     }
 }
 
@@ -84,31 +102,38 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The engine command that starts the container, secrets by name only.
-    pub fn run_argv(&self, engine: &str) -> Vec<String> {
-        let mut argv: Vec<String> = [engine, "run", "--net=host", "--privileged"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        argv.push(format!("--name={}", self.container_name));
+    /// The words after the engine's name that start the container, grouped
+    /// as an option with its value (`["-e", "NODENAME=n1"]`) so that
+    /// emitters can lay them out one per line. Secrets are always passed by
+    /// name; with `all_by_name`, every variable is.
+    pub fn run_groups(&self, all_by_name: bool) -> Vec<Vec<String>> {
+        let mut head: Vec<String> = vec!["run".into(), "--net=host".into(), "--privileged".into()];
+        head.push(format!("--name={}", self.container_name));
         match self.mode {
-            Mode::InitSystem => argv.push("--rm".into()),
-            Mode::Detached => argv.extend(["-d".into(), "--restart=always".into()]),
+            Mode::InitSystem => head.push("--rm".into()),
+            Mode::Detached => head.extend(["-d".into(), "--restart=always".into()]),
         }
+        let mut groups = vec![head];
         for var in &self.env {
-            argv.push("-e".into());
-            if var.secret {
-                argv.push(var.name.clone());
+            let word = if var.secret || all_by_name {
+                var.name.clone()
             } else {
-                argv.push(format!("{}={}", var.name, var.value));
-            }
+                format!("{}={}", var.name, var.value)
+            };
+            groups.push(vec!["-e".into(), word]);
         }
         for vol in &self.volumes {
-            argv.push("-v".into());
-            argv.push(vol.spec());
+            groups.push(vec!["-v".into(), vol.spec()]);
         }
-        argv.push(self.image.clone());
-        argv
+        groups.push(vec![self.image.clone()]);
+        groups
+    }
+
+    /// The engine command that starts the container, secrets by name only.
+    pub fn run_argv(&self, engine: &str) -> Vec<String> {
+        std::iter::once(engine.to_string())
+            .chain(self.run_groups(false).into_iter().flatten())
+            .collect()
     }
 
     /// The engine command that stops the container.
@@ -233,35 +258,47 @@ struct Builder {
     volumes: Vec<Volume>,
 }
 
+/// The origin of values calicoctl sets itself.
+const FIXED: &str = "calicoctl";
+
 impl Builder {
-    fn env(&mut self, name: &str, value: impl Into<String>) {
+    fn env(&mut self, name: &str, value: impl Into<String>, origin: &'static str) {
+        self.push_env(name, value.into(), origin, false);
+    }
+
+    fn secret(&mut self, name: &str, value: &str, origin: &'static str) {
+        self.push_env(name, value.into(), origin, true);
+    }
+
+    fn push_env(&mut self, name: &str, value: String, origin: &'static str, secret: bool) {
         self.env.push(EnvVar {
             name: name.into(),
-            value: value.into(),
-            secret: false,
+            value,
+            origin,
+            secret,
         });
     }
 
-    fn secret(&mut self, name: &str, value: &str) {
-        self.env.push(EnvVar {
-            name: name.into(),
-            value: value.into(),
-            secret: true,
-        });
-    }
-
-    fn volume(&mut self, host: &str, container: &str, read_only: bool) {
+    fn volume(&mut self, host: &str, container: &str, read_only: bool, origin: &'static str) {
         self.volumes.push(Volume {
             host: host.into(),
             container: container.into(),
             read_only,
+            origin,
         });
     }
 
     /// A host file mounted into the container, its container path in `var`.
-    fn mounted_file(&mut self, var: &str, host: &str, container: &str, read_only: bool) {
-        self.env(var, container);
-        self.volume(host, container, read_only);
+    fn mounted_file(
+        &mut self,
+        var: &str,
+        host: &str,
+        container: &str,
+        read_only: bool,
+        origin: &'static str,
+    ) {
+        self.env(var, container, FIXED);
+        self.volume(host, container, read_only, origin);
     }
 }
 
@@ -296,104 +333,186 @@ pub fn build(
         volumes: Vec::new(),
     };
     let docker_networking = !args.disable_docker_networking;
-    b.env("NODENAME", node_name);
-    b.env("CALICO_NETWORKING_BACKEND", args.backend.as_str());
-    b.env("CALICO_LIBNETWORK_ENABLED", docker_networking.to_string());
+    let name_origin = if given(&args.name).is_some() {
+        "--name"
+    } else {
+        "the host name"
+    };
+    b.env("NODENAME", node_name, name_origin);
+    b.env(
+        "CALICO_NETWORKING_BACKEND",
+        args.backend.as_str(),
+        "--backend",
+    );
+    b.env(
+        "CALICO_LIBNETWORK_ENABLED",
+        docker_networking.to_string(),
+        FIXED,
+    );
     if docker_networking && prefix != DEFAULT_IFPREFIX {
-        b.env("CALICO_LIBNETWORK_IFPREFIX", prefix.as_str());
+        b.env(
+            "CALICO_LIBNETWORK_IFPREFIX",
+            prefix.as_str(),
+            "--docker-networking-ifprefix",
+        );
     }
     if args.use_docker_networking_container_labels {
-        b.env("CALICO_LIBNETWORK_CREATE_PROFILES", "false");
-        b.env("CALICO_LIBNETWORK_LABEL_ENDPOINTS", "true");
+        b.env("CALICO_LIBNETWORK_CREATE_PROFILES", "false", FIXED);
+        b.env("CALICO_LIBNETWORK_LABEL_ENDPOINTS", "true", FIXED);
     }
     if args.no_default_ippools {
-        b.env("NO_DEFAULT_POOLS", "true");
+        b.env("NO_DEFAULT_POOLS", "true", FIXED);
     }
     if !matches!(checked.ipv4_method, Method::FirstFound) {
         b.env(
             "IP_AUTODETECTION_METHOD",
             args.ip_autodetection_method.as_str(),
+            "--ip-autodetection-method",
         );
     }
     if !matches!(checked.ipv6_method, Method::FirstFound) {
         b.env(
             "IP6_AUTODETECTION_METHOD",
             args.ip6_autodetection_method.as_str(),
+            "--ip6-autodetection-method",
         );
     }
     if let Some(n) = checked.as_number {
-        b.env("AS", n.to_string());
+        b.env("AS", n.to_string(), "--as");
     }
     if let Some(ip) = &checked.ip {
-        b.env("IP", ip.as_str());
+        b.env("IP", ip.as_str(), "--ip");
     }
     if let Some(ip6) = &checked.ip6 {
-        b.env("IP6", ip6.as_str());
+        b.env("IP6", ip6.as_str(), "--ip6");
     }
 
-    b.volume(&args.log_dir, "/var/log/calico", false);
+    b.volume(&args.log_dir, "/var/log/calico", false, "--log-dir");
     for path in ["/var/run/calico", "/var/lib/calico", "/lib/modules", "/run"] {
-        b.volume(path, path, false);
+        b.volume(path, path, false, FIXED);
     }
     if docker_networking {
-        b.volume("/run/docker/plugins", "/run/docker/plugins", false);
-        b.volume("/var/run/docker.sock", "/var/run/docker.sock", false);
+        b.volume("/run/docker/plugins", "/run/docker/plugins", false, FIXED);
+        b.volume("/var/run/docker.sock", "/var/run/docker.sock", false, FIXED);
     }
     if let Some(felix) = given(&args.felix_config) {
-        b.volume(felix, FELIX_CONFIG_NODE_FILE, false);
+        b.volume(felix, FELIX_CONFIG_NODE_FILE, false, "--felix-config");
     }
 
     let mut ignored_options = Vec::new();
     match datastore {
         DatastoreType::Etcdv3 => {
-            b.env("ETCD_ENDPOINTS", given(&spec.etcd_endpoints).unwrap_or(""));
+            b.env(
+                "ETCD_ENDPOINTS",
+                given(&spec.etcd_endpoints).unwrap_or(""),
+                "etcdEndpoints",
+            );
             if let Some(srv) = given(&spec.etcd_discovery_srv) {
-                b.env("ETCD_DISCOVERY_SRV", srv);
+                b.env("ETCD_DISCOVERY_SRV", srv, "etcdDiscoverySrv");
             }
             if let Some(ca) = given(&spec.etcd_ca_cert_file) {
-                b.mounted_file("ETCD_CA_CERT_FILE", ca, ETCD_CA_CERT_NODE_FILE, false);
+                b.mounted_file(
+                    "ETCD_CA_CERT_FILE",
+                    ca,
+                    ETCD_CA_CERT_NODE_FILE,
+                    false,
+                    "etcdCACertFile",
+                );
             }
             if let (Some(key), Some(cert)) =
                 (given(&spec.etcd_key_file), given(&spec.etcd_cert_file))
             {
-                b.mounted_file("ETCD_KEY_FILE", key, ETCD_KEY_NODE_FILE, false);
-                b.mounted_file("ETCD_CERT_FILE", cert, ETCD_CERT_NODE_FILE, false);
+                b.mounted_file(
+                    "ETCD_KEY_FILE",
+                    key,
+                    ETCD_KEY_NODE_FILE,
+                    false,
+                    "etcdKeyFile",
+                );
+                b.mounted_file(
+                    "ETCD_CERT_FILE",
+                    cert,
+                    ETCD_CERT_NODE_FILE,
+                    false,
+                    "etcdCertFile",
+                );
             }
             if let Some(user) = given(&spec.etcd_username) {
-                b.secret("ETCD_USERNAME", user);
+                b.secret("ETCD_USERNAME", user, "etcdUsername");
             }
             if let Some(password) = given(&spec.etcd_password) {
-                b.secret("ETCD_PASSWORD", password);
+                b.secret("ETCD_PASSWORD", password, "etcdPassword");
             }
         }
         DatastoreType::Kubernetes => {
-            b.env("DATASTORE_TYPE", "kubernetes");
+            b.env("DATASTORE_TYPE", "kubernetes", "datastoreType");
             if let Some(kubeconfig) = given(&spec.kubeconfig) {
-                b.mounted_file("KUBECONFIG", kubeconfig, KUBECONFIG_NODE_FILE, true);
+                b.mounted_file(
+                    "KUBECONFIG",
+                    kubeconfig,
+                    KUBECONFIG_NODE_FILE,
+                    true,
+                    "kubeconfig",
+                );
             }
             if let Some(endpoint) = given(&spec.k8s_api_endpoint) {
-                b.env("K8S_API_ENDPOINT", endpoint);
+                b.env("K8S_API_ENDPOINT", endpoint, "k8sAPIEndpoint");
             }
             if let Some(ca) = given(&spec.k8s_ca_file) {
-                b.mounted_file("K8S_CA_FILE", ca, K8S_CA_NODE_FILE, true);
+                b.mounted_file("K8S_CA_FILE", ca, K8S_CA_NODE_FILE, true, "k8sCAFile");
             }
             if let Some(key) = given(&spec.k8s_key_file) {
-                b.mounted_file("K8S_KEY_FILE", key, K8S_KEY_NODE_FILE, true);
+                b.mounted_file("K8S_KEY_FILE", key, K8S_KEY_NODE_FILE, true, "k8sKeyFile");
             }
             if let Some(cert) = given(&spec.k8s_cert_file) {
-                b.mounted_file("K8S_CERT_FILE", cert, K8S_CERT_NODE_FILE, true);
+                b.mounted_file(
+                    "K8S_CERT_FILE",
+                    cert,
+                    K8S_CERT_NODE_FILE,
+                    true,
+                    "k8sCertFile",
+                );
             }
             if let Some(token) = given(&spec.k8s_api_token) {
-                b.secret("K8S_API_TOKEN", token);
+                b.secret("K8S_API_TOKEN", token, "k8sAPIToken");
             }
             if let Some(skip) = spec.k8s_insecure_skip_tls_verify {
-                b.env("K8S_INSECURE_SKIP_TLS_VERIFY", skip.to_string());
+                b.env(
+                    "K8S_INSECURE_SKIP_TLS_VERIFY",
+                    skip.to_string(),
+                    "k8sInsecureSkipTLSVerify",
+                );
             }
             if let Some(no_poll) = spec.k8s_disable_node_poll {
-                b.env("K8S_DISABLE_NODE_POLL", no_poll.to_string());
+                b.env(
+                    "K8S_DISABLE_NODE_POLL",
+                    no_poll.to_string(),
+                    "k8sDisableNodePoll",
+                );
             }
             ignored_options = args.given.iter().map(|s| s.to_string()).collect();
         }
+    }
+
+    // docker -v (and compose) separate host and container paths with ':'.
+    if let Some(vol) = b.volumes.iter().find(|v| v.host.contains(':')) {
+        return Err(format!(
+            "Error executing command: {} cannot contain ':' (docker -v separates paths with it): {}",
+            vol.origin, vol.host
+        ));
+    }
+    // No target can carry a NUL (argv cannot); refuse it here, once.
+    let values = b.env.iter().map(|v| (v.origin, v.value.as_str()));
+    let paths = b.volumes.iter().map(|v| (v.origin, v.host.as_str()));
+    let image = std::iter::once(("--node-image", args.node_image.as_str()));
+    if let Some((origin, _)) = values
+        .chain(paths)
+        .chain(image)
+        .find(|(_, v)| v.contains('\0'))
+    {
+        return Err(format!(
+            "Error executing command: {origin} contains a NUL character"
+        ));
     }
 
     Ok(Plan {

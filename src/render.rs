@@ -1,13 +1,15 @@
 //! Rendering: every text the tool prints about a plan comes from a minijinja
 //! template in `templates/`, embedded in the binary. Templates get one value,
-//! [`TemplateContext`], and quote through the filters of [`crate::escape`].
+//! [`TemplateContext`], and quote only through the filters registered here,
+//! each of which is the one routine in [`crate::escape`] for its syntax.
 
 use crate::escape;
 use crate::plan::Plan;
 use minijinja::syntax::SyntaxConfig;
 use minijinja::value::{Serde, Value, ValueKind};
-use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior};
+use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior, context};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// The templates shipped in the binary, by name.
 const TEMPLATES: &[(&str, &str)] = &[
@@ -20,67 +22,147 @@ const TEMPLATES: &[(&str, &str)] = &[
         "run-start.txt.j2",
         include_str!("../templates/run-start.txt.j2"),
     ),
+    (
+        "calico-node.service.j2",
+        include_str!("../templates/calico-node.service.j2"),
+    ),
+    (
+        "calico-node.env.j2",
+        include_str!("../templates/calico-node.env.j2"),
+    ),
+    (
+        "calico-node.sh.j2",
+        include_str!("../templates/calico-node.sh.j2"),
+    ),
+    (
+        "compose.yaml.j2",
+        include_str!("../templates/compose.yaml.j2"),
+    ),
 ];
 
 /// Version of the [`TemplateContext`] shape.
 pub const SCHEMA: u32 = 1;
+
+/// Where the `systemd-envfile` unit reads its environment file.
+pub const UNIT_ENV_FILE: &str = "/etc/calico/calico-node.env";
+
+/// The container engine, as the different outputs call it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Engine {
+    /// `docker` or `podman`.
+    pub name: String,
+    /// How commands and scripts call it: by name through `PATH`, or the
+    /// `--runtime-path` given.
+    pub command: String,
+    /// The absolute path systemd units use.
+    pub unit_path: String,
+}
 
 /// The one value every template receives (and what `-o json` prints).
 #[derive(Debug, Serialize)]
 pub struct TemplateContext<'a> {
     /// Version of this shape; changes only when a field changes meaning.
     pub schema: u32,
-    /// The validated plan.
+    /// The validated plan. Secret values are `null` here.
     pub plan: &'a Plan,
-    /// The container engine as commands call it (`docker`).
-    pub engine: String,
-    /// The words of the command that starts the container; secrets by name.
+    pub engine: &'a Engine,
+    /// The command that starts the container: `engine.command` then the
+    /// words of `run_groups`. Secrets are passed by name.
     pub argv: Vec<String>,
-    /// The words of the command that stops the container.
+    /// The words after the engine that start the container, grouped as an
+    /// option with its value; secrets by name.
+    pub run_groups: Vec<Vec<String>>,
+    /// The same with every variable passed by name (for units that read an
+    /// environment file).
+    pub run_groups_by_name: Vec<Vec<String>>,
+    /// The command that stops the container.
     pub stop_argv: Vec<String>,
-    /// Variables passed by name, which must be in the engine's environment.
+    /// Variables passed by name only, which the engine must find in its
+    /// environment.
     pub secret_names: Vec<String>,
+    /// The environment file the `systemd-envfile` unit reads.
+    pub unit_env_file: &'static str,
 }
 
 impl<'a> TemplateContext<'a> {
-    pub fn new(plan: &'a Plan, engine: &str) -> Self {
+    pub fn new(plan: &'a Plan, engine: &'a Engine) -> Self {
         TemplateContext {
             schema: SCHEMA,
             plan,
-            engine: engine.to_string(),
-            argv: plan.run_argv(engine),
-            stop_argv: plan.stop_argv(engine),
+            engine,
+            argv: plan.run_argv(&engine.command),
+            run_groups: plan.run_groups(false),
+            run_groups_by_name: plan.run_groups(true),
+            stop_argv: plan.stop_argv(&engine.command),
             secret_names: plan.secrets().map(|v| v.name.clone()).collect(),
+            unit_env_file: UNIT_ENV_FILE,
         }
+    }
+
+    /// Secret values by name, handed only to templates that write 0600 files.
+    pub fn secret_values(&self) -> BTreeMap<String, String> {
+        self.plan
+            .secrets()
+            .map(|v| (v.name.clone(), v.value.clone()))
+            .collect()
     }
 }
 
-/// The `sh` filter: a string becomes one shell word; a list becomes its
-/// words, each quoted, joined by single spaces.
-fn sh_filter(value: Value) -> Result<String, Error> {
+/// The words of a string or a list of strings.
+fn words(value: &Value, filter: &str) -> Result<Vec<String>, Error> {
     match value.kind() {
-        ValueKind::String => {
-            Ok(escape::shell_word(value.as_str().unwrap_or_default()).into_owned())
-        }
-        ValueKind::Seq => {
-            let words = value
-                .try_iter()?
-                .map(|w| {
-                    w.as_str().map(str::to_owned).ok_or_else(|| {
-                        Error::new(
-                            ErrorKind::InvalidOperation,
-                            "sh: list items must be strings",
-                        )
-                    })
+        ValueKind::String => Ok(vec![value.as_str().unwrap_or_default().to_string()]),
+        ValueKind::Seq => value
+            .try_iter()?
+            .map(|w| {
+                w.as_str().map(str::to_owned).ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::InvalidOperation,
+                        format!("{filter}: list items must be strings"),
+                    )
                 })
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(escape::shell_command(&words))
-        }
+            })
+            .collect(),
         _ => Err(Error::new(
             ErrorKind::InvalidOperation,
-            "sh: expects a string or a list of strings",
+            format!("{filter}: expects a string or a list of strings"),
         )),
     }
+}
+
+/// `sh`: a string becomes one POSIX shell word; a list becomes its words,
+/// each quoted, joined by single spaces.
+fn sh_filter(value: Value) -> Result<String, Error> {
+    Ok(escape::shell_command(&words(&value, "sh")?))
+}
+
+/// `systemd`: the same for a systemd `Exec*=` line; refuses what a unit
+/// line cannot hold.
+fn systemd_filter(value: Value) -> Result<String, Error> {
+    let quoted = words(&value, "systemd")?
+        .iter()
+        .map(|w| {
+            escape::systemd_word(w).map_err(|reason| {
+                Error::new(ErrorKind::InvalidOperation, format!("{reason}: {w:?}"))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(quoted.join(" "))
+}
+
+/// `yaml`: a YAML double-quoted scalar.
+fn yaml_filter(value: &str) -> String {
+    escape::yaml_scalar(value)
+}
+
+/// `compose`: a compose file value (`$` escaped, then a YAML scalar).
+fn compose_filter(value: &str) -> String {
+    escape::compose_scalar(value)
+}
+
+/// `env_line(name, value)`: one line of an environment file.
+fn env_line_function(name: &str, value: &str) -> String {
+    escape::env_file_line(name, value)
 }
 
 /// A template environment with our filters and strict undefined behaviour.
@@ -97,6 +179,10 @@ pub fn environment() -> Environment<'static> {
     );
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     env.add_filter("sh", sh_filter);
+    env.add_filter("systemd", systemd_filter);
+    env.add_filter("yaml", yaml_filter);
+    env.add_filter("compose", compose_filter);
+    env.add_function("env_line", env_line_function);
     for (name, source) in TEMPLATES {
         env.add_template(name, source)
             .expect("embedded templates parse");
@@ -104,11 +190,60 @@ pub fn environment() -> Environment<'static> {
     env
 }
 
-/// Render the embedded template `name` with `ctx`.
-pub fn render(name: &str, ctx: &TemplateContext) -> anyhow::Result<String> {
-    let env = environment();
-    let tmpl = env.get_template(name)?;
-    Ok(tmpl.render(Serde(ctx))?)
+/// Extra variables some built-in templates receive beside the context.
+#[derive(Debug, Default)]
+pub struct Extras {
+    /// Secret values by name (`secrets`), for the 0600 environment file.
+    pub secrets: bool,
+    /// `env_file`: the environment file a unit reads, or none.
+    pub env_file: Option<&'static str>,
+}
+
+fn render_in(
+    env: &Environment,
+    name: &str,
+    ctx: &TemplateContext,
+    extras: &Extras,
+) -> Result<String, Error> {
+    let secrets = if extras.secrets {
+        ctx.secret_values()
+    } else {
+        BTreeMap::new()
+    };
+    let value =
+        context! { secrets => secrets, env_file => extras.env_file, ..Value::from(Serde(ctx)) };
+    env.get_template(name)?.render(value)
+}
+
+/// Render the embedded template `name` with `ctx` and `extras`.
+pub fn render_with(name: &str, ctx: &TemplateContext, extras: &Extras) -> Result<String, String> {
+    render_in(&environment(), name, ctx, extras)
+        .map_err(|e| format!("Error executing command: {e}"))
+}
+
+/// Render the embedded template `name` with `ctx` alone.
+pub fn render(name: &str, ctx: &TemplateContext) -> Result<String, String> {
+    render_with(name, ctx, &Extras::default())
+}
+
+/// Render a user's template source with the same context (no extras).
+pub fn render_user(label: &str, source: &str, ctx: &TemplateContext) -> Result<String, String> {
+    let mut env = environment();
+    let fail = |e: Error| {
+        let place = e.line().map(|n| format!(" line {n}")).unwrap_or_default();
+        let what = match e.detail() {
+            Some(detail) => format!("{} ({detail})", e.kind()),
+            None => e.kind().to_string(),
+        };
+        format!("Error executing command: template {label}{place}: {what}")
+    };
+    env.add_template_owned("user-template", source.to_string())
+        .map_err(fail)?;
+    let value = Value::from(Serde(ctx));
+    env.get_template("user-template")
+        .map_err(fail)?
+        .render(value)
+        .map_err(fail)
 }
 
 #[cfg(test)]
@@ -119,23 +254,34 @@ mod tests {
     fn undefined_variables_are_errors() {
         let mut env = environment();
         env.add_template("t", "{{ nothing }}").unwrap();
-        assert!(
-            env.get_template("t")
-                .unwrap()
-                .render(minijinja::context! {})
-                .is_err()
-        );
+        assert!(env.get_template("t").unwrap().render(context! {}).is_err());
     }
 
     #[test]
-    fn sh_filter_quotes_words_and_lists() {
+    fn filters_quote_words_and_lists() {
         let mut env = environment();
-        env.add_template("t", "{{ w | sh }}|{{ l | sh }}").unwrap();
+        env.add_template(
+            "t",
+            "{{ w | sh }}|{{ l | sh }}|{{ l | systemd }}|{{ w | yaml }}",
+        )
+        .unwrap();
         let out = env
             .get_template("t")
             .unwrap()
-            .render(minijinja::context! { w => "a b", l => vec!["x", "it's"] })
+            .render(context! { w => "a b", l => vec!["x", "it's"] })
             .unwrap();
-        assert_eq!(out, "'a b'|x 'it'\\''s'");
+        assert_eq!(out, "'a b'|x 'it'\\''s'|x \"it's\"|\"a b\"");
+    }
+
+    #[test]
+    fn systemd_filter_refuses_line_breaks() {
+        let mut env = environment();
+        env.add_template("t", "{{ w | systemd }}").unwrap();
+        let err = env
+            .get_template("t")
+            .unwrap()
+            .render(context! { w => "a\nb" })
+            .unwrap_err();
+        assert!(err.to_string().contains("line break"), "{err}");
     }
 }

@@ -6,7 +6,7 @@
 //! on `PATH`, so tests run all of this against stand-ins, never the host.
 
 use crate::plan::{Mode, Plan};
-use crate::render::{self, TemplateContext};
+use crate::render::{self, Engine, TemplateContext};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
@@ -128,12 +128,12 @@ fn combined_output(cmd: &mut Command) -> std::io::Result<(ExitStatus, String)> {
 }
 
 /// Follow the container's log until the success line, its end, or the timeout.
-fn wait_for_start(timeout: Duration) -> Result<(), String> {
+fn wait_for_start(engine: &Engine, container: &str, timeout: Duration) -> Result<(), String> {
     let failed = || {
         "Error executing command: calico/node has terminated, check logs for details".to_string()
     };
-    let mut child = Command::new("docker")
-        .args(["logs", "--follow", "calico-node"])
+    let mut child = Command::new(&engine.command)
+        .args(["logs", "--follow", container])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -172,7 +172,7 @@ fn wait_for_start(timeout: Duration) -> Result<(), String> {
 }
 
 /// Run the plan. Returns the exit status for the process.
-pub fn run(plan: &Plan, settings: &RunSettings) -> Result<i32, String> {
+pub fn run(plan: &Plan, engine: &Engine, settings: &RunSettings) -> Result<i32, String> {
     if effective_uid() != Some(0) {
         return Err("Need super user privileges: Operation not permitted".to_string());
     }
@@ -181,16 +181,15 @@ pub fn run(plan: &Plan, settings: &RunSettings) -> Result<i32, String> {
     }
 
     println!("Removing old calico-node container (if running).");
-    let _ = Command::new("docker")
+    let _ = Command::new(&engine.command)
         .args(["rm", "-f", &plan.container_name])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status();
 
-    let ctx = TemplateContext::new(plan, "docker");
-    let banner = render::render("run-start.txt.j2", &ctx)
-        .map_err(|e| format!("Error executing command: {e}"))?;
+    let ctx = TemplateContext::new(plan, engine);
+    let banner = render::render("run-start.txt.j2", &ctx)?;
     print!("{banner}");
     let _ = std::io::stdout().flush();
 
@@ -223,6 +222,6 @@ pub fn run(plan: &Plan, settings: &RunSettings) -> Result<i32, String> {
     }
 
     print!("Container started, checking progress logs.\n\n");
-    wait_for_start(settings.log_timeout)?;
+    wait_for_start(engine, &plan.container_name, settings.log_timeout)?;
     Ok(0)
 }
