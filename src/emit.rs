@@ -244,6 +244,14 @@ pub fn write_artifacts(dir: &Path, artifacts: &[Artifact]) -> Result<Vec<PathBuf
             dir.display()
         ));
     }
+    // Find what would make a rename fail before anything is written.
+    if let Some(a) = artifacts.iter().find(|a| dir.join(&a.file_name).is_dir()) {
+        let target = dir.join(&a.file_name);
+        return Err(format!(
+            "Error executing command: cannot write {}: it is a directory",
+            target.display()
+        ));
+    }
     let mut staged = Vec::new();
     let cleanup = |staged: &[(PathBuf, PathBuf)]| {
         for (tmp, _) in staged {

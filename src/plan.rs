@@ -494,6 +494,16 @@ pub fn build(
         }
     }
 
+    // An empty host path would make docker read `-v :PATH` as no bind at all.
+    if let Some(vol) = b.volumes.iter().find(|v| v.host.is_empty()) {
+        return Err(format!(
+            "Error executing command: {} cannot be empty",
+            vol.origin
+        ));
+    }
+    if args.node_image.is_empty() {
+        return Err("Error executing command: --node-image cannot be empty".into());
+    }
     // docker -v (and compose) separate host and container paths with ':'.
     if let Some(vol) = b.volumes.iter().find(|v| v.host.contains(':')) {
         return Err(format!(

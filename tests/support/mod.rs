@@ -50,3 +50,62 @@ pub fn require_program(name: &str) -> Option<PathBuf> {
     eprintln!("skipped: {name} is not installed (.ci/run installs it)");
     None
 }
+
+/// Values that break naive quoting, for the hostile matrices.
+pub fn hostile_values() -> Vec<(&'static str, String)> {
+    vec![
+        ("space", "a b".into()),
+        ("single-quote", "it's".into()),
+        ("double-quote", "say \"hi\"".into()),
+        ("command-substitution", "$(touch pwned)".into()),
+        ("backtick", "`touch pwned`".into()),
+        ("semicolon", "a;touch pwned".into()),
+        ("percent", "100%d".into()),
+        ("dollar", "$HOME${PATH}$$".into()),
+        ("backslash", "back\\slash\\".into()),
+        ("newline", "line1\nline2".into()),
+        ("tab", "tab\there".into()),
+        ("unicode", "nœud-ü-节点".into()),
+        ("empty", String::new()),
+        ("10KiB", "x'y\"z$".repeat(10 * 1024 / 6)),
+    ]
+}
+
+/// Whether calicoctl refused cleanly: status 1, nothing on stdout, one
+/// `Error executing command:` line on stderr.
+pub fn assert_clean_refusal(output: &Output, what: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{what}: {stderr}");
+    assert!(output.stdout.is_empty(), "{what}: refused but wrote stdout");
+    assert!(
+        stderr.starts_with("Error executing command: ") && stderr.lines().count() == 1,
+        "{what}: not a one-line error: {stderr:?}"
+    );
+}
+
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+/// Root is needed (the run path and launch scripts check for it). Outside
+/// CI a non-root run skips with a reason; in CI it fails.
+pub fn require_root() -> bool {
+    if is_root() {
+        return true;
+    }
+    assert!(!in_ci(), "this test needs root, and CI runs as root");
+    eprintln!("skipped: needs root (CI runs as root)");
+    false
+}
+
+/// The directory of stand-in programs (`docker`, `modprobe`).
+pub fn standins() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/standins")
+}
