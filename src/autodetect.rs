@@ -30,9 +30,7 @@ impl Family {
 }
 
 /// A validated autodetection method.
-// The parsed values are what local detection (`node detect-ip`) consumes.
 #[derive(Debug, Clone)]
-#[allow(dead_code)]
 pub enum Method {
     FirstFound,
     /// Destination as given (an IP literal or a host name).

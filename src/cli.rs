@@ -67,6 +67,9 @@ pub struct NodeRunArgs {
     pub template: Option<String>,
     #[arg(long)]
     pub out_dir: Option<String>,
+    /// Detect the address now and pass it as IP/IP6.
+    #[arg(long)]
+    pub pin_ip: bool,
 
     /// Long option names the user gave explicitly (not defaults), for
     /// warnings about options a datastore ignores.
@@ -74,25 +77,73 @@ pub struct NodeRunArgs {
     pub given: Vec<&'static str>,
 }
 
+const DETECT_HELP: &str = include_str!("../templates/detect-ip-help.txt");
+
+/// Options of `calicoctl node detect-ip`.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "calicoctl node detect-ip",
+    no_binary_name = true,
+    infer_long_args = true,
+    args_override_self = true,
+    disable_version_flag = true,
+    override_help = DETECT_HELP
+)]
+pub struct DetectIpArgs {
+    #[arg(short = '4')]
+    pub ipv4: bool,
+    #[arg(short = '6')]
+    pub ipv6: bool,
+    #[arg(long, default_value = "first-found")]
+    pub ip_autodetection_method: String,
+    #[arg(long, default_value = "first-found")]
+    pub ip6_autodetection_method: String,
+    #[arg(long)]
+    pub explain: bool,
+    #[arg(short = 'o', long, default_value = "text")]
+    pub output: String,
+}
+
 /// What parsing the command line asks the program to do.
 #[derive(Debug)]
-pub enum Parsed {
-    Run(Box<NodeRunArgs>),
+pub enum Parsed<T> {
+    Run(Box<T>),
     /// Print this text to stdout and exit 0 (`--help`).
     Help(String),
+}
+
+fn invalid_option(all_args: &[String]) -> String {
+    format!(
+        "Invalid option: 'calicoctl {}'. Use flag '--help' to read about a specific subcommand.",
+        all_args.join(" ")
+    )
+}
+
+/// Parse the words after `calicoctl node detect-ip`.
+pub fn parse_detect_ip(
+    all_args: &[String],
+    words: &[String],
+) -> Result<Parsed<DetectIpArgs>, String> {
+    match DetectIpArgs::command().try_get_matches_from(words) {
+        Ok(m) => DetectIpArgs::from_arg_matches(&m)
+            .map(|a| Parsed::Run(Box::new(a)))
+            .map_err(|_| invalid_option(all_args)),
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
+            Ok(Parsed::Help(DETECT_HELP.to_string()))
+        }
+        Err(_) => Err(invalid_option(all_args)),
+    }
 }
 
 /// Parse the words after `calicoctl node run`.
 ///
 /// `all_args` are every argument after the program name, used verbatim in
 /// the upstream `Invalid option` message.
-pub fn parse_node_run(all_args: &[String], words: &[String]) -> Result<Parsed, String> {
-    let invalid = || {
-        format!(
-            "Invalid option: 'calicoctl {}'. Use flag '--help' to read about a specific subcommand.",
-            all_args.join(" ")
-        )
-    };
+pub fn parse_node_run(
+    all_args: &[String],
+    words: &[String],
+) -> Result<Parsed<NodeRunArgs>, String> {
+    let invalid = || invalid_option(all_args);
     let matches = match NodeRunArgs::command().try_get_matches_from(words) {
         Ok(m) => m,
         Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {

@@ -6,6 +6,7 @@
 mod autodetect;
 mod cli;
 mod config;
+mod detect;
 mod emit;
 mod escape;
 mod plan;
@@ -79,13 +80,16 @@ fn node_run(all_args: &[String], words: &[String]) -> Result<u8, Failure> {
         .into());
     }
 
-    let checked = plan::check_options(&args, &SystemResolver)?;
+    let mut checked = plan::check_options(&args, &SystemResolver)?;
     let node_name = plan::node_name(&args, host_name(&env).as_deref())?;
     let default_config = env
         .get("CALICOCTL_DEFAULT_CONFIG")
         .map_or(cli::DEFAULT_CONFIG_PATH, String::as_str);
     let spec =
         config::load(args.config.as_deref(), default_config, &env).map_err(|e| e.message())?;
+    if args.pin_ip {
+        pin_addresses(&args, &mut checked, &env)?;
+    }
     let plan = plan::build(&args, &checked, &node_name, &spec)?;
 
     if !plan.ignored_options.is_empty() {
@@ -118,9 +122,184 @@ fn node_run(all_args: &[String], words: &[String]) -> Result<u8, Failure> {
     Ok(0)
 }
 
+/// The interfaces to detect on: the fixture named by `CALICOCTL_INTERFACES`
+/// (for tests), or the live system.
+fn interface_source(
+    env: &HashMap<String, String>,
+) -> Result<(Vec<detect::Interface>, Box<dyn detect::Reach>), String> {
+    match env.get("CALICOCTL_INTERFACES") {
+        Some(path) => {
+            let fixture = detect::Fixture::load(path)?;
+            Ok((fixture.interfaces.clone(), Box::new(fixture)))
+        }
+        None => Ok((detect::live_interfaces()?, Box::new(detect::KernelReach))),
+    }
+}
+
+/// `--pin-ip`: detect now what calico/node would, and pass the result as
+/// `IP`/`IP6` instead of the autodetection method.
+fn pin_addresses(
+    args: &cli::NodeRunArgs,
+    checked: &mut plan::CheckedOptions,
+    env: &HashMap<String, String>,
+) -> Result<(), String> {
+    use autodetect::{Family, Method};
+    let wants = |v: &Option<String>, absent_counts: bool| match v.as_deref() {
+        None | Some("") => absent_counts,
+        Some(v) => v == "autodetect",
+    };
+    let families = [
+        (
+            Family::V4,
+            wants(&args.ip, true),
+            &args.ip_autodetection_method,
+        ),
+        (
+            Family::V6,
+            wants(&args.ip6, false),
+            &args.ip6_autodetection_method,
+        ),
+    ];
+    if !families.iter().any(|(_, wanted, _)| *wanted) {
+        return Ok(());
+    }
+    let (table, reach) = interface_source(env)?;
+    for (family, wanted, method_text) in families {
+        if !wanted {
+            continue;
+        }
+        let (method, slot, origin) = match family {
+            Family::V4 => (
+                &mut checked.ipv4_method,
+                &mut checked.ip,
+                &mut checked.ip_origin,
+            ),
+            Family::V6 => (
+                &mut checked.ipv6_method,
+                &mut checked.ip6,
+                &mut checked.ip6_origin,
+            ),
+        };
+        let found = detect::detect(&table, method, family, &SystemResolver, reach.as_ref())
+            .result
+            .map_err(|e| {
+                format!(
+                    "Error executing command: --pin-ip: IPv{}: {e}",
+                    family.number()
+                )
+            })?;
+        eprintln!(
+            "Pinned IPv{} {} (on {}, by {method_text}).",
+            family.number(),
+            found.cidr,
+            found.interface
+        );
+        *slot = Some(found.cidr);
+        *method = Method::FirstFound;
+        *origin = "--pin-ip";
+    }
+    Ok(())
+}
+
+/// One family's report for `detect-ip`'s text template.
+#[derive(serde::Serialize)]
+struct FamilyReport {
+    family: u8,
+    method: String,
+    preamble: Option<String>,
+    steps: Vec<detect::Step>,
+    detection: Option<detect::Detection>,
+}
+
+fn node_detect_ip(all_args: &[String], words: &[String]) -> Result<u8, Failure> {
+    use autodetect::Family;
+    let args = match cli::parse_detect_ip(all_args, words)? {
+        Parsed::Help(text) => {
+            print!("{text}");
+            return Ok(0);
+        }
+        Parsed::Run(args) => args,
+    };
+    let json = match args.output.as_str() {
+        "text" => false,
+        "json" => true,
+        other => {
+            return Err(format!(
+                "Error executing command: unknown output format '{other}' (text or json)"
+            )
+            .into());
+        }
+    };
+    if json && args.explain {
+        return Err("Error executing command: --explain goes with text output"
+            .to_string()
+            .into());
+    }
+    let (want4, want6) = if args.ipv4 || args.ipv6 {
+        (args.ipv4, args.ipv6)
+    } else {
+        (true, false)
+    };
+    let families: Vec<(Family, &String)> = [
+        (want4, Family::V4, &args.ip_autodetection_method),
+        (want6, Family::V6, &args.ip6_autodetection_method),
+    ]
+    .into_iter()
+    .filter(|(wanted, _, _)| *wanted)
+    .map(|(_, f, m)| (f, m))
+    .collect();
+    let methods = families
+        .iter()
+        .map(|(f, m)| autodetect::parse_method(m, *f, &SystemResolver))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let env = environment();
+    let (table, reach) = interface_source(&env)?;
+    let mut reports = Vec::new();
+    let mut errors = Vec::new();
+    for ((family, text), method) in families.iter().zip(&methods) {
+        let outcome = detect::detect(&table, method, *family, &SystemResolver, reach.as_ref());
+        if let Err(e) = &outcome.result {
+            errors.push(format!(
+                "Error executing command: IPv{}: {e}",
+                family.number()
+            ));
+        }
+        reports.push(FamilyReport {
+            family: family.number(),
+            method: text.to_string(),
+            preamble: outcome.preamble,
+            steps: outcome.steps,
+            detection: outcome.result.ok(),
+        });
+    }
+
+    if json {
+        let pick = |n: u8| {
+            reports
+                .iter()
+                .find(|r| r.family == n)
+                .and_then(|r| r.detection.clone())
+        };
+        let value = serde_json::json!({ "ipv4": pick(4), "ipv6": pick(6) });
+        println!("{value}");
+    } else {
+        let context = serde_json::json!({ "explain": args.explain, "families": reports });
+        print!("{}", render::render_report("detect-ip.txt.j2", &context)?);
+    }
+    if errors.is_empty() {
+        Ok(0)
+    } else {
+        Err(errors.join("\n").into())
+    }
+}
+
 fn dispatch(all_args: &[String]) -> Result<u8, Failure> {
     match all_args {
         [node, run, words @ ..] if node == "node" && run == "run" => node_run(all_args, words),
+        [node, detect, words @ ..] if node == "node" && detect == "detect-ip" => {
+            node_detect_ip(all_args, words)
+        }
         _ => Err(Failure::from(format!(
             "Invalid option: 'calicoctl {}'. Use flag '--help' to read about a specific subcommand.",
             all_args.join(" ")

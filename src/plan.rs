@@ -152,6 +152,9 @@ impl Plan {
 pub struct CheckedOptions {
     pub ip: Option<String>,
     pub ip6: Option<String>,
+    /// Where `ip` and `ip6` came from: the options, or `--pin-ip`.
+    pub ip_origin: &'static str,
+    pub ip6_origin: &'static str,
     pub as_number: Option<u32>,
     pub ipv4_method: Method,
     pub ipv6_method: Method,
@@ -233,6 +236,8 @@ pub fn check_options(
     Ok(CheckedOptions {
         ip,
         ip6,
+        ip_origin: "--ip",
+        ip6_origin: "--ip6",
         as_number,
         ipv4_method,
         ipv6_method,
@@ -381,10 +386,10 @@ pub fn build(
         b.env("AS", n.to_string(), "--as");
     }
     if let Some(ip) = &checked.ip {
-        b.env("IP", ip.as_str(), "--ip");
+        b.env("IP", ip.as_str(), checked.ip_origin);
     }
     if let Some(ip6) = &checked.ip6 {
-        b.env("IP6", ip6.as_str(), "--ip6");
+        b.env("IP6", ip6.as_str(), checked.ip6_origin);
     }
 
     b.volume(&args.log_dir, "/var/log/calico", false, "--log-dir");

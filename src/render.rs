@@ -38,6 +38,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "compose.yaml.j2",
         include_str!("../templates/compose.yaml.j2"),
     ),
+    (
+        "detect-ip.txt.j2",
+        include_str!("../templates/detect-ip.txt.j2"),
+    ),
 ];
 
 /// Version of the [`TemplateContext`] shape.
@@ -224,6 +228,14 @@ pub fn render_with(name: &str, ctx: &TemplateContext, extras: &Extras) -> Result
 /// Render the embedded template `name` with `ctx` alone.
 pub fn render(name: &str, ctx: &TemplateContext) -> Result<String, String> {
     render_with(name, ctx, &Extras::default())
+}
+
+/// Render an embedded template that is not about a plan (`detect-ip`).
+pub fn render_report<T: Serialize>(name: &str, report: &T) -> Result<String, String> {
+    let env = environment();
+    env.get_template(name)
+        .and_then(|t| t.render(Serde(report)))
+        .map_err(|e| format!("Error executing command: {e}"))
 }
 
 /// Render a user's template source with the same context (no extras).
