@@ -231,7 +231,7 @@ fn explain_walks_the_live_interfaces_in_reverse_index_order() {
             (index, name)
         })
         .collect();
-    by_index.sort_by(|a, b| b.0.cmp(&a.0));
+    by_index.sort_by_key(|(index, _)| std::cmp::Reverse(*index));
     let expected: Vec<&str> = by_index.iter().map(|(_, n)| n.as_str()).collect();
     assert_eq!(names, expected, "{text}");
     assert_eq!(names.len(), 11);
