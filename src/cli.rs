@@ -112,7 +112,8 @@ pub enum Parsed<T> {
     Help(String),
 }
 
-fn invalid_option(all_args: &[String]) -> String {
+/// Upstream's line for anything the parser does not accept.
+pub fn invalid_option(all_args: &[String]) -> String {
     format!(
         "Invalid option: 'calicoctl {}'. Use flag '--help' to read about a specific subcommand.",
         all_args.join(" ")

@@ -19,18 +19,6 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-/// A failure to report: one line (or block) to stderr and an exit status.
-struct Failure {
-    message: String,
-    status: u8,
-}
-
-impl From<String> for Failure {
-    fn from(message: String) -> Self {
-        Failure { message, status: 1 }
-    }
-}
-
 /// The environment, as valid UTF-8 pairs (others cannot be configuration).
 fn environment() -> HashMap<String, String> {
     std::env::vars_os()
@@ -47,7 +35,7 @@ fn host_name(env: &HashMap<String, String>) -> Option<String> {
     std::fs::read_to_string("/proc/sys/kernel/hostname").ok()
 }
 
-fn node_run(all_args: &[String], words: &[String]) -> Result<u8, Failure> {
+fn node_run(all_args: &[String], words: &[String]) -> Result<u8, String> {
     let args = match cli::parse_node_run(all_args, words)? {
         Parsed::Help(text) => {
             print!("{text}");
@@ -211,7 +199,7 @@ struct FamilyReport {
     detection: Option<detect::Detection>,
 }
 
-fn node_detect_ip(all_args: &[String], words: &[String]) -> Result<u8, Failure> {
+fn node_detect_ip(all_args: &[String], words: &[String]) -> Result<u8, String> {
     use autodetect::Family;
     let args = match cli::parse_detect_ip(all_args, words)? {
         Parsed::Help(text) => {
@@ -294,36 +282,41 @@ fn node_detect_ip(all_args: &[String], words: &[String]) -> Result<u8, Failure> 
     }
 }
 
-fn dispatch(all_args: &[String]) -> Result<u8, Failure> {
+/// The usage of the commands this tool has.
+const USAGE: &str = include_str!("../templates/calicoctl-help.txt");
+
+fn dispatch(all_args: &[String]) -> Result<u8, String> {
+    let help = |w: &String| w == "-h" || w == "--help";
     match all_args {
         [node, run, words @ ..] if node == "node" && run == "run" => node_run(all_args, words),
         [node, detect, words @ ..] if node == "node" && detect == "detect-ip" => {
             node_detect_ip(all_args, words)
         }
-        _ => Err(Failure::from(format!(
-            "Invalid option: 'calicoctl {}'. Use flag '--help' to read about a specific subcommand.",
-            all_args.join(" ")
-        ))),
+        [] => Err(USAGE.trim_end().to_string()),
+        [h] if help(h) => {
+            print!("{USAGE}");
+            Ok(0)
+        }
+        [node, h] if node == "node" && help(h) => {
+            print!("{USAGE}");
+            Ok(0)
+        }
+        _ => Err(cli::invalid_option(all_args)),
     }
 }
 
 fn main() -> ExitCode {
-    let raw: Vec<OsString> = std::env::args_os().skip(1).collect();
-    let result = match raw
-        .into_iter()
-        .map(OsString::into_string)
-        .collect::<Result<Vec<_>, _>>()
-    {
+    let raw = std::env::args_os().skip(1).map(OsString::into_string);
+    let result = match raw.collect::<Result<Vec<_>, _>>() {
         Ok(args) => dispatch(&args),
-        Err(_) => Err(Failure::from(
-            "Error executing command: arguments must be valid UTF-8".to_string(),
-        )),
+        Err(_) => Err("Error executing command: arguments must be valid UTF-8".to_string()),
     };
     match result {
         Ok(status) => ExitCode::from(status),
-        Err(f) => {
-            eprintln!("{}", f.message);
-            ExitCode::from(f.status)
+        // Every failure is a message on stderr and exit status 1.
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::from(1)
         }
     }
 }

@@ -871,6 +871,18 @@ fn hostile_values_reach_every_consumer_unchanged_or_are_refused() {
                 [&["-o", format, runtime.as_str()], args.as_slice()].concat()
             };
             let what = |format: &str| format!("{label} via {input:?} in -o {format}");
+            // A consumer got the value: check it arrived unchanged and that
+            // nothing in it was executed.
+            let deliver =
+                |result: Result<Created, String>, format: &str, d: &Path, reached: &mut usize| {
+                    expect_created(result, input, &value, &what(format));
+                    assert!(
+                        !d.join("pwned").exists(),
+                        "{}: a value was executed",
+                        what(format)
+                    );
+                    *reached += 1;
+                };
 
             // docker: the printed line, read by sh, run by docker.
             if let Some(line) = accept_or_refuse(&calicoctl_in(d, &with("docker")), &what("docker"))
@@ -880,13 +892,7 @@ fn hostile_values_reach_every_consumer_unchanged_or_are_refused() {
                     .arg(line.trim_end_matches('\n'))
                     .current_dir(d)
                     .env_clear();
-                expect_created(created_by(sh, d), input, &value, &what("docker"));
-                reached += 1;
-                assert!(
-                    !d.join("pwned").exists(),
-                    "{}: a value was executed",
-                    what("docker")
-                );
+                deliver(created_by(sh, d), "docker", d, &mut reached);
             }
 
             // systemd: verified, then ExecStart split as systemd does and run.
@@ -897,8 +903,7 @@ fn hostile_values_reach_every_consumer_unchanged_or_are_refused() {
                 let argv = systemd_exec_words(&unit_line(&unit, "ExecStart"));
                 let mut cmd = Command::new(&argv[0]);
                 cmd.args(&argv[1..]).env_clear();
-                expect_created(created_by(cmd, d), input, &value, &what("systemd"));
-                reached += 1;
+                deliver(created_by(cmd, d), "systemd", d, &mut reached);
             }
 
             // systemd-envfile: the env file read by sh, the unit's words run.
@@ -922,13 +927,7 @@ fn hostile_values_reach_every_consumer_unchanged_or_are_refused() {
                     .args(&argv)
                     .current_dir(d)
                     .env_clear();
-                expect_created(created_by(sh, d), input, &value, &what("systemd-envfile"));
-                reached += 1;
-                assert!(
-                    !d.join("pwned").exists(),
-                    "{}: a value was executed",
-                    what("systemd-envfile")
-                );
+                deliver(created_by(sh, d), "systemd-envfile", d, &mut reached);
             }
 
             // compose: what docker-compose reads back.
@@ -996,13 +995,7 @@ fn hostile_values_reach_every_consumer_unchanged_or_are_refused() {
                     .env_clear()
                     .env("CALICO_CTL_CONTAINER", "1")
                     .env("CALICOCTL_LOG_TIMEOUT_MS", "100");
-                expect_created(created_by(sh, d), input, &value, &what("script"));
-                reached += 1;
-                assert!(
-                    !d.join("pwned").exists(),
-                    "{}: a value was executed",
-                    what("script")
-                );
+                deliver(created_by(sh, d), "script", d, &mut reached);
             }
         }
     }

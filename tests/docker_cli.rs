@@ -8,13 +8,6 @@ use serde_json::Value;
 use std::process::Command;
 use support::engine::FakeEngine;
 
-/// The command line of a `--dryrun` text (its third line).
-fn command_line(text: &str) -> String {
-    let start = text.find("\n\n").unwrap() + 2;
-    let end = text[start..].find("\n\n").unwrap() + start;
-    text[start..end].to_string()
-}
-
 /// A list of strings from a create request, sorted: the docker CLI sends
 /// binds and environment in an order of its own, which is no part of the
 /// container's configuration.
@@ -89,7 +82,7 @@ fn plain_dry_run_creates_the_upstream_container() {
         &["--as=1.10", "--ip=10.0.0.5"],
         &[("ETCD_ENDPOINTS", "http://10.0.0.1:2379")],
     );
-    let Some((name, body)) = create_request(&command_line(&text), &[]) else {
+    let Some((name, body)) = create_request(&support::dryrun_command(&text), &[]) else {
         return;
     };
     assert_eq!(name, "calico-node");
@@ -123,7 +116,7 @@ fn hostile_values_reach_docker_unchanged() {
         &["--name", name, "--log-dir", log_dir, "--init-system"],
         &[],
     );
-    let Some((_, body)) = create_request(&command_line(&text), &[]) else {
+    let Some((_, body)) = create_request(&support::dryrun_command(&text), &[]) else {
         return;
     };
     assert!(
@@ -149,7 +142,7 @@ fn secrets_come_from_the_engine_environment() {
     )
     .unwrap();
     let text = dryrun(&["-c", cfg.to_str().unwrap()], &[]);
-    let line = command_line(&text);
+    let line = support::dryrun_command(&text);
     assert!(
         !line.contains("pw-from-config"),
         "the password is not on the command line: {line}"

@@ -11,6 +11,8 @@
 //!
 //! Re-bless after reading the diff: `BLESS=1 cargo test --test golden`.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
@@ -45,21 +47,6 @@ fn strings(table: Option<&Item>) -> Vec<(String, String)> {
         .collect()
 }
 
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(2) == Some("0"))
-        })
-        .unwrap_or(false)
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
 fn run_case(doc: &DocumentMut, root: &Path) -> Outcome {
     let standins = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/standins");
     let fill = |s: &str| {
@@ -88,7 +75,8 @@ fn run_case(doc: &DocumentMut, root: &Path) -> Outcome {
         .map(|a| fill(a.as_str().expect("args are strings")))
         .collect();
     let bin = env!("CARGO_BIN_EXE_calicoctl");
-    let mut cmd = if doc.get("user").and_then(Item::as_str) == Some("nobody") && is_root() {
+    let mut cmd = if doc.get("user").and_then(Item::as_str) == Some("nobody") && support::is_root()
+    {
         // The unprivileged user must be able to enter the working directory.
         std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o755)).unwrap();
         let mut c = Command::new("setpriv");
@@ -245,8 +233,8 @@ fn golden_cases() {
             doc.get("description").and_then(Item::as_str).is_some(),
             "{name}: needs a description"
         );
-        if doc.get("needs_root").and_then(Item::as_bool) == Some(true) && !is_root() {
-            if in_ci() {
+        if doc.get("needs_root").and_then(Item::as_bool) == Some(true) && !support::is_root() {
+            if support::in_ci() {
                 failures.push(format!(
                     "{name}: needs root, and CI=true requires every case to run"
                 ));

@@ -44,10 +44,7 @@ fn command_words(name: &str) -> String {
     let out = support::calicoctl(&["node", "run", "--dryrun", &flag])
         .output()
         .unwrap();
-    let text = support::stdout_of(&out);
-    let start = text.find("\n\n").unwrap() + 2;
-    let end = text[start..].find("\n\n").unwrap() + start;
-    text[start..end].to_string()
+    support::dryrun_command(&support::stdout_of(&out))
 }
 
 #[test]

@@ -28,6 +28,16 @@ pub fn stdout_of(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).expect("UTF-8 output")
 }
 
+/// The command of a `--dryrun` text: the block between its first two blank lines.
+pub fn dryrun_command(text: &str) -> String {
+    let start = text.find("\n\n").expect("a blank line after the first") + 2;
+    let end = text[start..]
+        .find("\n\n")
+        .expect("a blank line after the command")
+        + start;
+    text[start..end].to_string()
+}
+
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
 }
