@@ -54,18 +54,12 @@ fn node_run(all_args: &[String], words: &[String]) -> Result<u8, String> {
     let engine = emit::engine(&args.runtime, args.runtime_path.as_deref())?;
     if args.template.is_some() && format.is_some() {
         return Err(
-            "Error executing command: --template and --output cannot be used together"
-                .to_string()
-                .into(),
+            "Error executing command: --template and --output cannot be used together".to_string(),
         );
     }
     let writes_files = args.template.is_some() || format.is_some_and(emit::Format::writes_files);
     if args.out_dir.is_some() && !writes_files {
-        return Err(format!(
-            "Error executing command: --out-dir needs --template or an --output that writes files ({})",
-            "systemd, systemd-envfile, env, script, json, compose"
-        )
-        .into());
+        return Err("Error executing command: --out-dir needs --template or an --output that writes files (systemd, systemd-envfile, env, script, json, compose)".to_string());
     }
 
     let mut checked = plan::check_options(&args, &SystemResolver)?;
@@ -214,14 +208,11 @@ fn node_detect_ip(all_args: &[String], words: &[String]) -> Result<u8, String> {
         other => {
             return Err(format!(
                 "Error executing command: unknown output format '{other}' (text or json)"
-            )
-            .into());
+            ));
         }
     };
     if json && args.explain {
-        return Err("Error executing command: --explain goes with text output"
-            .to_string()
-            .into());
+        return Err("Error executing command: --explain goes with text output".to_string());
     }
     let (want4, want6) = if args.ipv4 || args.ipv6 {
         (args.ipv4, args.ipv6)
@@ -278,7 +269,7 @@ fn node_detect_ip(all_args: &[String], words: &[String]) -> Result<u8, String> {
     if errors.is_empty() {
         Ok(0)
     } else {
-        Err(errors.join("\n").into())
+        Err(errors.join("\n"))
     }
 }
 
