@@ -500,8 +500,7 @@ fn scripts_pass_shellcheck_and_parse_in_every_shell() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("creds.cfg");
-    std::fs::write(&cfg, "apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nspec:\n  etcdUsername: u\n  etcdPassword: p\n").unwrap();
+    let cfg = support::write_config(dir.path(), "  etcdUsername: u\n  etcdPassword: p\n");
     let cfg_arg = format!("--config={}", cfg.display());
     let sets: Vec<Vec<&str>> = vec![
         vec![],
@@ -542,12 +541,7 @@ fn scripts_pass_shellcheck_and_parse_in_every_shell() {
 #[test]
 fn script_refuses_to_run_without_exported_secrets() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("creds.cfg");
-    std::fs::write(
-        &cfg,
-        "apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nspec:\n  etcdPassword: p\n",
-    )
-    .unwrap();
+    let cfg = support::write_config(dir.path(), "  etcdPassword: p\n");
     let script = support::stdout_of(&calicoctl_in(
         dir.path(),
         &["-o", "script", "-c", cfg.to_str().unwrap()],
@@ -607,12 +601,10 @@ fn compose_value(v: &Value) -> String {
 #[test]
 fn compose_file_is_read_as_the_same_service() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("c.cfg");
-    std::fs::write(
-        &cfg,
-        "apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nspec:\n  etcdEndpoints: https://e:2379\n  etcdCACertFile: /pki/ca.pem\n  etcdPassword: pw\n",
-    )
-    .unwrap();
+    let cfg = support::write_config(
+        dir.path(),
+        "  etcdEndpoints: https://e:2379\n  etcdCACertFile: /pki/ca.pem\n  etcdPassword: pw\n",
+    );
     let out = calicoctl_in(
         dir.path(),
         &[

@@ -135,12 +135,10 @@ fn hostile_values_reach_docker_unchanged() {
 #[test]
 fn secrets_come_from_the_engine_environment() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("calicoctl.cfg");
-    std::fs::write(
-        &cfg,
-        "apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nspec:\n  etcdEndpoints: https://e:2379\n  etcdUsername: calico\n  etcdPassword: pw-from-config\n",
-    )
-    .unwrap();
+    let cfg = support::write_config(
+        dir.path(),
+        "  etcdEndpoints: https://e:2379\n  etcdUsername: calico\n  etcdPassword: pw-from-config\n",
+    );
     let text = dryrun(&["-c", cfg.to_str().unwrap()], &[]);
     let line = support::dryrun_command(&text);
     assert!(

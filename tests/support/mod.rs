@@ -38,6 +38,15 @@ pub fn dryrun_command(text: &str) -> String {
     text[start..end].to_string()
 }
 
+/// Write a `CalicoAPIConfig` with the given `spec:` lines into `dir`.
+pub fn write_config(dir: &std::path::Path, spec_lines: &str) -> PathBuf {
+    let path = dir.join("calicoctl.cfg");
+    let text =
+        format!("apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nspec:\n{spec_lines}");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
 }
