@@ -509,6 +509,14 @@ pub fn build(
     if args.node_image.is_empty() {
         return Err("Error executing command: --node-image cannot be empty".into());
     }
+    // The image is the engine's one positional word: a leading '-' would
+    // make it an option.
+    if args.node_image.starts_with('-') {
+        return Err(format!(
+            "Error executing command: --node-image cannot start with '-': {}",
+            args.node_image
+        ));
+    }
     // docker -v (and compose) separate host and container paths with ':'.
     if let Some(vol) = b.volumes.iter().find(|v| v.host.contains(':')) {
         return Err(format!(
