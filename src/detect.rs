@@ -496,6 +496,10 @@ mod tests {
             run(&t, "interface=^eth0$", Family::V4),
             found("10.0.0.5/24", "eth0")
         );
+        assert_eq!(
+            run(&t, "interface=lo", Family::V4),
+            found("10.4.4.4/24", "flow0")
+        );
         // first-found's default `lo` skips flow0 too, and `veth.*` skips veth0.
         assert_eq!(
             run(&t, "first-found", Family::V4),
