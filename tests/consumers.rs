@@ -263,7 +263,9 @@ fn launch(dir: &Path, program: &[&str], extra_env: &[(&str, &str)]) -> Output {
         .env("CALICOCTL_PROC_ROOT", dir.join("proc"))
         .env("CALICOCTL_HOSTNAME", "node1")
         .env("CALICOCTL_DEFAULT_CONFIG", "/nonexistent/calicoctl.cfg")
-        .env("CALICOCTL_LOG_TIMEOUT_MS", "700");
+        // Generous: success cases end at the success line, not at the timeout,
+        // and a loaded machine must not turn them into timeouts.
+        .env("CALICOCTL_LOG_TIMEOUT_MS", "5000");
     for (k, v) in extra_env {
         cmd.env(k, v);
     }
@@ -306,7 +308,10 @@ const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "timeout",
         args: &[],
-        env: &[("STANDIN_LOGS_HANG", "1")],
+        env: &[
+            ("STANDIN_LOGS_HANG", "1"),
+            ("CALICOCTL_LOG_TIMEOUT_MS", "1000"),
+        ],
         proc_dirs: ALL_PROC,
         log: "Starting\n",
     },
