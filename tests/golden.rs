@@ -5,6 +5,8 @@
 //! fresh working directory, and what is expected: exit status, stdout,
 //! stderr and, optionally, the contents of files after the run (what a
 //! stand-in program recorded, what was written under the `/proc` stand-in).
+//! `absent` lists paths that must not exist after the run (a stand-in that
+//! must not have been called leaves no log); blessing never changes it.
 //! In every string `{root}` is the case's working directory and `{standins}`
 //! is `tests/standins` (stand-in `docker` and `modprobe`); outputs have the
 //! working directory replaced by `{root}` before comparison.
@@ -28,6 +30,8 @@ struct Outcome {
     stdout: String,
     stderr: String,
     files: BTreeMap<String, Option<String>>,
+    /// Paths listed in `absent` that exist after the run.
+    present_but_absent: Vec<String>,
 }
 
 fn strings(table: Option<&Item>) -> Vec<(String, String)> {
@@ -136,7 +140,18 @@ fn run_case(doc: &DocumentMut, root: &Path) -> Outcome {
             (name, text)
         })
         .collect();
+    let present_but_absent = doc
+        .get("absent")
+        .and_then(Item::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|p| p.as_str().expect("absent lists paths").to_string())
+                .filter(|p| root.join(p).exists())
+                .collect()
+        })
+        .unwrap_or_default();
     Outcome {
+        present_but_absent,
         status: status.code().map_or(-1, i64::from),
         stdout,
         stderr,
@@ -246,6 +261,12 @@ fn golden_cases() {
         let root = tempfile::tempdir().unwrap();
         let got = run_case(&doc, root.path());
         ran += 1;
+        if !got.present_but_absent.is_empty() {
+            failures.push(format!(
+                "{name}: must not exist after the run: {:?}",
+                got.present_but_absent
+            ));
+        }
         if doc.get("expected").is_none() {
             doc["expected"] = Item::Table(Table::new());
         }
