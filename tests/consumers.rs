@@ -10,55 +10,7 @@ mod support;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use support::engine::FakeEngine;
-
-/// What the docker CLI asked the engine to create.
-#[derive(Debug)]
-struct Created {
-    name: String,
-    image: String,
-    env: Vec<String>,
-    binds: Vec<String>,
-    body: Value,
-}
-
-fn sorted_strings(v: &Value) -> Vec<String> {
-    let mut items: Vec<String> = v
-        .as_array()
-        .map(|a| a.iter().map(|s| s.as_str().unwrap().to_string()).collect())
-        .unwrap_or_default();
-    items.sort();
-    items
-}
-
-/// Run `cmd` (which calls docker) against a fresh stand-in engine. Returns
-/// the one create request, or docker's complaint when none was made.
-fn created_by(mut cmd: Command, dir: &Path) -> Result<Created, String> {
-    let engine_dir = tempfile::tempdir_in(dir).unwrap();
-    let engine = FakeEngine::start(engine_dir.path());
-    let out = cmd
-        .env("DOCKER_HOST", engine.host())
-        .env("HOME", dir)
-        .output()
-        .unwrap();
-    let creates = engine.creates();
-    match creates.as_slice() {
-        [] => Err(format!(
-            "no container created (status {}): {}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )),
-        [one] => Ok(Created {
-            name: one.name.clone(),
-            image: one.body["Image"].as_str().unwrap_or_default().to_string(),
-            env: sorted_strings(&one.body["Env"]),
-            binds: sorted_strings(&one.body["HostConfig"]["Binds"]),
-            body: one.body.clone(),
-        }),
-        many => panic!("{} containers created", many.len()),
-    }
-}
+use support::engine::{Created, created_by};
 
 fn real_docker() -> Option<PathBuf> {
     support::require_program("docker")

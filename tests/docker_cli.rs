@@ -4,58 +4,24 @@
 
 mod support;
 
-use serde_json::Value;
 use std::process::Command;
-use support::engine::FakeEngine;
+use support::engine::{Created, created_by};
 
-/// A list of strings from a create request, sorted: the docker CLI sends
-/// binds and environment in an order of its own, which is no part of the
-/// container's configuration.
-fn sorted(list: &Value) -> Vec<String> {
-    let mut items: Vec<String> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b.as_str().unwrap().to_string())
-        .collect();
-    items.sort();
-    items
-}
-
-fn binds(body: &Value) -> Vec<String> {
-    sorted(&body["HostConfig"]["Binds"])
-}
-
-fn sorted_env(body: &Value) -> Vec<String> {
-    sorted(&body["Env"])
-}
-
-/// Run `line` with `sh -c` against a fresh stand-in engine.
-fn create_request(line: &str, extra_env: &[(&str, &str)]) -> Option<(String, Value)> {
+/// Run `line` with `sh -c` (the docker CLI first on PATH) against a fresh
+/// stand-in engine; the container it asked for.
+fn create_request(line: &str, extra_env: &[(&str, &str)]) -> Option<Created> {
     let docker = support::require_program("docker")?;
     let dir = tempfile::tempdir().unwrap();
-    let engine = FakeEngine::start(dir.path());
-    let bin = docker.parent().unwrap().to_str().unwrap().to_string();
+    let bin = docker.parent().unwrap().display().to_string();
     let mut sh = Command::new("sh");
     sh.arg("-c")
         .arg(line)
         .env_clear()
-        .env("PATH", format!("{bin}:/usr/bin:/bin"))
-        .env("HOME", dir.path())
-        .env("DOCKER_HOST", engine.host());
+        .env("PATH", format!("{bin}:/usr/bin:/bin"));
     for (k, v) in extra_env {
         sh.env(k, v);
     }
-    let out = sh.output().unwrap();
-    assert!(
-        out.status.success(),
-        "docker run failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let creates = engine.creates();
-    assert_eq!(creates.len(), 1, "exactly one container created");
-    Some((creates[0].name.clone(), creates[0].body.clone()))
+    Some(created_by(sh, dir.path()).unwrap_or_else(|e| panic!("{e}")))
 }
 
 fn dryrun(args: &[&str], env: &[(&str, &str)]) -> String {
@@ -82,13 +48,13 @@ fn plain_dry_run_creates_the_upstream_container() {
         &["--as=1.10", "--ip=10.0.0.5"],
         &[("ETCD_ENDPOINTS", "http://10.0.0.1:2379")],
     );
-    let Some((name, body)) = create_request(&support::dryrun_command(&text), &[]) else {
+    let Some(created) = create_request(&support::dryrun_command(&text), &[]) else {
         return;
     };
-    assert_eq!(name, "calico-node");
-    assert_eq!(body["Image"], "quay.io/calico/node:latest");
+    assert_eq!(created.name, "calico-node");
+    assert_eq!(created.image, "quay.io/calico/node:latest");
     assert_eq!(
-        sorted_env(&body),
+        created.env,
         [
             "AS=65546",
             "CALICO_LIBNETWORK_ENABLED=true",
@@ -98,14 +64,14 @@ fn plain_dry_run_creates_the_upstream_container() {
             "NODENAME=node1",
         ]
     );
-    let host = &body["HostConfig"];
+    let host = &created.body["HostConfig"];
     assert_eq!(host["NetworkMode"], "host");
     assert_eq!(host["Privileged"], true);
     assert_eq!(host["RestartPolicy"]["Name"], "always");
     assert_eq!(host["AutoRemove"], false);
     let mut want: Vec<&str> = DEFAULT_BINDS.to_vec();
     want.sort();
-    assert_eq!(binds(&body), want);
+    assert_eq!(created.binds, want);
 }
 
 #[test]
@@ -116,20 +82,22 @@ fn hostile_values_reach_docker_unchanged() {
         &["--name", name, "--log-dir", log_dir, "--init-system"],
         &[],
     );
-    let Some((_, body)) = create_request(&support::dryrun_command(&text), &[]) else {
+    let Some(created) = create_request(&support::dryrun_command(&text), &[]) else {
         return;
     };
     assert!(
-        sorted_env(&body).contains(&format!("NODENAME={name}")),
+        created.env.contains(&format!("NODENAME={name}")),
         "{:?}",
-        sorted_env(&body)
+        created.env
     );
     assert!(
-        binds(&body).contains(&format!("{log_dir}:/var/log/calico")),
+        created
+            .binds
+            .contains(&format!("{log_dir}:/var/log/calico")),
         "{:?}",
-        binds(&body)
+        created.binds
     );
-    assert_eq!(body["HostConfig"]["AutoRemove"], true);
+    assert_eq!(created.body["HostConfig"]["AutoRemove"], true);
 }
 
 #[test]
@@ -149,13 +117,19 @@ fn secrets_come_from_the_engine_environment() {
         ("ETCD_USERNAME", "calico"),
         ("ETCD_PASSWORD", "exported pw"),
     ];
-    let Some((_, body)) = create_request(&line, &exported) else {
+    let Some(created) = create_request(&line, &exported) else {
         return;
     };
-    let env = sorted_env(&body);
-    assert!(env.contains(&"ETCD_USERNAME=calico".to_string()), "{env:?}");
     assert!(
-        env.contains(&"ETCD_PASSWORD=exported pw".to_string()),
-        "{env:?}"
+        created.env.contains(&"ETCD_USERNAME=calico".to_string()),
+        "{:?}",
+        created.env
+    );
+    assert!(
+        created
+            .env
+            .contains(&"ETCD_PASSWORD=exported pw".to_string()),
+        "{:?}",
+        created.env
     );
 }
