@@ -52,6 +52,11 @@ fn node_run(all_args: &[String], words: &[String]) -> Result<u8, String> {
         .map(emit::Format::parse)
         .transpose()?;
     let engine = emit::engine(&args.runtime, args.runtime_path.as_deref())?;
+    // The libnetwork plugin and its socket are docker's: podman has neither,
+    // and refuses to bind host paths that do not exist.
+    if engine.name == "podman" && !args.disable_docker_networking {
+        return Err("Error executing command: --runtime podman needs --disable-docker-networking (the libnetwork plugin and /var/run/docker.sock are docker's)".to_string());
+    }
     if args.template.is_some() && format.is_some() {
         return Err(
             "Error executing command: --template and --output cannot be used together".to_string(),

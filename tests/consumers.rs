@@ -134,7 +134,7 @@ fn units_pass_systemd_analyze_verify() {
             "--name=n 1 %i $HOME \\ \"q\" 'q'",
             "--log-dir=/var/log/my calico",
         ],
-        vec!["--runtime=podman"],
+        vec!["--runtime=podman", "--disable-docker-networking"],
     ];
     for set in &sets {
         for format in ["systemd", "systemd-envfile"] {
@@ -335,7 +335,7 @@ const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "podman",
-        args: &["--runtime=podman"],
+        args: &["--runtime=podman", "--disable-docker-networking"],
         env: &[],
         proc_dirs: ALL_PROC,
         log: STARTED,
@@ -463,7 +463,11 @@ fn scripts_pass_shellcheck_and_parse_in_every_shell() {
         vec![],
         vec!["--init-system"],
         vec![&cfg_arg],
-        vec!["--name=n 1 $(x) `y` 'q' \"q\" \\", "--runtime=podman"],
+        vec![
+            "--name=n 1 $(x) `y` 'q' \"q\" \\",
+            "--runtime=podman",
+            "--disable-docker-networking",
+        ],
         vec!["--name=line1\nline2", "--log-dir=/var/log/a b"],
     ];
     for set in &sets {
