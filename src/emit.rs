@@ -22,26 +22,43 @@ pub enum Format {
 }
 
 impl Format {
-    pub const NAMES: &'static str =
-        "text, docker, systemd, systemd-envfile, env, script, json, compose";
+    /// Every format, in the order help and errors list them.
+    pub const ALL: [Format; 8] = [
+        Format::Text,
+        Format::Docker,
+        Format::Systemd,
+        Format::SystemdEnvfile,
+        Format::Env,
+        Format::Script,
+        Format::Json,
+        Format::Compose,
+    ];
+
+    /// The name `-o` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Docker => "docker",
+            Format::Systemd => "systemd",
+            Format::SystemdEnvfile => "systemd-envfile",
+            Format::Env => "env",
+            Format::Script => "script",
+            Format::Json => "json",
+            Format::Compose => "compose",
+        }
+    }
 
     pub fn parse(name: &str) -> Result<Format, String> {
-        Ok(match name {
-            "text" => Format::Text,
-            "docker" => Format::Docker,
-            "systemd" => Format::Systemd,
-            "systemd-envfile" => Format::SystemdEnvfile,
-            "env" => Format::Env,
-            "script" => Format::Script,
-            "json" => Format::Json,
-            "compose" => Format::Compose,
-            _ => {
-                return Err(format!(
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<_> = Format::ALL.iter().map(|f| f.name()).collect();
+                format!(
                     "Error executing command: unknown output format '{name}' (one of: {})",
-                    Format::NAMES
-                ));
-            }
-        })
+                    names.join(", ")
+                )
+            })
     }
 
     /// Whether the format is a set of files (and so may go to `--out-dir`).
@@ -226,6 +243,23 @@ pub fn stdout_text(artifacts: &[Artifact]) -> String {
             .collect::<Vec<_>>()
             .join("\n"),
     }
+}
+
+/// [`write_artifacts`], creating `dir` (and its parents) first if missing.
+pub fn write_artifacts_creating(
+    dir: &Path,
+    artifacts: &[Artifact],
+) -> Result<Vec<PathBuf>, String> {
+    if dir.exists() {
+        return write_artifacts(dir, artifacts);
+    }
+    std::fs::create_dir_all(dir).map_err(|e| {
+        format!(
+            "Error executing command: cannot create {}: {e}",
+            dir.display()
+        )
+    })?;
+    write_artifacts(dir, artifacts)
 }
 
 /// Write every artifact into `dir` atomically: a temporary file (created

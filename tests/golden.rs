@@ -9,7 +9,9 @@
 //! must not have been called leaves no log); blessing never changes it.
 //! In every string `{root}` is the case's working directory and `{standins}`
 //! is `tests/standins` (stand-in `docker` and `modprobe`); outputs have the
-//! working directory replaced by `{root}` before comparison.
+//! working directory replaced by `{root}` before comparison, and the commit
+//! of `calicoctl version` (what `git rev-parse --short HEAD` says here, or
+//! `unknown` outside git) by `{git_commit}`.
 //!
 //! Re-bless after reading the diff: `BLESS=1 cargo test --test golden`.
 
@@ -49,6 +51,20 @@ fn strings(table: Option<&Item>) -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+/// The commit `calicoctl version` must name, asked of git by the test.
+fn git_commit() -> String {
+    Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".to_string())
 }
 
 fn run_case(doc: &DocumentMut, root: &Path) -> Outcome {
@@ -127,8 +143,12 @@ fn run_case(doc: &DocumentMut, root: &Path) -> Outcome {
         }
         std::thread::sleep(Duration::from_millis(10));
     };
-    let unfill =
-        |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).replace(root.to_str().unwrap(), "{root}");
+    let commit_line = format!("Git commit:        {}\n", git_commit());
+    let unfill = |bytes: Vec<u8>| {
+        String::from_utf8_lossy(&bytes)
+            .replace(root.to_str().unwrap(), "{root}")
+            .replace(&commit_line, "Git commit:        {git_commit}\n")
+    };
     let stdout = unfill(out_reader.join().unwrap());
     let stderr = unfill(err_reader.join().unwrap());
 

@@ -1,6 +1,14 @@
 //! The `calicoctl node run` command line, parsed the way upstream's docopt
 //! parser accepts it: `--opt=value` and `--opt value`, unambiguous prefixes of
 //! long options, and the upstream `Invalid option` line for anything else.
+//!
+//! Each subcommand's options are one clap struct here; its `--help` is the
+//! text in `templates/` ([`help`] reads the descriptions out of it), and
+//! [`tree`] joins the structs into the whole command for completions and
+//! man pages, so all three come from one definition.
+
+pub mod help;
+pub mod tree;
 
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
@@ -8,7 +16,13 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
 /// The default datastore configuration path, as upstream.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/calico/calicoctl.cfg";
 
-const HELP: &str = include_str!("../templates/node-run-help.txt");
+/// The `--help` texts, one per command.
+pub const USAGE: &str = include_str!("../../templates/calicoctl-help.txt");
+pub const HELP: &str = include_str!("../../templates/node-run-help.txt");
+pub const DETECT_HELP: &str = include_str!("../../templates/detect-ip-help.txt");
+pub const VERSION_HELP: &str = include_str!("../../templates/version-help.txt");
+pub const COMPLETION_HELP: &str = include_str!("../../templates/completion-help.txt");
+pub const MAN_HELP: &str = include_str!("../../templates/man-help.txt");
 
 /// Options of `calicoctl node run`. Defaults are upstream's.
 #[derive(Debug, Clone, Parser)]
@@ -77,8 +91,6 @@ pub struct NodeRunArgs {
     pub given: Vec<&'static str>,
 }
 
-const DETECT_HELP: &str = include_str!("../templates/detect-ip-help.txt");
-
 /// Options of `calicoctl node detect-ip`.
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -104,6 +116,46 @@ pub struct DetectIpArgs {
     pub output: String,
 }
 
+/// Options of `calicoctl version` (none).
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "calicoctl version",
+    no_binary_name = true,
+    infer_long_args = true,
+    disable_version_flag = true,
+    override_help = VERSION_HELP
+)]
+pub struct VersionArgs {}
+
+/// Options of `calicoctl completion`.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "calicoctl completion",
+    no_binary_name = true,
+    infer_long_args = true,
+    disable_version_flag = true,
+    override_help = COMPLETION_HELP
+)]
+pub struct CompletionArgs {
+    #[arg(value_name = "SHELL")]
+    pub shell: String,
+}
+
+/// Options of `calicoctl man`.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "calicoctl man",
+    no_binary_name = true,
+    infer_long_args = true,
+    args_override_self = true,
+    disable_version_flag = true,
+    override_help = MAN_HELP
+)]
+pub struct ManArgs {
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: String,
+}
+
 /// What parsing the command line asks the program to do.
 #[derive(Debug)]
 pub enum Parsed<T> {
@@ -120,17 +172,19 @@ pub fn invalid_option(all_args: &[String]) -> String {
     )
 }
 
-/// Parse the words after `calicoctl node detect-ip`.
-pub fn parse_detect_ip(
+/// Parse the words after a subcommand with `T`'s options; `help` is its
+/// `--help` text.
+pub fn parse<T: Parser>(
     all_args: &[String],
     words: &[String],
-) -> Result<Parsed<DetectIpArgs>, String> {
-    match DetectIpArgs::command().try_get_matches_from(words) {
-        Ok(m) => DetectIpArgs::from_arg_matches(&m)
+    help: &str,
+) -> Result<Parsed<T>, String> {
+    match T::command().try_get_matches_from(words) {
+        Ok(m) => T::from_arg_matches(&m)
             .map(|a| Parsed::Run(Box::new(a)))
             .map_err(|_| invalid_option(all_args)),
         Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
-            Ok(Parsed::Help(DETECT_HELP.to_string()))
+            Ok(Parsed::Help(help.to_string()))
         }
         Err(_) => Err(invalid_option(all_args)),
     }

@@ -1,0 +1,97 @@
+//! `calicoctl node detect-ip`: calico/node's address choice, shown before
+//! the node runs.
+
+use super::{environment, interface_source};
+use crate::autodetect::{self, SystemResolver};
+use crate::cli::{self, Parsed};
+use crate::{detect, render};
+
+/// One family's report for `detect-ip`'s text template.
+#[derive(serde::Serialize)]
+struct FamilyReport {
+    family: u8,
+    method: String,
+    preamble: Option<String>,
+    steps: Vec<detect::Step>,
+    detection: Option<detect::Detection>,
+}
+
+pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
+    use autodetect::Family;
+    let args = match cli::parse::<cli::DetectIpArgs>(all_args, words, cli::DETECT_HELP)? {
+        Parsed::Help(text) => {
+            print!("{text}");
+            return Ok(0);
+        }
+        Parsed::Run(args) => args,
+    };
+    let json = match args.output.as_str() {
+        "text" => false,
+        "json" => true,
+        other => {
+            return Err(format!(
+                "Error executing command: unknown output format '{other}' (text or json)"
+            ));
+        }
+    };
+    if json && args.explain {
+        return Err("Error executing command: --explain goes with text output".to_string());
+    }
+    let (want4, want6) = if args.ipv4 || args.ipv6 {
+        (args.ipv4, args.ipv6)
+    } else {
+        (true, false)
+    };
+    let families: Vec<(Family, &String)> = [
+        (want4, Family::V4, &args.ip_autodetection_method),
+        (want6, Family::V6, &args.ip6_autodetection_method),
+    ]
+    .into_iter()
+    .filter(|(wanted, _, _)| *wanted)
+    .map(|(_, f, m)| (f, m))
+    .collect();
+    let methods = families
+        .iter()
+        .map(|(f, m)| autodetect::parse_method(m, *f, &SystemResolver))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let env = environment();
+    let (table, reach) = interface_source(&env)?;
+    let mut reports = Vec::new();
+    let mut errors = Vec::new();
+    for ((family, text), method) in families.iter().zip(&methods) {
+        let outcome = detect::detect(&table, method, *family, &SystemResolver, reach.as_ref());
+        if let Err(e) = &outcome.result {
+            errors.push(format!(
+                "Error executing command: IPv{}: {e}",
+                family.number()
+            ));
+        }
+        reports.push(FamilyReport {
+            family: family.number(),
+            method: text.to_string(),
+            preamble: outcome.preamble,
+            steps: outcome.steps,
+            detection: outcome.result.ok(),
+        });
+    }
+
+    if json {
+        let pick = |n: u8| {
+            reports
+                .iter()
+                .find(|r| r.family == n)
+                .and_then(|r| r.detection.clone())
+        };
+        let value = serde_json::json!({ "ipv4": pick(4), "ipv6": pick(6) });
+        println!("{value}");
+    } else {
+        let context = serde_json::json!({ "explain": args.explain, "families": reports });
+        print!("{}", render::render_report("detect-ip.txt.j2", &context)?);
+    }
+    if errors.is_empty() {
+        Ok(0)
+    } else {
+        Err(errors.join("\n"))
+    }
+}

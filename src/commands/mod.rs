@@ -1,0 +1,42 @@
+//! One module per subcommand; `main.rs` only dispatches to them. What the
+//! subcommands share (the process environment, the host name, the interface
+//! table) lives here.
+
+pub mod completion;
+pub mod detect_ip;
+pub mod man;
+pub mod node_run;
+pub mod version;
+
+use crate::detect;
+use std::collections::HashMap;
+
+/// The environment, as valid UTF-8 pairs (others cannot be configuration).
+pub fn environment() -> HashMap<String, String> {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect()
+}
+
+/// The host name, lower-cased and trimmed later; `CALICOCTL_HOSTNAME`
+/// stands in for it in tests.
+pub fn host_name(env: &HashMap<String, String>) -> Option<String> {
+    if let Some(h) = env.get("CALICOCTL_HOSTNAME") {
+        return Some(h.clone());
+    }
+    std::fs::read_to_string("/proc/sys/kernel/hostname").ok()
+}
+
+/// The interfaces to detect on: the fixture named by `CALICOCTL_INTERFACES`
+/// (for tests), or the live system.
+pub fn interface_source(
+    env: &HashMap<String, String>,
+) -> Result<(Vec<detect::Interface>, Box<dyn detect::Reach>), String> {
+    match env.get("CALICOCTL_INTERFACES") {
+        Some(path) => {
+            let fixture = detect::Fixture::load(path)?;
+            Ok((fixture.interfaces.clone(), Box::new(fixture)))
+        }
+        None => Ok((detect::live_interfaces()?, Box::new(detect::KernelReach))),
+    }
+}

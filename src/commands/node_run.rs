@@ -1,0 +1,148 @@
+//! `calicoctl node run`: validate the options and the datastore
+//! configuration, build the plan, then print or write what `-o` asks for,
+//! or start the container as upstream does.
+
+use super::{environment, host_name, interface_source};
+use crate::autodetect::SystemResolver;
+use crate::cli::{self, Parsed};
+use crate::{autodetect, config, detect, emit, plan, run};
+use std::collections::HashMap;
+
+pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
+    let args = match cli::parse_node_run(all_args, words)? {
+        Parsed::Help(text) => {
+            print!("{text}");
+            return Ok(0);
+        }
+        Parsed::Run(args) => args,
+    };
+    let env = environment();
+
+    // Options of this tool, beyond upstream's: how to present the plan.
+    let format = args
+        .output
+        .as_deref()
+        .map(emit::Format::parse)
+        .transpose()?;
+    let engine = emit::engine(&args.runtime, args.runtime_path.as_deref())?;
+    // The libnetwork plugin and its socket are docker's: podman has neither,
+    // and refuses to bind host paths that do not exist.
+    if engine.name == "podman" && !args.disable_docker_networking {
+        return Err("Error executing command: --runtime podman needs --disable-docker-networking (the libnetwork plugin and /var/run/docker.sock are docker's)".to_string());
+    }
+    if args.template.is_some() && format.is_some() {
+        return Err(
+            "Error executing command: --template and --output cannot be used together".to_string(),
+        );
+    }
+    let writes_files = args.template.is_some() || format.is_some_and(emit::Format::writes_files);
+    if args.out_dir.is_some() && !writes_files {
+        return Err("Error executing command: --out-dir needs --template or an --output that writes files (systemd, systemd-envfile, env, script, json, compose)".to_string());
+    }
+
+    let mut checked = plan::check_options(&args, &SystemResolver)?;
+    let node_name = plan::node_name(&args, host_name(&env).as_deref())?;
+    let default_config = env
+        .get("CALICOCTL_DEFAULT_CONFIG")
+        .map_or(cli::DEFAULT_CONFIG_PATH, String::as_str);
+    let spec =
+        config::load(args.config.as_deref(), default_config, &env).map_err(|e| e.message())?;
+    if args.pin_ip {
+        pin_addresses(&args, &mut checked, &env)?;
+    }
+    let plan = plan::build(&args, &checked, &node_name, &spec)?;
+
+    if !plan.ignored_options.is_empty() {
+        eprintln!(
+            "WARNING: calico/node ignores {} with the kubernetes datastore.",
+            plan.ignored_options.join(", ")
+        );
+    }
+
+    let artifacts = if let Some(template) = &args.template {
+        vec![emit::emit_template(template, &plan, &engine)?]
+    } else if let Some(format) = format {
+        emit::emit(format, &plan, &engine)?
+    } else if args.dryrun {
+        emit::emit(emit::Format::Text, &plan, &engine)?
+    } else {
+        let settings = run::RunSettings::from_env(|name| env.get(name).cloned())?;
+        let status = run::run(&plan, &engine, &settings)?;
+        return Ok(u8::try_from(status).unwrap_or(1));
+    };
+
+    match &args.out_dir {
+        Some(dir) => {
+            for path in emit::write_artifacts(std::path::Path::new(dir), &artifacts)? {
+                eprintln!("Wrote {}", path.display());
+            }
+        }
+        None => print!("{}", emit::stdout_text(&artifacts)),
+    }
+    Ok(0)
+}
+
+/// `--pin-ip`: detect now what calico/node would, and pass the result as
+/// `IP`/`IP6` instead of the autodetection method.
+fn pin_addresses(
+    args: &cli::NodeRunArgs,
+    checked: &mut plan::CheckedOptions,
+    env: &HashMap<String, String>,
+) -> Result<(), String> {
+    use autodetect::{Family, Method};
+    let wants = |v: &Option<String>, absent_counts: bool| match v.as_deref() {
+        None | Some("") => absent_counts,
+        Some(v) => v == "autodetect",
+    };
+    let families = [
+        (
+            Family::V4,
+            wants(&args.ip, true),
+            &args.ip_autodetection_method,
+        ),
+        (
+            Family::V6,
+            wants(&args.ip6, false),
+            &args.ip6_autodetection_method,
+        ),
+    ];
+    if !families.iter().any(|(_, wanted, _)| *wanted) {
+        return Ok(());
+    }
+    let (table, reach) = interface_source(env)?;
+    for (family, wanted, method_text) in families {
+        if !wanted {
+            continue;
+        }
+        let (method, slot, origin) = match family {
+            Family::V4 => (
+                &mut checked.ipv4_method,
+                &mut checked.ip,
+                &mut checked.ip_origin,
+            ),
+            Family::V6 => (
+                &mut checked.ipv6_method,
+                &mut checked.ip6,
+                &mut checked.ip6_origin,
+            ),
+        };
+        let found = detect::detect(&table, method, family, &SystemResolver, reach.as_ref())
+            .result
+            .map_err(|e| {
+                format!(
+                    "Error executing command: --pin-ip: IPv{}: {e}",
+                    family.number()
+                )
+            })?;
+        eprintln!(
+            "Pinned IPv{} {} (on {}, by {method_text}).",
+            family.number(),
+            found.cidr,
+            found.interface
+        );
+        *slot = Some(found.cidr);
+        *method = Method::FirstFound;
+        *origin = "--pin-ip";
+    }
+    Ok(())
+}
