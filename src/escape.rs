@@ -144,6 +144,33 @@ pub fn compose_scalar(value: &str) -> String {
     yaml_scalar(&value.replace('$', "$$"))
 }
 
+/// Standard base64 (RFC 4648, padded): Kubernetes Secret `data` values.
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// An RFC 2397 `data:` URL holding exactly `bytes` (Ignition file contents).
+pub fn data_url(bytes: &[u8]) -> String {
+    format!("data:;base64,{}", base64(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,6 +226,24 @@ mod tests {
     fn yaml_scalars() {
         assert_eq!(yaml_scalar("a\"b\\c\nd"), "\"a\\\"b\\\\c\\nd\"");
         assert_eq!(compose_scalar("$HOME"), "\"$$HOME\"");
+    }
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        // RFC 4648, section 10.
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), encoded);
+        }
+        assert_eq!(base64(&[0xff, 0xfe, 0x00]), "//4A");
+        assert_eq!(data_url(b"A=1\n"), "data:;base64,QT0xCg==");
     }
 
     #[test]

@@ -37,7 +37,15 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
     }
     let writes_files = args.template.is_some() || format.is_some_and(emit::Format::writes_files);
     if args.out_dir.is_some() && !writes_files {
-        return Err("Error executing command: --out-dir needs --template or an --output that writes files (systemd, systemd-envfile, env, script, json, compose)".to_string());
+        let names: Vec<&str> = emit::Format::ALL
+            .into_iter()
+            .filter(|f| f.writes_files())
+            .map(emit::Format::name)
+            .collect();
+        return Err(format!(
+            "Error executing command: --out-dir needs --template or an --output that writes files ({})",
+            names.join(", ")
+        ));
     }
 
     let mut checked = plan::check_options(&args, &SystemResolver)?;

@@ -1,0 +1,190 @@
+//! Emitters: the output formats of `-o`, each a set of files rendered from
+//! one plan, printed to stdout or written atomically into `--out-dir`.
+//!
+//! One module per output family: `units` (systemd), `provision` (cloud-init
+//! and Ignition, which carry the units), `kubernetes` (a DaemonSet), and
+//! `write` (`--out-dir`). Text formats render templates; structured ones
+//! (JSON, cloud-init, Ignition, Kubernetes) come from a serializer.
+
+mod kubernetes;
+mod provision;
+mod units;
+mod write;
+
+pub use write::{write_artifacts, write_artifacts_creating};
+
+use crate::plan::Plan;
+use crate::render::{self, Engine, TemplateContext};
+use std::path::Path;
+
+/// An output format (`-o`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Docker,
+    Systemd,
+    SystemdEnvfile,
+    Env,
+    Script,
+    Json,
+    Compose,
+    CloudInit,
+    Ignition,
+    Kubernetes,
+}
+
+impl Format {
+    /// Every format, in the order help and errors list them.
+    pub const ALL: [Format; 11] = [
+        Format::Text,
+        Format::Docker,
+        Format::Systemd,
+        Format::SystemdEnvfile,
+        Format::Env,
+        Format::Script,
+        Format::Json,
+        Format::Compose,
+        Format::CloudInit,
+        Format::Ignition,
+        Format::Kubernetes,
+    ];
+
+    /// The name `-o` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Docker => "docker",
+            Format::Systemd => "systemd",
+            Format::SystemdEnvfile => "systemd-envfile",
+            Format::Env => "env",
+            Format::Script => "script",
+            Format::Json => "json",
+            Format::Compose => "compose",
+            Format::CloudInit => "cloud-init",
+            Format::Ignition => "ignition",
+            Format::Kubernetes => "kubernetes",
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<Format, String> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<_> = Format::ALL.iter().map(|f| f.name()).collect();
+                format!(
+                    "Error executing command: unknown output format '{name}' (one of: {})",
+                    names.join(", ")
+                )
+            })
+    }
+
+    /// Whether the format is a set of files (and so may go to `--out-dir`).
+    pub fn writes_files(self) -> bool {
+        !matches!(self, Format::Text | Format::Docker)
+    }
+}
+
+/// One rendered file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    pub file_name: String,
+    pub mode: u32,
+    pub text: String,
+}
+
+impl Artifact {
+    pub(crate) fn new(file_name: &str, mode: u32, text: String) -> Artifact {
+        Artifact {
+            file_name: file_name.to_string(),
+            mode,
+            text,
+        }
+    }
+}
+
+/// Pick the engine from `--runtime` and `--runtime-path`.
+pub fn engine(runtime: &str, runtime_path: Option<&str>) -> Result<Engine, String> {
+    let default_unit_path = match runtime {
+        "docker" => "/usr/bin/docker",
+        "podman" => "/usr/bin/podman",
+        _ => {
+            return Err(format!(
+                "Error executing command: unknown runtime '{runtime}' (docker or podman)"
+            ));
+        }
+    };
+    if runtime_path.is_some_and(str::is_empty) {
+        return Err("Error executing command: --runtime-path cannot be empty".to_string());
+    }
+    Ok(Engine {
+        name: runtime.to_string(),
+        command: runtime_path.unwrap_or(runtime).to_string(),
+        unit_path: runtime_path.unwrap_or(default_unit_path).to_string(),
+    })
+}
+
+/// Render `format` for `plan`.
+pub fn emit(format: Format, plan: &Plan, engine: &Engine) -> Result<Vec<Artifact>, String> {
+    let ctx = TemplateContext::new(plan, engine);
+    let one = |name: &str, mode: u32, text: String| Ok(vec![Artifact::new(name, mode, text)]);
+    match format {
+        Format::Text => one(
+            "calico-node.txt",
+            0o644,
+            render::render("dryrun.txt.j2", &ctx)?,
+        ),
+        Format::Docker => {
+            let line = render::render("docker-command.j2", &ctx)? + "\n";
+            one("calico-node.cmd", 0o644, line)
+        }
+        Format::Systemd => units::systemd(plan, engine).map(|a| vec![a]),
+        Format::SystemdEnvfile => units::systemd_envfile(plan, engine),
+        Format::Env => Ok(vec![units::env_file(plan, engine)?]),
+        Format::Script => one(
+            "calico-node.sh",
+            0o755,
+            render::render("calico-node.sh.j2", &ctx)?,
+        ),
+        Format::Json => {
+            let text = serde_json::to_string_pretty(&ctx)
+                .map_err(|e| format!("Error executing command: {e}"))?
+                + "\n";
+            one("calico-node.json", 0o644, text)
+        }
+        Format::Compose => one(
+            "compose.yaml",
+            0o644,
+            render::render("compose.yaml.j2", &ctx)?,
+        ),
+        Format::CloudInit => provision::cloud_init(plan, engine).map(|a| vec![a]),
+        Format::Ignition => provision::ignition(plan, engine).map(|a| vec![a]),
+        Format::Kubernetes => kubernetes::manifest(plan, engine).map(|a| vec![a]),
+    }
+}
+
+/// Render the user's template file with the same context.
+pub fn emit_template(path: &str, plan: &Plan, engine: &Engine) -> Result<Artifact, String> {
+    let source = std::fs::read_to_string(path)
+        .map_err(|e| format!("Error executing command: cannot read template {path}: {e}"))?;
+    let ctx = TemplateContext::new(plan, engine);
+    let text = render::render_user(path, &source, &ctx)?;
+    let base = Path::new(path)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("template");
+    let name = base.strip_suffix(".j2").unwrap_or(base);
+    Ok(Artifact::new(name, 0o644, text))
+}
+
+/// The text for stdout: one file as it is; several, each under `# FILE: name`.
+pub fn stdout_text(artifacts: &[Artifact]) -> String {
+    match artifacts {
+        [one] => one.text.clone(),
+        many => many
+            .iter()
+            .map(|a| format!("# FILE: {}\n{}", a.file_name, a.text))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}

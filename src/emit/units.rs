@@ -1,0 +1,105 @@
+//! systemd: `calico-node.service` with every value inline (`-o systemd`), or
+//! with the environment in a 0600 file beside it (`-o systemd-envfile`,
+//! which cloud-init and Ignition carry as they are).
+
+use super::Artifact;
+use crate::escape;
+use crate::plan::{Mode, Plan};
+use crate::render::{self, Engine, Extras, TemplateContext};
+
+/// Where the unit is installed on a host.
+pub const UNIT_PATH: &str = "/etc/systemd/system/calico-node.service";
+
+/// A unit runs the container attached: systemd is the supervisor.
+fn attached(plan: &Plan) -> Plan {
+    let mut unit_plan = plan.clone();
+    unit_plan.mode = Mode::InitSystem;
+    unit_plan
+}
+
+/// Refuse, naming the option, any value a systemd unit line cannot hold.
+fn check_unit_values(plan: &Plan, engine: &Engine, values_inline: bool) -> Result<(), String> {
+    if !engine.unit_path.starts_with('/') {
+        return Err(format!(
+            "Error executing command: a systemd unit needs an absolute --runtime-path, not '{}'",
+            engine.unit_path
+        ));
+    }
+    let env = plan
+        .env
+        .iter()
+        .filter(|_| values_inline)
+        .map(|v| (v.origin, v.value.as_str()));
+    let volumes = plan.volumes.iter().map(|v| (v.origin, v.host.as_str()));
+    let fixed = [
+        ("--node-image", plan.image.as_str()),
+        ("--runtime-path", engine.unit_path.as_str()),
+    ];
+    for (origin, value) in env.chain(volumes).chain(fixed) {
+        if let Some(reason) = escape::systemd_refusal(value) {
+            return Err(format!("Error executing command: {origin}: {reason}"));
+        }
+    }
+    Ok(())
+}
+
+fn unit_text(
+    plan: &Plan,
+    engine: &Engine,
+    env_file: Option<&'static str>,
+) -> Result<String, String> {
+    let plan = attached(plan);
+    let ctx = TemplateContext::new(&plan, engine);
+    render::render_with(
+        "calico-node.service.j2",
+        &ctx,
+        &Extras {
+            env_file,
+            ..Extras::default()
+        },
+    )
+}
+
+/// `calico-node.env`: the whole environment, secrets included (mode 0600).
+pub fn env_file(plan: &Plan, engine: &Engine) -> Result<Artifact, String> {
+    let ctx = TemplateContext::new(plan, engine);
+    let text = render::render_with(
+        "calico-node.env.j2",
+        &ctx,
+        &Extras {
+            secrets: true,
+            ..Extras::default()
+        },
+    )?;
+    Ok(Artifact::new("calico-node.env", 0o600, text))
+}
+
+/// `-o systemd`: one world-readable unit, so no secret may be in the plan.
+pub fn systemd(plan: &Plan, engine: &Engine) -> Result<Artifact, String> {
+    if let Some(secret) = plan.secrets().next() {
+        return Err(format!(
+            "Error executing command: {} is a secret and a unit file is world-readable; use -o systemd-envfile, which keeps it in a 0600 file",
+            secret.name
+        ));
+    }
+    check_unit_values(plan, engine, true)?;
+    Ok(Artifact::new(
+        "calico-node.service",
+        0o644,
+        unit_text(plan, engine, None)?,
+    ))
+}
+
+/// `-o systemd-envfile`: the env file, then the unit that reads it from
+/// [`render::UNIT_ENV_FILE`].
+pub fn systemd_envfile(plan: &Plan, engine: &Engine) -> Result<Vec<Artifact>, String> {
+    check_unit_values(plan, engine, false)?;
+    Ok(vec![
+        env_file(plan, engine)?,
+        Artifact::new(
+            "calico-node.service",
+            0o644,
+            unit_text(plan, engine, Some(render::UNIT_ENV_FILE))?,
+        ),
+    ])
+}
