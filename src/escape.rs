@@ -144,6 +144,15 @@ pub fn compose_scalar(value: &str) -> String {
     yaml_scalar(&value.replace('$', "$$"))
 }
 
+/// The longest unit line Ignition accepts, in bytes without the line break
+/// (its unit parser refuses 2048 and more; systemd itself takes far longer).
+pub const IGNITION_UNIT_LINE_MAX: usize = 2047;
+
+/// The first line of `unit` that Ignition cannot carry, if any.
+pub fn ignition_unit_refusal(unit: &str) -> Option<&str> {
+    unit.lines().find(|l| l.len() > IGNITION_UNIT_LINE_MAX)
+}
+
 /// Standard base64 (RFC 4648, padded): Kubernetes Secret `data` values.
 pub fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -226,6 +235,17 @@ mod tests {
     fn yaml_scalars() {
         assert_eq!(yaml_scalar("a\"b\\c\nd"), "\"a\\\"b\\\\c\\nd\"");
         assert_eq!(compose_scalar("$HOME"), "\"$$HOME\"");
+    }
+
+    #[test]
+    fn ignition_unit_lines() {
+        let fits = "x".repeat(IGNITION_UNIT_LINE_MAX);
+        assert_eq!(ignition_unit_refusal(&format!("a\n{fits}\n")), None);
+        let long = format!("{fits}y");
+        assert_eq!(
+            ignition_unit_refusal(&format!("a\n{long}\n")),
+            Some(long.as_str())
+        );
     }
 
     #[test]

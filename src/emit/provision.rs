@@ -125,6 +125,21 @@ struct Unit {
 /// its contents a `data:` URL) and installs and enables the unit.
 pub fn ignition(plan: &Plan, engine: &Engine) -> Result<Artifact, String> {
     let (env, unit) = unit_pair(plan, engine)?;
+    if let Some(line) = escape::ignition_unit_refusal(&unit.text) {
+        let values = plan.volumes.iter().map(|v| (v.origin, v.host.as_str()));
+        let fixed = [
+            ("--node-image", plan.image.as_str()),
+            ("--runtime-path", engine.unit_path.as_str()),
+        ];
+        let origin = values
+            .chain(fixed)
+            .find(|(_, v)| !v.is_empty() && line.contains(*v))
+            .map_or("a value", |(origin, _)| origin);
+        return Err(format!(
+            "Error executing command: {origin}: Ignition cannot carry a unit line longer than {} bytes",
+            escape::IGNITION_UNIT_LINE_MAX
+        ));
+    }
     let config = IgnitionConfig {
         ignition: IgnitionMeta {
             version: IGNITION_VERSION,
