@@ -11,12 +11,13 @@ mod config;
 mod detect;
 mod emit;
 mod escape;
+mod out;
 mod plan;
 mod render;
 mod run;
 
 use cli::USAGE;
-use commands::{completion, detect_ip, man, node_run, version};
+use commands::{completion, detect_ip, fleet, man, node_run, version};
 use std::ffi::OsString;
 use std::process::ExitCode;
 
@@ -25,6 +26,9 @@ fn dispatch(all_args: &[String]) -> Result<u8, String> {
     match all_args {
         [node, run, words @ ..] if node == "node" && run == "run" => {
             node_run::main(all_args, words)
+        }
+        [node, fleet_word, words @ ..] if node == "node" && fleet_word == "fleet" => {
+            fleet::main(all_args, words)
         }
         [node, detect, words @ ..] if node == "node" && detect == "detect-ip" => {
             detect_ip::main(all_args, words)

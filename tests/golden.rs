@@ -2,7 +2,7 @@
 //! byte in `golden/**/*.toml`, one case per file.
 //!
 //! A case gives the arguments, the environment, the files to create in a
-//! fresh working directory, and what is expected: exit status, stdout,
+//! fresh working directory, optionally `stdin`, and what is expected: exit status, stdout,
 //! stderr and, optionally, the contents of files after the run (what a
 //! stand-in program recorded, what was written under the `/proc` stand-in).
 //! `absent` lists paths that must not exist after the run (a stand-in that
@@ -114,12 +114,24 @@ fn run_case(doc: &DocumentMut, root: &Path) -> Outcome {
     for (k, v) in strings(doc.get("env")) {
         cmd.env(k, fill(&v));
     }
+    let stdin = doc.get("stdin").and_then(Item::as_str).map(fill);
     let mut child = cmd
-        .stdin(Stdio::null())
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("start calicoctl");
+    if let Some(text) = stdin {
+        let mut pipe = child.stdin.take().unwrap();
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let _ = pipe.write_all(text.as_bytes());
+        });
+    }
     let mut out = child.stdout.take().unwrap();
     let mut err = child.stderr.take().unwrap();
     let out_reader = std::thread::spawn(move || {

@@ -62,7 +62,7 @@ fn bash_completes_options_subcommands_and_values() {
         assert!(top.contains(&word.to_string()), "{word} not in {top:?}");
     }
     let node = bash_completions(&script, &["calicoctl", "node", ""]);
-    for word in ["run", "detect-ip"] {
+    for word in ["run", "detect-ip", "fleet"] {
         assert!(node.contains(&word.to_string()), "{word} not in {node:?}");
     }
     // Options this project adds, and their values.
@@ -215,6 +215,7 @@ fn man_pages_render_without_warnings_and_name_every_option() {
         ("calicoctl-node.1", String::new()),
         ("calicoctl-node-run.1", help("node-run-help.txt")),
         ("calicoctl-node-detect-ip.1", help("detect-ip-help.txt")),
+        ("calicoctl-node-fleet.1", help("fleet-help.txt")),
         ("calicoctl-version.1", help("version-help.txt")),
         ("calicoctl-completion.1", help("completion-help.txt")),
         ("calicoctl-man.1", help("man-help.txt")),

@@ -8,6 +8,7 @@
 //! man pages, so all three come from one definition.
 
 pub mod help;
+pub mod inventory;
 pub mod tree;
 
 use clap::parser::ValueSource;
@@ -23,6 +24,7 @@ pub const DETECT_HELP: &str = include_str!("../../templates/detect-ip-help.txt")
 pub const VERSION_HELP: &str = include_str!("../../templates/version-help.txt");
 pub const COMPLETION_HELP: &str = include_str!("../../templates/completion-help.txt");
 pub const MAN_HELP: &str = include_str!("../../templates/man-help.txt");
+pub const FLEET_HELP: &str = include_str!("../../templates/fleet-help.txt");
 
 /// Options of `calicoctl node run`. Defaults are upstream's.
 #[derive(Debug, Clone, Parser)]
@@ -81,6 +83,9 @@ pub struct NodeRunArgs {
     pub template: Option<String>,
     #[arg(long)]
     pub out_dir: Option<String>,
+    /// Compare with `--out-dir` instead of writing.
+    #[arg(long)]
+    pub check: bool,
     /// Detect the address now and pass it as IP/IP6.
     #[arg(long)]
     pub pin_ip: bool,
@@ -114,6 +119,27 @@ pub struct DetectIpArgs {
     pub explain: bool,
     #[arg(short = 'o', long, default_value = "text")]
     pub output: String,
+}
+
+/// Options of `calicoctl node fleet`.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "calicoctl node fleet",
+    no_binary_name = true,
+    infer_long_args = true,
+    args_override_self = true,
+    disable_version_flag = true,
+    override_help = FLEET_HELP
+)]
+pub struct FleetArgs {
+    #[arg(long, value_name = "FILE")]
+    pub inventory: String,
+    #[arg(short = 'o', long, default_value = "systemd-envfile")]
+    pub output: String,
+    #[arg(long)]
+    pub out_dir: Option<String>,
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// Options of `calicoctl version` (none).

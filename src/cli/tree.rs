@@ -5,8 +5,8 @@
 
 use super::help::{self, OptionHelp};
 use super::{
-    COMPLETION_HELP, CompletionArgs, DETECT_HELP, DetectIpArgs, HELP, MAN_HELP, ManArgs,
-    NodeRunArgs, USAGE, VERSION_HELP, VersionArgs,
+    COMPLETION_HELP, CompletionArgs, DETECT_HELP, DetectIpArgs, FLEET_HELP, FleetArgs, HELP,
+    MAN_HELP, ManArgs, NodeRunArgs, USAGE, VERSION_HELP, VersionArgs,
 };
 use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgAction, Command, CommandFactory, ValueHint};
@@ -16,10 +16,12 @@ use clap::{Arg, ArgAction, Command, CommandFactory, ValueHint};
 pub struct Choices {
     /// `-o` of `node run`.
     pub output_formats: Vec<&'static str>,
+    /// `-o` of `node fleet`.
+    pub fleet_formats: Vec<&'static str>,
 }
 
 /// What `node` groups, said where the usage text does not.
-const NODE_ABOUT: &str = "Calico node management: run and detect-ip.";
+const NODE_ABOUT: &str = "Calico node management: run, detect-ip and fleet.";
 
 /// The `Commands:` line of the usage for `words` (`"node run"`).
 fn command_about(words: &str) -> String {
@@ -113,6 +115,18 @@ fn node_run(choices: &Choices) -> Command {
     cmd
 }
 
+fn fleet(choices: &Choices) -> Command {
+    let cmd = described(
+        FleetArgs::command(),
+        "fleet",
+        command_about("node fleet"),
+        FLEET_HELP,
+    );
+    let cmd = with_values(cmd, "output", choices.fleet_formats.clone());
+    let cmd = with_hint(cmd, "inventory", ValueHint::FilePath);
+    with_hint(cmd, "out_dir", ValueHint::DirPath)
+}
+
 fn detect_ip() -> Command {
     let cmd = described(
         DetectIpArgs::command(),
@@ -130,7 +144,8 @@ pub fn command_tree(choices: &Choices) -> Command {
         .subcommand_required(true)
         .disable_help_subcommand(true)
         .subcommand(node_run(choices))
-        .subcommand(detect_ip());
+        .subcommand(detect_ip())
+        .subcommand(fleet(choices));
     let version = described(
         VersionArgs::command(),
         "version",
@@ -198,6 +213,7 @@ mod tests {
     fn tree() -> Command {
         let mut cmd = command_tree(&Choices {
             output_formats: vec!["text"],
+            fleet_formats: vec!["systemd"],
         });
         cmd.build();
         cmd
@@ -216,8 +232,8 @@ mod tests {
         all(&tree(), "calicoctl".into(), &mut commands);
         assert_eq!(
             commands.len(),
-            7,
-            "calicoctl, node, run, detect-ip, version, completion, man"
+            8,
+            "calicoctl, node, run, detect-ip, fleet, version, completion, man"
         );
         for (path, cmd) in commands {
             assert!(cmd.get_about().is_some(), "{path}: no about");
@@ -235,6 +251,7 @@ mod tests {
         for (path, text) in [
             ("calicoctl node run", HELP),
             ("calicoctl node detect-ip", DETECT_HELP),
+            ("calicoctl node fleet", FLEET_HELP),
             ("calicoctl completion", COMPLETION_HELP),
             ("calicoctl man", MAN_HELP),
         ] {

@@ -8,8 +8,16 @@ use clap_complete::Shell;
 
 /// The choices completions offer beyond what clap's definition knows.
 pub fn choices() -> Choices {
+    let names = |keep: fn(&emit::Format) -> bool| {
+        emit::Format::ALL
+            .iter()
+            .filter(|f| keep(f))
+            .map(|f| f.name())
+            .collect()
+    };
     Choices {
-        output_formats: emit::Format::ALL.iter().map(|f| f.name()).collect(),
+        output_formats: names(|_| true),
+        fleet_formats: names(|f| f.writes_files() && *f != emit::Format::Kubernetes),
     }
 }
 

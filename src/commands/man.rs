@@ -3,7 +3,8 @@
 
 use crate::cli::tree::command_tree;
 use crate::cli::{self, Parsed};
-use crate::emit::{self, Artifact};
+use crate::emit::Artifact;
+use crate::out;
 use clap::Command;
 use std::path::Path;
 
@@ -17,11 +18,7 @@ fn pages(cmd: &Command, out: &mut Vec<Artifact>) -> Result<(), String> {
         .map_err(|e| format!("Error executing command: man page: {e}"))?;
     let text =
         String::from_utf8(text).map_err(|e| format!("Error executing command: man page: {e}"))?;
-    out.push(Artifact {
-        file_name: man.get_filename(),
-        mode: 0o644,
-        text,
-    });
+    out.push(Artifact::new(&man.get_filename(), 0o644, text));
     for sub in cmd.get_subcommands() {
         pages(sub, out)?;
     }
@@ -41,8 +38,12 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
     let mut artifacts = Vec::new();
     pages(&cmd, &mut artifacts)?;
     let dir = Path::new(&args.out_dir);
-    for path in emit::write_artifacts_creating(dir, &artifacts)? {
+    let report = out::write::write_all(dir, &out::placed_in(dir, &artifacts))?;
+    for path in &report.written {
         eprintln!("Wrote {}", path.display());
+    }
+    for path in &report.unchanged {
+        eprintln!("Unchanged {}", path.display());
     }
     Ok(0)
 }

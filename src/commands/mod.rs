@@ -4,11 +4,13 @@
 
 pub mod completion;
 pub mod detect_ip;
+pub mod fleet;
 pub mod man;
 pub mod node_run;
 pub mod version;
 
-use crate::detect;
+use crate::config::{self, DatastoreSpec};
+use crate::{cli, detect};
 use std::collections::HashMap;
 
 /// The environment, as valid UTF-8 pairs (others cannot be configuration).
@@ -38,5 +40,39 @@ pub fn interface_source(
             Ok((fixture.interfaces.clone(), Box::new(fixture)))
         }
         None => Ok((detect::live_interfaces()?, Box::new(detect::KernelReach))),
+    }
+}
+
+/// Loads datastore configurations, each path once (a fleet names the same
+/// file for thousands of hosts).
+pub struct ConfigLoader<'a> {
+    env: &'a HashMap<String, String>,
+    default_path: String,
+    loaded: HashMap<Option<String>, Result<DatastoreSpec, String>>,
+}
+
+impl<'a> ConfigLoader<'a> {
+    pub fn new(env: &'a HashMap<String, String>) -> ConfigLoader<'a> {
+        let default_path = env
+            .get("CALICOCTL_DEFAULT_CONFIG")
+            .map_or(cli::DEFAULT_CONFIG_PATH, String::as_str)
+            .to_string();
+        ConfigLoader {
+            env,
+            default_path,
+            loaded: HashMap::new(),
+        }
+    }
+
+    /// The configuration at `path` (`None`: the default path, then the
+    /// environment), as `node run` loads it.
+    pub fn load(&mut self, path: Option<&str>) -> Result<DatastoreSpec, String> {
+        let key = path.map(str::to_string);
+        if let Some(found) = self.loaded.get(&key) {
+            return found.clone();
+        }
+        let result = config::load(path, &self.default_path, self.env).map_err(|e| e.message());
+        self.loaded.insert(key, result.clone());
+        result
     }
 }

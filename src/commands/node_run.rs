@@ -2,11 +2,13 @@
 //! configuration, build the plan, then print or write what `-o` asks for,
 //! or start the container as upstream does.
 
-use super::{environment, host_name, interface_source};
+use super::{ConfigLoader, environment, host_name, interface_source};
 use crate::autodetect::SystemResolver;
-use crate::cli::{self, Parsed};
-use crate::{autodetect, config, detect, emit, plan, run};
+use crate::cli::{self, NodeRunArgs, Parsed};
+use crate::render::Engine;
+use crate::{autodetect, detect, emit, out, plan, run};
 use std::collections::HashMap;
+use std::path::Path;
 
 pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
     let args = match cli::parse_node_run(all_args, words)? {
@@ -17,8 +19,45 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
         Parsed::Run(args) => args,
     };
     let env = environment();
+    let (format, engine) = presentation(&args)?;
+    let hostname = host_name(&env);
+    let plan = plan_for(
+        &args,
+        &env,
+        &mut ConfigLoader::new(&env),
+        hostname.as_deref(),
+    )?;
+    if let Some(warning) = ignored_warning(&plan) {
+        eprintln!("{warning}");
+    }
 
-    // Options of this tool, beyond upstream's: how to present the plan.
+    let artifacts = if let Some(template) = &args.template {
+        vec![emit::emit_template(template, &plan, &engine)?]
+    } else if let Some(format) = format {
+        emit::emit(format, &plan, &engine)?
+    } else if args.dryrun {
+        emit::emit(emit::Format::Text, &plan, &engine)?
+    } else {
+        let settings = run::RunSettings::from_env(|name| env.get(name).cloned())?;
+        let status = run::run(&plan, &engine, &settings)?;
+        return Ok(u8::try_from(status).unwrap_or(1));
+    };
+    deliver(&args, &artifacts)
+}
+
+/// The formats that are files (and so may go to `--out-dir`).
+pub fn file_format_names() -> String {
+    let names: Vec<&str> = emit::Format::ALL
+        .into_iter()
+        .filter(|f| f.writes_files())
+        .map(emit::Format::name)
+        .collect();
+    names.join(", ")
+}
+
+/// The options of this tool beyond upstream's, which say how to present
+/// the plan: the format and the engine, checked together.
+pub fn presentation(args: &NodeRunArgs) -> Result<(Option<emit::Format>, Engine), String> {
     let format = args
         .output
         .as_deref()
@@ -37,55 +76,63 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
     }
     let writes_files = args.template.is_some() || format.is_some_and(emit::Format::writes_files);
     if args.out_dir.is_some() && !writes_files {
-        let names: Vec<&str> = emit::Format::ALL
-            .into_iter()
-            .filter(|f| f.writes_files())
-            .map(emit::Format::name)
-            .collect();
         return Err(format!(
             "Error executing command: --out-dir needs --template or an --output that writes files ({})",
-            names.join(", ")
+            file_format_names()
         ));
     }
-
-    let mut checked = plan::check_options(&args, &SystemResolver)?;
-    let node_name = plan::node_name(&args, host_name(&env).as_deref())?;
-    let default_config = env
-        .get("CALICOCTL_DEFAULT_CONFIG")
-        .map_or(cli::DEFAULT_CONFIG_PATH, String::as_str);
-    let spec =
-        config::load(args.config.as_deref(), default_config, &env).map_err(|e| e.message())?;
-    if args.pin_ip {
-        pin_addresses(&args, &mut checked, &env)?;
-    }
-    let plan = plan::build(&args, &checked, &node_name, &spec)?;
-
-    if !plan.ignored_options.is_empty() {
-        eprintln!(
-            "WARNING: calico/node ignores {} with the kubernetes datastore.",
-            plan.ignored_options.join(", ")
+    if args.check && args.out_dir.is_none() {
+        return Err(
+            "Error executing command: --check needs --out-dir (the directory to compare with)"
+                .to_string(),
         );
     }
+    Ok((format, engine))
+}
 
-    let artifacts = if let Some(template) = &args.template {
-        vec![emit::emit_template(template, &plan, &engine)?]
-    } else if let Some(format) = format {
-        emit::emit(format, &plan, &engine)?
-    } else if args.dryrun {
-        emit::emit(emit::Format::Text, &plan, &engine)?
-    } else {
-        let settings = run::RunSettings::from_env(|name| env.get(name).cloned())?;
-        let status = run::run(&plan, &engine, &settings)?;
-        return Ok(u8::try_from(status).unwrap_or(1));
+/// Validation and the plan, as upstream orders them.
+pub fn plan_for(
+    args: &NodeRunArgs,
+    env: &HashMap<String, String>,
+    configs: &mut ConfigLoader,
+    hostname: Option<&str>,
+) -> Result<plan::Plan, String> {
+    let mut checked = plan::check_options(args, &SystemResolver)?;
+    let node_name = plan::node_name(args, hostname)?;
+    let spec = configs.load(args.config.as_deref())?;
+    if args.pin_ip {
+        pin_addresses(args, &mut checked, env)?;
+    }
+    plan::build(args, &checked, &node_name, &spec)
+}
+
+/// The warning for options the Kubernetes datastore ignores, if any.
+pub fn ignored_warning(plan: &plan::Plan) -> Option<String> {
+    (!plan.ignored_options.is_empty()).then(|| {
+        format!(
+            "WARNING: calico/node ignores {} with the kubernetes datastore.",
+            plan.ignored_options.join(", ")
+        )
+    })
+}
+
+/// Print the files, write them into `--out-dir`, or compare (`--check`).
+fn deliver(args: &NodeRunArgs, artifacts: &[emit::Artifact]) -> Result<u8, String> {
+    let Some(dir) = &args.out_dir else {
+        print!("{}", emit::stdout_text(artifacts));
+        return Ok(0);
     };
-
-    match &args.out_dir {
-        Some(dir) => {
-            for path in emit::write_artifacts(std::path::Path::new(dir), &artifacts)? {
-                eprintln!("Wrote {}", path.display());
-            }
-        }
-        None => print!("{}", emit::stdout_text(&artifacts)),
+    let dir = Path::new(dir);
+    let placed = out::placed_in(dir, artifacts);
+    if args.check {
+        return Ok(out::check::check(&placed, &[])?.print(dir));
+    }
+    let report = out::write::write_all(dir, &placed)?;
+    for path in &report.written {
+        eprintln!("Wrote {}", path.display());
+    }
+    for path in &report.unchanged {
+        eprintln!("Unchanged {}", path.display());
     }
     Ok(0)
 }

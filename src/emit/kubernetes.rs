@@ -418,5 +418,5 @@ pub fn manifest(plan: &Plan, engine: &Engine) -> Result<Artifact, String> {
         text.push_str(&yaml);
     }
     let mode = if has_secret { 0o600 } else { 0o644 };
-    Ok(Artifact::new("calico-node.yaml", mode, text))
+    Ok(Artifact::new("calico-node.yaml", mode, text).holding_secrets(has_secret))
 }

@@ -2,16 +2,13 @@
 //! one plan, printed to stdout or written atomically into `--out-dir`.
 //!
 //! One module per output family: `units` (systemd), `provision` (cloud-init
-//! and Ignition, which carry the units), `kubernetes` (a DaemonSet), and
-//! `write` (`--out-dir`). Text formats render templates; structured ones
+//! and Ignition, which carry the units), `kubernetes` (a DaemonSet). Writing
+//! them to disk is `crate::out`'s job. Text formats render templates; structured ones
 //! (JSON, cloud-init, Ignition, Kubernetes) come from a serializer.
 
 mod kubernetes;
 mod provision;
 mod units;
-mod write;
-
-pub use write::{write_artifacts, write_artifacts_creating};
 
 use crate::plan::Plan;
 use crate::render::{self, Engine, TemplateContext};
@@ -91,6 +88,8 @@ pub struct Artifact {
     pub file_name: String,
     pub mode: u32,
     pub text: String,
+    /// Holds a secret's value: never shown in a `--check` diff.
+    pub secret: bool,
 }
 
 impl Artifact {
@@ -99,7 +98,13 @@ impl Artifact {
             file_name: file_name.to_string(),
             mode,
             text,
+            secret: false,
         }
+    }
+
+    /// The same, marked as holding a secret when `secret`.
+    pub(crate) fn holding_secrets(self, secret: bool) -> Artifact {
+        Artifact { secret, ..self }
     }
 }
 

@@ -71,7 +71,8 @@ pub fn env_file(plan: &Plan, engine: &Engine) -> Result<Artifact, String> {
             ..Extras::default()
         },
     )?;
-    Ok(Artifact::new("calico-node.env", 0o600, text))
+    Ok(Artifact::new("calico-node.env", 0o600, text)
+        .holding_secrets(plan.secrets().next().is_some()))
 }
 
 /// `-o systemd`: one world-readable unit, so no secret may be in the plan.

@@ -1,0 +1,330 @@
+//! Ansible YAML inventories: groups with `hosts`, `vars` and `children`, at
+//! any depth. Variables named `calico_<option>` (`_` for `-`) are `node run`
+//! options; every other variable is Ansible's and is ignored. A group's vars
+//! reach its child groups and hosts, a child group overrides its parents,
+//! host vars override every group. Two unrelated groups that give a host
+//! different values for one variable are an error naming both.
+
+use super::{Host, Inventory, Options, check_host_name, key_text, kind_of};
+use serde_yaml::{Mapping, Value};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// One group, merged over every place the inventory defines it.
+#[derive(Default)]
+struct Group {
+    vars: Vec<(String, Value)>,
+    /// Hosts listed directly, with their own vars.
+    hosts: Vec<(String, Vec<(String, Value)>)>,
+    children: Vec<String>,
+}
+
+struct Reader {
+    groups: HashMap<String, Group>,
+    /// Group names in the order first seen.
+    order: Vec<String>,
+    /// Hosts in the order first seen.
+    host_order: Vec<String>,
+    errors: Vec<String>,
+}
+
+/// The `calico_` variables of a vars mapping (others are Ansible's).
+fn calico_vars(map: &Mapping, place: &str, errors: &mut Vec<String>) -> Vec<(String, Value)> {
+    let mut vars = Vec::new();
+    for (k, v) in map {
+        let Some(name) = key_text(k) else {
+            errors.push(format!("{place}: a variable name must be a string"));
+            continue;
+        };
+        if name.starts_with("calico_") {
+            vars.push((name, v.clone()));
+        }
+    }
+    vars
+}
+
+impl Reader {
+    fn group(&mut self, name: &str) -> &mut Group {
+        if !self.groups.contains_key(name) {
+            self.order.push(name.to_string());
+        }
+        self.groups.entry(name.to_string()).or_default()
+    }
+
+    fn read_group(&mut self, name: &str, def: &Value) {
+        self.group(name);
+        let map = match def {
+            Value::Null => return,
+            Value::Mapping(m) => m,
+            other => {
+                let e = format!(
+                    "group {name}: must be a mapping (hosts, vars, children), not {}",
+                    kind_of(other)
+                );
+                self.errors.push(e);
+                return;
+            }
+        };
+        for (k, v) in map {
+            match k.as_str() {
+                Some("vars") => self.read_vars(name, v),
+                Some("hosts") => self.read_hosts(name, v),
+                Some("children") => self.read_children(name, v),
+                _ => self.errors.push(format!(
+                    "group {name}: unknown key {} (a group has hosts, vars and children)",
+                    key_text(k).unwrap_or_else(|| kind_of(k).to_string())
+                )),
+            }
+        }
+    }
+
+    fn read_vars(&mut self, group: &str, vars: &Value) {
+        let place = format!("group {group} vars");
+        let found = match vars {
+            Value::Null => Vec::new(),
+            Value::Mapping(m) => calico_vars(m, &place, &mut self.errors),
+            other => {
+                self.errors.push(format!(
+                    "{place}: must be a mapping, not {}",
+                    kind_of(other)
+                ));
+                return;
+            }
+        };
+        self.group(group).vars.extend(found);
+    }
+
+    fn read_hosts(&mut self, group: &str, hosts: &Value) {
+        let map = match hosts {
+            Value::Null => return,
+            Value::Mapping(m) => m,
+            other => {
+                let e = format!(
+                    "group {group} hosts: must be a mapping of host names, not {}",
+                    kind_of(other)
+                );
+                self.errors.push(e);
+                return;
+            }
+        };
+        for (k, v) in map {
+            let Some(host) = key_text(k) else {
+                self.errors.push(format!(
+                    "group {group} hosts: a host name must be a string, not {}",
+                    kind_of(k)
+                ));
+                continue;
+            };
+            let vars = match v {
+                Value::Null => Vec::new(),
+                Value::Mapping(m) => calico_vars(m, &host, &mut self.errors),
+                other => {
+                    self.errors.push(format!(
+                        "{host}: host vars must be a mapping, not {}",
+                        kind_of(other)
+                    ));
+                    continue;
+                }
+            };
+            if !self.host_order.contains(&host) {
+                self.host_order.push(host.clone());
+            }
+            self.group(group).hosts.push((host, vars));
+        }
+    }
+
+    fn read_children(&mut self, group: &str, children: &Value) {
+        let map = match children {
+            Value::Null => return,
+            Value::Mapping(m) => m,
+            other => {
+                let e = format!(
+                    "group {group} children: must be a mapping of groups, not {}",
+                    kind_of(other)
+                );
+                self.errors.push(e);
+                return;
+            }
+        };
+        for (k, v) in map {
+            let Some(child) = key_text(k) else {
+                self.errors.push(format!(
+                    "group {group} children: a group name must be a string"
+                ));
+                continue;
+            };
+            self.group(group).children.push(child.clone());
+            self.read_group(&child, v);
+        }
+    }
+}
+
+/// Every group's parents.
+fn parents_of(groups: &HashMap<String, Group>) -> HashMap<&str, Vec<&str>> {
+    let mut parents: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (name, group) in groups {
+        for child in &group.children {
+            parents
+                .entry(child.as_str())
+                .or_default()
+                .push(name.as_str());
+        }
+    }
+    parents
+}
+
+/// `group` and every group above it.
+fn with_ancestors<'a>(
+    group: &'a str,
+    parents: &HashMap<&'a str, Vec<&'a str>>,
+) -> HashSet<&'a str> {
+    let mut seen = HashSet::new();
+    let mut todo = vec![group];
+    while let Some(g) = todo.pop() {
+        if seen.insert(g) {
+            todo.extend(parents.get(g).into_iter().flatten().copied());
+        }
+    }
+    seen
+}
+
+/// The value of each `calico_` variable for one host (the first group's
+/// where two conflict), and the conflicts.
+fn resolve(
+    host: &str,
+    groups: &HashMap<String, Group>,
+    order: &[String],
+    parents: &HashMap<&str, Vec<&str>>,
+) -> (BTreeMap<String, (Value, String)>, Vec<String>) {
+    let direct: Vec<&str> = order
+        .iter()
+        .map(String::as_str)
+        .filter(|g| groups[*g].hosts.iter().any(|(h, _)| h == host))
+        .collect();
+    let mut member: Vec<&str> = Vec::new();
+    for g in &direct {
+        for a in with_ancestors(g, parents) {
+            if !member.contains(&a) {
+                member.push(a);
+            }
+        }
+    }
+    member.sort_by_key(|g| order.iter().position(|o| o == g));
+    // (value, group) for each variable, from the most specific groups only.
+    let mut errors = Vec::new();
+    let mut chosen: BTreeMap<String, (Value, String)> = BTreeMap::new();
+    let mut defined: BTreeMap<&str, Vec<(&str, &Value)>> = BTreeMap::new();
+    for g in &member {
+        for (var, value) in &groups[*g].vars {
+            defined.entry(var.as_str()).or_default().push((g, value));
+        }
+    }
+    for (var, places) in &defined {
+        // A group is overridden when a group below it also sets the variable.
+        let specific: Vec<&(&str, &Value)> = places
+            .iter()
+            .filter(|(g, _)| {
+                !places
+                    .iter()
+                    .any(|(other, _)| other != g && with_ancestors(other, parents).contains(g))
+            })
+            .collect();
+        let (first_group, first_value) = specific[0];
+        if let Some((other, _)) = specific.iter().find(|(_, v)| *v != *first_value) {
+            errors.push(format!(
+                "{host}: {var} differs between groups {first_group} and {other}, neither inside the other"
+            ));
+            continue;
+        }
+        chosen.insert(
+            var.to_string(),
+            ((*first_value).clone(), first_group.to_string()),
+        );
+    }
+    // Host vars override every group; two groups disagreeing on them is an error.
+    let mut host_vars: BTreeMap<&str, (&Value, &str)> = BTreeMap::new();
+    for g in &direct {
+        for (h, vars) in &groups[*g].hosts {
+            if h != host {
+                continue;
+            }
+            for (var, value) in vars {
+                match host_vars.get(var.as_str()) {
+                    Some((v, other)) if *v != value => errors.push(format!(
+                        "{host}: host variable {var} differs between groups {other} and {g}"
+                    )),
+                    _ => {
+                        host_vars.insert(var.as_str(), (value, g));
+                    }
+                }
+            }
+        }
+    }
+    for (var, (value, _)) in host_vars {
+        chosen.insert(var.to_string(), (value.clone(), "host".to_string()));
+    }
+    (chosen, errors)
+}
+
+/// The hosts; with errors in the groups themselves, none.
+pub(super) fn parse(top: &Mapping) -> Inventory {
+    let mut reader = Reader {
+        groups: HashMap::new(),
+        order: Vec::new(),
+        host_order: Vec::new(),
+        errors: Vec::new(),
+    };
+    for (k, v) in top {
+        match key_text(k) {
+            Some(name) => reader.read_group(&name, v),
+            None => reader
+                .errors
+                .push(format!("a group name must be a string, not {}", kind_of(k))),
+        }
+    }
+    let parents = parents_of(&reader.groups);
+    for name in &reader.order {
+        let above = with_ancestors(name, &parents);
+        if reader.groups[name]
+            .children
+            .iter()
+            .any(|c| above.contains(c.as_str()))
+        {
+            reader.errors.push(format!(
+                "group {name}: its children include one of its own parents"
+            ));
+        }
+    }
+    if !reader.errors.is_empty() {
+        return Inventory {
+            hosts: Vec::new(),
+            errors: reader.errors,
+        };
+    }
+    let options = Options::new();
+    let mut errors = Vec::new();
+    let mut hosts = Vec::new();
+    for host in &reader.host_order {
+        if let Err(e) = check_host_name(host) {
+            errors.push(format!("{host}: {e}"));
+            continue;
+        }
+        let before = errors.len();
+        let (vars, conflicts) = resolve(host, &reader.groups, &reader.order, &parents);
+        errors.extend(conflicts);
+        let mut found = Vec::new();
+        for (var, (value, _)) in vars {
+            let key = var["calico_".len()..].replace('_', "-");
+            match options.value(&key, &value) {
+                Ok(v) => found.push((key, v)),
+                Err(e) => errors.push(format!("{host}: {var}: {e}")),
+            }
+        }
+        if errors.len() == before {
+            hosts.push(Host {
+                name: host.clone(),
+                options: found,
+            });
+        }
+    }
+    Inventory { hosts, errors }
+}

@@ -1,0 +1,357 @@
+//! Fleet inventories: the hosts of `calicoctl node fleet` and each host's
+//! `node run` options, read from our native YAML (`defaults`, `hosts`) or
+//! from an Ansible YAML inventory (`calico_*` variables). Either way the
+//! result is one list of hosts with option words that `node run`'s own
+//! parser reads, so a host's plan is exactly what `node run` would build.
+
+mod ansible;
+mod native;
+
+use clap::{ArgAction, CommandFactory};
+use serde_yaml::Value;
+
+/// A host's value for one option.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OptValue {
+    Text(String),
+    Flag(bool),
+    /// Given as null: not set (a host may unset a default this way).
+    Unset,
+}
+
+/// One host of the inventory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Host {
+    /// The host's key, also its output directory.
+    pub name: String,
+    /// Options by long name (without dashes), in a fixed order.
+    pub options: Vec<(String, OptValue)>,
+}
+
+impl Host {
+    /// The `node run` words for this host: `--opt=value` and `--flag`, and
+    /// `--name=<host>` unless the inventory names the node.
+    pub fn words(&self) -> Vec<String> {
+        let mut words = Vec::with_capacity(self.options.len() + 1);
+        let mut named = false;
+        for (key, value) in &self.options {
+            match value {
+                OptValue::Text(v) => {
+                    named |= key == "name";
+                    words.push(format!("--{key}={v}"));
+                }
+                OptValue::Flag(true) => words.push(format!("--{key}")),
+                OptValue::Flag(false) | OptValue::Unset => {}
+            }
+        }
+        if !named {
+            words.push(format!("--name={}", self.name));
+        }
+        words
+    }
+}
+
+/// Options that belong to one invocation, not to a host.
+const INVOCATION_ONLY: [&str; 7] = [
+    "dryrun", "pin-ip", "output", "out-dir", "template", "check", "help",
+];
+
+/// The long options a host may set, and whether each is a flag.
+fn host_options() -> Vec<(String, bool)> {
+    crate::cli::NodeRunArgs::command()
+        .get_arguments()
+        .filter_map(|a| {
+            let long = a.get_long()?;
+            let flag = matches!(a.get_action(), ArgAction::SetTrue);
+            Some((long.to_string(), flag))
+        })
+        .filter(|(long, _)| !INVOCATION_ONLY.contains(&long.as_str()))
+        .collect()
+}
+
+/// Checks option names and values against `node run`'s options.
+pub(crate) struct Options {
+    known: Vec<(String, bool)>,
+}
+
+impl Options {
+    pub(crate) fn new() -> Options {
+        Options {
+            known: host_options(),
+        }
+    }
+
+    /// The value of `key` as an option of `node run`, or why not.
+    pub(crate) fn value(&self, key: &str, value: &Value) -> Result<OptValue, String> {
+        if INVOCATION_ONLY.contains(&key) {
+            return Err(format!(
+                "option '{key}' belongs to one invocation, not to a host: give it on the command line"
+            ));
+        }
+        let Some((_, flag)) = self.known.iter().find(|(k, _)| k == key) else {
+            return Err(format!("unknown option '{key}'"));
+        };
+        match (value, flag) {
+            (Value::Null, _) => Ok(OptValue::Unset),
+            (Value::Bool(b), true) => Ok(OptValue::Flag(*b)),
+            (_, true) => Err(format!("option '{key}' is a flag: true or false")),
+            (Value::String(s), false) => Ok(OptValue::Text(s.clone())),
+            (Value::Number(n), false) if n.is_f64() => Err(format!(
+                "option '{key}': {n} reads as a decimal number; quote it (for a dotted AS number, as: '1.10')"
+            )),
+            (Value::Number(n), false) => Ok(OptValue::Text(n.to_string())),
+            (Value::Bool(_), false) => {
+                Err(format!("option '{key}' takes a value, not true or false"))
+            }
+            _ => Err(format!(
+                "option '{key}': a value must be a string, a number or true/false"
+            )),
+        }
+    }
+}
+
+/// Whether `name` can be a host: one safe path component.
+pub fn check_host_name(name: &str) -> Result<(), String> {
+    let ok_first = name
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphanumeric());
+    let ok_rest = name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    if !ok_first || !ok_rest {
+        return Err("a host name must be [A-Za-z0-9][A-Za-z0-9._-]* (it names a directory)".into());
+    }
+    if name.len() > 253 {
+        return Err("a host name must be at most 253 bytes".into());
+    }
+    Ok(())
+}
+
+/// A mapping key as a host, group or option name.
+pub(crate) fn key_text(key: &Value) -> Option<String> {
+    match key {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Short description of a YAML value's kind, for messages.
+pub(crate) fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
+}
+
+/// An inventory read: the hosts without errors, and every error found as a
+/// line (`<host>: <what>`, or where else it is).
+#[derive(Debug, Default)]
+pub struct Inventory {
+    pub hosts: Vec<Host>,
+    pub errors: Vec<String>,
+}
+
+/// Read an inventory. An error about the whole file is the `Err`.
+pub fn parse(label: &str, text: &str) -> Result<Inventory, String> {
+    let doc: Value = serde_yaml::from_str(text).map_err(|e| {
+        format!("Error executing command: inventory {label} is not valid YAML: {e}")
+    })?;
+    let Value::Mapping(top) = &doc else {
+        return Err(format!(
+            "Error executing command: inventory {label}: the top level must be a mapping (defaults and hosts, or Ansible groups), not {}",
+            kind_of(&doc)
+        ));
+    };
+    let native = top.contains_key("hosts")
+        && top
+            .keys()
+            .all(|k| matches!(k.as_str(), Some("hosts" | "defaults")));
+    let inventory = if native {
+        native::parse(top)
+    } else {
+        ansible::parse(top)
+    };
+    if inventory.hosts.is_empty() && inventory.errors.is_empty() {
+        return Err(format!(
+            "Error executing command: inventory {label} has no hosts"
+        ));
+    }
+    Ok(inventory)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hosts(text: &str) -> Vec<Host> {
+        let inv = parse("t", text).unwrap();
+        assert!(inv.errors.is_empty(), "{:?}", inv.errors);
+        inv.hosts
+    }
+
+    fn errors(text: &str) -> Vec<String> {
+        parse("t", text).unwrap().errors
+    }
+
+    fn words(h: &Host) -> Vec<String> {
+        h.words()
+    }
+
+    #[test]
+    fn native_defaults_are_overridden_by_hosts() {
+        let found = hosts(
+            "defaults: {node-image: img, as: 1, no-default-ippools: true}\nhosts:\n  a: {as: 64512, ip: 192.0.2.1}\n  b: {name: custom, no-default-ippools: false}\n  c:\n",
+        );
+        assert_eq!(found.len(), 3);
+        assert_eq!(
+            words(&found[0]),
+            [
+                "--node-image=img",
+                "--no-default-ippools",
+                "--as=64512",
+                "--ip=192.0.2.1",
+                "--name=a"
+            ]
+        );
+        assert_eq!(
+            words(&found[1]),
+            ["--node-image=img", "--as=1", "--name=custom"]
+        );
+        assert_eq!(
+            words(&found[2]),
+            [
+                "--node-image=img",
+                "--as=1",
+                "--no-default-ippools",
+                "--name=c"
+            ]
+        );
+    }
+
+    #[test]
+    fn null_unsets_a_default() {
+        let found = hosts("defaults: {ip: 192.0.2.9}\nhosts:\n  a: {ip: null}\n");
+        assert_eq!(words(&found[0]), ["--name=a"]);
+    }
+
+    #[test]
+    fn native_refusals_name_host_and_key() {
+        let e = errors(
+            "hosts:\n  a: {dryrun: true, foo: 1, as: [1], init-system: yes}\n  'b/c': {}\n  d: {}\n",
+        );
+        assert_eq!(
+            e,
+            [
+                "a: option 'dryrun' belongs to one invocation, not to a host: give it on the command line",
+                "a: unknown option 'foo'",
+                "a: option 'as': a value must be a string, a number or true/false",
+                "a: option 'init-system' is a flag: true or false",
+                "b/c: a host name must be [A-Za-z0-9][A-Za-z0-9._-]* (it names a directory)",
+            ]
+        );
+        let inv = parse("t", "hosts:\n  a: {foo: 1}\n  d: {}\n").unwrap();
+        assert_eq!(inv.hosts.len(), 1, "the good host is kept for validation");
+        assert!(errors("defaults: {out-dir: x}\nhosts: {a: {}}\n")[0].starts_with("defaults: "));
+    }
+
+    #[test]
+    fn file_level_errors() {
+        assert!(
+            parse("t", "hosts:\n  a: {}\n  a: {}\n")
+                .unwrap_err()
+                .contains("duplicate entry with key \"a\"")
+        );
+        assert!(
+            parse("t", "[1, 2]")
+                .unwrap_err()
+                .contains("top level must be a mapping")
+        );
+        assert!(parse("t", "a: [").unwrap_err().contains("not valid YAML"));
+        assert!(
+            parse("t", "hosts: {}")
+                .unwrap_err()
+                .contains("has no hosts")
+        );
+        let long = "a".repeat(254);
+        assert!(errors(&format!("hosts: {{{long}: }}"))[0].contains("at most 253 bytes"));
+    }
+
+    const ANSIBLE: &str = "
+all:
+  vars: {calico_node_image: img, ansible_user: admin}
+  children:
+    workers:
+      vars: {calico_as: 64512}
+      hosts:
+        w1: {calico_ip: 192.0.2.11, ansible_host: 10.0.0.11}
+        w2:
+      children:
+        gpu:
+          vars: {calico_as: 64513}
+          hosts: {g1: }
+    edge:
+      vars: {calico_backend: none}
+      hosts: {e1: , w2: }
+";
+
+    #[test]
+    fn ansible_groups_inherit_and_children_override() {
+        let found = hosts(ANSIBLE);
+        let names: Vec<&str> = found.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, ["w1", "w2", "g1", "e1"]);
+        assert_eq!(
+            words(&found[0]),
+            [
+                "--as=64512",
+                "--ip=192.0.2.11",
+                "--node-image=img",
+                "--name=w1"
+            ]
+        );
+        assert_eq!(
+            words(&found[1]),
+            [
+                "--as=64512",
+                "--backend=none",
+                "--node-image=img",
+                "--name=w2"
+            ]
+        );
+        assert_eq!(
+            words(&found[2]),
+            ["--as=64513", "--node-image=img", "--name=g1"]
+        );
+        assert_eq!(
+            words(&found[3]),
+            ["--backend=none", "--node-image=img", "--name=e1"]
+        );
+    }
+
+    #[test]
+    fn ansible_unrelated_groups_must_agree() {
+        let e = errors(
+            "a:\n  vars: {calico_as: 1}\n  hosts: {h: }\nb:\n  vars: {calico_as: 2}\n  hosts: {h: }\nc:\n  vars: {calico_as: 2}\n  hosts: {h2: }\nd:\n  vars: {calico_as: 2}\n  hosts: {h2: }\n",
+        );
+        assert_eq!(
+            e,
+            ["h: calico_as differs between groups a and b, neither inside the other"]
+        );
+    }
+
+    #[test]
+    fn ansible_host_vars_override_groups_and_unknown_calico_vars_are_refused() {
+        let found = hosts("g:\n  vars: {calico_as: 1}\n  hosts: {h: {calico_as: 7}}\n");
+        assert_eq!(words(&found[0]), ["--as=7", "--name=h"]);
+        let e = errors("g:\n  vars: {calico_frobnicate: 1, other: 2}\n  hosts: {h: }\n");
+        assert_eq!(e, ["h: calico_frobnicate: unknown option 'frobnicate'"]);
+        let e = errors("g:\n  hosts: {h: }\n  children: {g: }\n");
+        assert_eq!(e, ["group g: its children include one of its own parents"]);
+    }
+}

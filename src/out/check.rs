@@ -1,0 +1,98 @@
+//! `--check`: what a write would change, as a report, without writing. A
+//! unified diff for each file whose content differs (`--- DIR/x (on disk)`,
+//! `+++ DIR/x (generated)`), a line for each missing file, mode difference
+//! and stray host directory. The diff of a file that holds secrets is not
+//! shown: a CI log is no place for them.
+
+use super::{Placed, State};
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+/// The drift found, as lines of text (empty: none).
+#[derive(Debug, Default)]
+pub struct Drift {
+    pub text: String,
+    pub items: usize,
+    pub matching: usize,
+}
+
+fn diff(path: &Path, old: &[u8], new: &str) -> String {
+    let old = String::from_utf8_lossy(old);
+    let shown = path.display().to_string();
+    similar::TextDiff::from_lines(old.as_ref(), new)
+        .unified_diff()
+        .header(
+            &format!("{shown} (on disk)"),
+            &format!("{shown} (generated)"),
+        )
+        .to_string()
+}
+
+impl Drift {
+    /// Print the report (the drift on stdout, a summary on stderr) and give
+    /// the exit status: 0 when `dir` matches, 2 when it drifted.
+    pub fn print(&self, dir: &Path) -> u8 {
+        print!("{}", self.text);
+        if self.items == 0 {
+            eprintln!(
+                "No drift: {} files match in {}.",
+                self.matching,
+                dir.display()
+            );
+            0
+        } else {
+            eprintln!(
+                "Drift: {} differences in {} ({} files match).",
+                self.items,
+                dir.display(),
+                self.matching
+            );
+            2
+        }
+    }
+}
+
+/// Compare `files` with the disk; `strays` are host directories that the
+/// inventory no longer has.
+pub fn check(files: &[Placed], strays: &[PathBuf]) -> Result<Drift, String> {
+    let mut drift = Drift::default();
+    for file in files {
+        let shown = file.path.display();
+        match file.state()? {
+            State::Same => drift.matching += 1,
+            State::Missing => {
+                drift.items += 1;
+                let _ = writeln!(drift.text, "missing: {shown}");
+            }
+            State::Differs { old, old_mode } => {
+                drift.items += 1;
+                if let Some(old) = old {
+                    if file.artifact.secret {
+                        let _ = writeln!(
+                            drift.text,
+                            "--- {shown} (on disk)\n+++ {shown} (generated)\n(content differs; not shown: the file holds secrets)"
+                        );
+                    } else {
+                        drift.text += &diff(&file.path, &old, &file.artifact.text);
+                    }
+                }
+                if old_mode != file.artifact.mode {
+                    let _ = writeln!(
+                        drift.text,
+                        "mode: {shown} is {old_mode:04o} on disk, {:04o} generated",
+                        file.artifact.mode
+                    );
+                }
+            }
+        }
+    }
+    for stray in strays {
+        drift.items += 1;
+        let _ = writeln!(
+            drift.text,
+            "stray: {} is not in the inventory",
+            stray.display()
+        );
+    }
+    Ok(drift)
+}
