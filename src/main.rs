@@ -3,6 +3,14 @@
 //!
 //! Data flows one way: command line -> plan -> rendered text -> stdout or exec.
 //! This file only dispatches: each subcommand is a module of `commands`.
+//!
+//! The process starts at a C `main` (`no_main`), not at std's runtime entry:
+//! std's entry reads `/proc/self/maps` to place a stack guard and installs
+//! signal handlers, which measured as a sixth of a whole dry run (see
+//! bench/README.md). What it did that matters is done here: stdout is
+//! flushed before exit. SIGPIPE keeps its default, so `calicoctl ... | head`
+//! ends quietly as other Unix tools do.
+#![cfg_attr(not(test), no_main)]
 
 mod autodetect;
 mod cli;
@@ -19,7 +27,6 @@ mod run;
 use cli::USAGE;
 use commands::{completion, detect_ip, fleet, man, node_run, version};
 use std::ffi::OsString;
-use std::process::ExitCode;
 
 fn dispatch(all_args: &[String]) -> Result<u8, String> {
     let help = |w: &String| w == "-h" || w == "--help";
@@ -50,18 +57,29 @@ fn dispatch(all_args: &[String]) -> Result<u8, String> {
     }
 }
 
-fn main() -> ExitCode {
+/// Run the command line; the exit status.
+fn run() -> u8 {
     let raw = std::env::args_os().skip(1).map(OsString::into_string);
     let result = match raw.collect::<Result<Vec<_>, _>>() {
         Ok(args) => dispatch(&args),
         Err(_) => Err("Error executing command: arguments must be valid UTF-8".to_string()),
     };
     match result {
-        Ok(status) => ExitCode::from(status),
+        Ok(status) => status,
         // Every failure is a message on stderr and exit status 1.
         Err(message) => {
             eprintln!("{message}");
-            ExitCode::from(1)
+            1
         }
     }
+}
+
+/// The process entry (see the module comment). std's argument list is
+/// filled on glibc before `main` runs, so `std::env::args_os` works here.
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
+    let status = run();
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    libc::c_int::from(status)
 }

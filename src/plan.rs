@@ -129,13 +129,6 @@ impl Plan {
         groups
     }
 
-    /// The engine command that starts the container, secrets by name only.
-    pub fn run_argv(&self, engine: &str) -> Vec<String> {
-        std::iter::once(engine.to_string())
-            .chain(self.run_groups(false).into_iter().flatten())
-            .collect()
-    }
-
     /// The engine command that stops the container.
     pub fn stop_argv(&self, engine: &str) -> Vec<String> {
         vec![engine.into(), "stop".into(), self.container_name.clone()]

@@ -90,12 +90,16 @@ pub struct TemplateContext<'a> {
 
 impl<'a> TemplateContext<'a> {
     pub fn new(plan: &'a Plan, engine: &'a Engine) -> Self {
+        let run_groups = plan.run_groups(false);
+        let argv = std::iter::once(engine.command.clone())
+            .chain(run_groups.iter().flatten().cloned())
+            .collect();
         TemplateContext {
             schema: SCHEMA,
             plan,
             engine,
-            argv: plan.run_argv(&engine.command),
-            run_groups: plan.run_groups(false),
+            argv,
+            run_groups,
             run_groups_by_name: plan.run_groups(true),
             stop_argv: plan.stop_argv(&engine.command),
             secret_names: plan.secrets().map(|v| v.name.clone()).collect(),
@@ -169,6 +173,13 @@ fn env_line_function(name: &str, value: &str) -> String {
     escape::env_file_line(name, value)
 }
 
+/// The embedded templates, compiled once per process (a fleet renders
+/// thousands of files from them).
+fn shared() -> &'static Environment<'static> {
+    static SHARED: std::sync::OnceLock<Environment<'static>> = std::sync::OnceLock::new();
+    SHARED.get_or_init(environment)
+}
+
 /// A template environment with our filters and strict undefined behaviour.
 pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();
@@ -187,10 +198,15 @@ pub fn environment() -> Environment<'static> {
     env.add_filter("yaml", yaml_filter);
     env.add_filter("compose", compose_filter);
     env.add_function("env_line", env_line_function);
-    for (name, source) in TEMPLATES {
-        env.add_template(name, source)
-            .expect("embedded templates parse");
-    }
+    // Each template is compiled the first time it is used: one run renders
+    // one or two of them, and compiling all costs more than the rest of a
+    // dry run.
+    env.set_loader(|name| {
+        Ok(TEMPLATES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, source)| source.to_string()))
+    });
     env
 }
 
@@ -221,8 +237,7 @@ fn render_in(
 
 /// Render the embedded template `name` with `ctx` and `extras`.
 pub fn render_with(name: &str, ctx: &TemplateContext, extras: &Extras) -> Result<String, String> {
-    render_in(&environment(), name, ctx, extras)
-        .map_err(|e| format!("Error executing command: {e}"))
+    render_in(shared(), name, ctx, extras).map_err(|e| format!("Error executing command: {e}"))
 }
 
 /// Render the embedded template `name` with `ctx` alone.
@@ -232,8 +247,8 @@ pub fn render(name: &str, ctx: &TemplateContext) -> Result<String, String> {
 
 /// Render an embedded template that is not about a plan (`detect-ip`).
 pub fn render_report<T: Serialize>(name: &str, report: &T) -> Result<String, String> {
-    let env = environment();
-    env.get_template(name)
+    shared()
+        .get_template(name)
         .and_then(|t| t.render(Serde(report)))
         .map_err(|e| format!("Error executing command: {e}"))
 }
@@ -261,6 +276,15 @@ pub fn render_user(label: &str, source: &str, ctx: &TemplateContext) -> Result<S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_embedded_template_compiles() {
+        let env = environment();
+        for (name, _) in TEMPLATES {
+            env.get_template(name)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
 
     #[test]
     fn undefined_variables_are_errors() {

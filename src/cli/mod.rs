@@ -224,8 +224,18 @@ pub fn parse_node_run(
     all_args: &[String],
     words: &[String],
 ) -> Result<Parsed<NodeRunArgs>, String> {
+    parse_node_run_with(&mut NodeRunArgs::command(), all_args, words)
+}
+
+/// [`parse_node_run`] with a parser built once (`NodeRunArgs::command()`)
+/// and reused, as a fleet does for each of its hosts.
+pub fn parse_node_run_with(
+    command: &mut clap::Command,
+    all_args: &[String],
+    words: &[String],
+) -> Result<Parsed<NodeRunArgs>, String> {
     let invalid = || invalid_option(all_args);
-    let matches = match NodeRunArgs::command().try_get_matches_from(words) {
+    let matches = match command.try_get_matches_from_mut(words) {
         Ok(m) => m,
         Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
             return Ok(Parsed::Help(HELP.to_string()));

@@ -35,6 +35,13 @@ impl Placed<'_> {
         let meta = match std::fs::symlink_metadata(&self.path) {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::Missing),
+            Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {
+                let dir = self.path.parent().unwrap_or(&self.path);
+                return Err(format!(
+                    "Error executing command: --out-dir {} is not a directory",
+                    dir.display()
+                ));
+            }
             Err(e) => return Err(fail(&self.path, &e)),
         };
         if meta.is_dir() {
