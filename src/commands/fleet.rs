@@ -352,10 +352,10 @@ mod tests {
         prop::collection::vec((group, any::<bool>()), 1..4).prop_map(|groups| {
             let mut text = String::from("all:\n  children:\n");
             let mut names = Vec::new();
-            for ((name, vars, hosts), nested) in &groups {
+            for (i, ((name, vars, hosts), nested)) in groups.iter().enumerate() {
                 let pad = if *nested { "        " } else { "    " };
                 if *nested {
-                    text += &format!("    outer:\n      children:\n");
+                    text += &format!("    outer{i}:\n      children:\n");
                 }
                 text += &format!(
                     "{pad}{}:\n{pad}  vars: {{{}}}\n{pad}  hosts:\n",
