@@ -27,7 +27,7 @@ pub const MAN_HELP: &str = include_str!("../../templates/man-help.txt");
 pub const FLEET_HELP: &str = include_str!("../../templates/fleet-help.txt");
 
 /// Options of `calicoctl node run`. Defaults are upstream's.
-#[derive(Debug, Clone, Parser)]
+#[derive(Debug, Clone, PartialEq, Eq, Parser)]
 #[command(
     name = "calicoctl node run",
     no_binary_name = true,
@@ -224,18 +224,8 @@ pub fn parse_node_run(
     all_args: &[String],
     words: &[String],
 ) -> Result<Parsed<NodeRunArgs>, String> {
-    parse_node_run_with(&mut NodeRunArgs::command(), all_args, words)
-}
-
-/// [`parse_node_run`] with a parser built once (`NodeRunArgs::command()`)
-/// and reused, as a fleet does for each of its hosts.
-pub fn parse_node_run_with(
-    command: &mut clap::Command,
-    all_args: &[String],
-    words: &[String],
-) -> Result<Parsed<NodeRunArgs>, String> {
     let invalid = || invalid_option(all_args);
-    let matches = match command.try_get_matches_from_mut(words) {
+    let matches = match NodeRunArgs::command().try_get_matches_from(words) {
         Ok(m) => m,
         Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
             return Ok(Parsed::Help(HELP.to_string()));
@@ -247,16 +237,19 @@ pub fn parse_node_run_with(
     Ok(Parsed::Run(Box::new(args)))
 }
 
+/// Options whose presence on the command line is recorded in `given`: by
+/// argument id and long option.
+pub const WATCHED: [(&str, &str); 6] = [
+    ("as_number", "--as"),
+    ("ip", "--ip"),
+    ("ip6", "--ip6"),
+    ("ip_autodetection_method", "--ip-autodetection-method"),
+    ("ip6_autodetection_method", "--ip6-autodetection-method"),
+    ("backend", "--backend"),
+];
+
 /// The options whose values came from the command line rather than defaults.
 fn explicitly_given(matches: &ArgMatches) -> Vec<&'static str> {
-    const WATCHED: [(&str, &str); 6] = [
-        ("as_number", "--as"),
-        ("ip", "--ip"),
-        ("ip6", "--ip6"),
-        ("ip_autodetection_method", "--ip-autodetection-method"),
-        ("ip6_autodetection_method", "--ip6-autodetection-method"),
-        ("backend", "--backend"),
-    ];
     WATCHED
         .iter()
         .filter(|(id, _)| matches.value_source(id) == Some(ValueSource::CommandLine))

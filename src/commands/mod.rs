@@ -13,9 +13,21 @@ use crate::config::{self, DatastoreSpec};
 use crate::{cli, detect};
 use std::collections::HashMap;
 
-/// The environment, as valid UTF-8 pairs (others cannot be configuration).
+/// Whether a variable can be configuration: calicoctl's own (`CALICO*`)
+/// and the datastore's (`ETCD_*`, `K8S_*`, `KUBECONFIG`, `DATASTORE_TYPE`).
+fn is_configuration(name: &str) -> bool {
+    name.starts_with("CALICO")
+        || name.starts_with("ETCD_")
+        || name.starts_with("K8S_")
+        || name == "KUBECONFIG"
+        || name == "DATASTORE_TYPE"
+}
+
+/// The environment's configuration variables, as valid UTF-8 pairs (others
+/// cannot be configuration).
 pub fn environment() -> HashMap<String, String> {
     std::env::vars_os()
+        .filter(|(k, _)| k.to_str().is_some_and(is_configuration))
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .collect()
 }
