@@ -19,9 +19,9 @@ fn main() {
         commit.as_deref().unwrap_or("unknown")
     );
     println!("cargo:rerun-if-changed=build.rs");
-    // Relative relocations packed (DT_RELR): the dynamic loader applies them
-    // in a fraction of the time, which is most of a dry run's start-up.
-    // Needs binutils >= 2.38 and glibc >= 2.36 (Debian 12 has both).
+    // Relative relocations packed (DT_RELR): they are applied at start-up
+    // (by the dynamic loader, or by a static-pie binary itself) in a
+    // fraction of the time. Needs binutils >= 2.38, glibc >= 2.36 (Debian 12).
     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux")
         && std::env::var("CARGO_CFG_TARGET_ENV").as_deref() == Ok("gnu")
     {

@@ -10,8 +10,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BENCH_DIR=${BENCH_DIR:-target/bench}
 RUNS=${RUNS:-5}
-cargo build --release --quiet
-BIN=$PWD/target/release/calicoctl
+BIN=$(cargo build --release --quiet --message-format=json \
+  | python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable"):
+        print(m["executable"])')
 PEER="/usr/bin/python3 $PWD/bench/peer_jinja2.py"
 mkdir -p "$BENCH_DIR"
 cd "$BENCH_DIR"
@@ -33,7 +37,7 @@ $PEER inv10k.yaml > peer.txt
 cmp -s ours.txt peer.txt && echo "peer output: byte-identical to calicoctl's (10,000 units)" \
   || { echo "peer output differs from calicoctl's: the comparison would be unfair"; exit 1; }
 
-hyperfine -N --runs "$RUNS" --warmup 1 --prepare 'rm -rf out' --export-json outdir.json \
+hyperfine -N --runs "$RUNS" --warmup 1 --prepare 'rm -rf out && sync' --export-json outdir.json \
   -n "calicoctl node fleet -o systemd --out-dir (10,000)" "$BIN node fleet --inventory inv10k.yaml -o systemd --out-dir out" \
   -n "peer: Python Jinja2 loop to files (10,000)" "$PEER inv10k.yaml out"
 hyperfine -N --runs "$RUNS" --warmup 1 --output=pipe --export-json stdout.json \
