@@ -10,6 +10,7 @@ mod support;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use support::Input;
 use support::engine::{Created, created_by};
 
 fn real_docker() -> Option<PathBuf> {
@@ -714,44 +715,10 @@ fn json_is_the_documented_context() {
     );
 }
 
-/// Where a hostile value goes in, and where it must come out.
-#[derive(Clone, Copy, Debug)]
-enum Input {
-    Name,
-    LogDir,
-    Image,
-    Endpoints,
-    CaFile,
-}
-
+/// Where a hostile value must come out.
 impl Input {
-    const ALL: [Input; 5] = [
-        Input::Name,
-        Input::LogDir,
-        Input::Image,
-        Input::Endpoints,
-        Input::CaFile,
-    ];
-
-    /// The calicoctl arguments carrying `value` (a config file is written in `dir`).
-    fn args(self, dir: &Path, value: &str) -> Vec<String> {
-        let config = |field: &str, v: String| {
-            let cfg = dir.join("hostile.cfg");
-            let doc = serde_json::json!({"apiVersion": "projectcalico.org/v3", "kind": "CalicoAPIConfig", "spec": {field: v}});
-            std::fs::write(&cfg, doc.to_string()).unwrap();
-            vec!["-c".to_string(), cfg.display().to_string()]
-        };
-        match self {
-            Input::Name => vec![format!("--name={value}")],
-            Input::LogDir => vec![format!("--log-dir=/logs/<{value}>")],
-            Input::Image => vec![format!("--node-image={value}")],
-            Input::Endpoints => config("etcdEndpoints", value.to_string()),
-            Input::CaFile => config("etcdCACertFile", format!("/pki/<{value}>")),
-        }
-    }
-
     /// Check the container the engine was asked for carries `value` exactly.
-    fn check(self, value: &str, c: &Created, what: &str) {
+    fn check(self, dir: &Path, value: &str, c: &Created, what: &str) {
         match self {
             Input::Name if value.is_empty() => {
                 assert!(c.env.contains(&"NODENAME=node1".into()), "{what}")
@@ -775,8 +742,10 @@ impl Input {
             ),
             Input::CaFile => {
                 assert!(
-                    c.binds
-                        .contains(&format!("/pki/<{value}>:/etc/calico/certs/ca_cert.crt")),
+                    c.binds.contains(&format!(
+                        "{}:/etc/calico/certs/ca_cert.crt",
+                        support::ca_path(dir, value)
+                    )),
                     "{what}: {:?}",
                     c.binds
                 )
@@ -799,9 +768,15 @@ fn accept_or_refuse(out: &Output, what: &str) -> Option<String> {
     }
 }
 
-fn expect_created(result: Result<Created, String>, input: Input, value: &str, what: &str) {
+fn expect_created(
+    result: Result<Created, String>,
+    input: Input,
+    dir: &Path,
+    value: &str,
+    what: &str,
+) {
     match result {
-        Ok(c) => input.check(value, &c, what),
+        Ok(c) => input.check(dir, value, &c, what),
         Err(e) if input.docker_may_reject() && e.contains("invalid reference format") => {}
         Err(e) => panic!("{what}: {e}"),
     }
@@ -828,7 +803,7 @@ fn hostile_values_reach_every_consumer_unchanged_or_are_refused() {
             // nothing in it was executed.
             let deliver =
                 |result: Result<Created, String>, format: &str, d: &Path, reached: &mut usize| {
-                    expect_created(result, input, &value, &what(format));
+                    expect_created(result, input, d, &value, &what(format));
                     assert!(
                         !d.join("pwned").exists(),
                         "{}: a value was executed",
@@ -926,7 +901,8 @@ fn hostile_values_reach_every_consumer_unchanged_or_are_refused() {
                     Input::CaFile => {
                         assert!(
                             volumes.contains(&format!(
-                                "/pki/<{value}>:/etc/calico/certs/ca_cert.crt:rw"
+                                "{}:/etc/calico/certs/ca_cert.crt:rw",
+                                support::ca_path(d, &value)
                             )),
                             "{}: {volumes:?}",
                             what("compose")

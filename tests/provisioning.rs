@@ -13,6 +13,7 @@ mod support;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use support::Input;
 
 /// Debian's python3, which has PyYAML (cloud-init depends on it).
 const PYTHON: &str = "/usr/bin/python3";
@@ -482,47 +483,7 @@ fn every_target_passes_its_validator_and_carries_the_plan() {
     }
 }
 
-/// Where a hostile value goes in.
-#[derive(Clone, Copy, Debug)]
-enum Input {
-    Name,
-    LogDir,
-    Image,
-    Endpoints,
-    CaFile,
-}
-
 impl Input {
-    const ALL: [Input; 5] = [
-        Input::Name,
-        Input::LogDir,
-        Input::Image,
-        Input::Endpoints,
-        Input::CaFile,
-    ];
-
-    /// The arguments carrying `value`; the CA file is created in `dir`
-    /// holding `value` when the file system can name it.
-    fn args(self, dir: &Path, value: &str) -> Vec<String> {
-        let config = |field: &str, v: &str| {
-            let doc = serde_json::json!({"apiVersion": "projectcalico.org/v3", "kind": "CalicoAPIConfig", "spec": {field: v}});
-            let cfg = dir.join("hostile.cfg");
-            std::fs::write(&cfg, doc.to_string()).unwrap();
-            vec!["-c".to_string(), cfg.display().to_string()]
-        };
-        match self {
-            Input::Name => vec![format!("--name={value}")],
-            Input::LogDir => vec![format!("--log-dir=/logs/<{value}>")],
-            Input::Image => vec![format!("--node-image={value}")],
-            Input::Endpoints => config("etcdEndpoints", value),
-            Input::CaFile => {
-                let path = dir.join(format!("<{value}>"));
-                let _ = std::fs::write(&path, value);
-                config("etcdCACertFile", path.to_str().unwrap())
-            }
-        }
-    }
-
     /// Check the parsed manifest carries `value` where the input puts it.
     fn check_kubernetes(self, docs: &[Value], dir: &Path, value: &str, what: &str) {
         let (c, pod) = container(docs);
@@ -544,7 +505,7 @@ impl Input {
                 "{what}"
             ),
             Input::CaFile => {
-                let contents = std::fs::read(dir.join(format!("<{value}>"))).unwrap();
+                let contents = std::fs::read(support::ca_path(dir, value)).unwrap();
                 assert_eq!(
                     secret_value(docs, "ca_cert.crt").unwrap(),
                     contents,

@@ -3,7 +3,7 @@
 
 use super::{environment, interface_source};
 use crate::autodetect::{self, SystemResolver};
-use crate::cli::{self, Parsed};
+use crate::cli;
 use crate::{detect, render};
 
 /// One family's report for `detect-ip`'s text template.
@@ -18,12 +18,12 @@ struct FamilyReport {
 
 pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
     use autodetect::Family;
-    let args = match cli::parse::<cli::DetectIpArgs>(all_args, words, cli::DETECT_HELP)? {
-        Parsed::Help(text) => {
-            print!("{text}");
-            return Ok(0);
-        }
-        Parsed::Run(args) => args,
+    let Some(args) = super::options_or_help(cli::parse::<cli::DetectIpArgs>(
+        all_args,
+        words,
+        cli::DETECT_HELP,
+    )?) else {
+        return Ok(0);
     };
     let json = match args.output.as_str() {
         "text" => false,

@@ -219,12 +219,10 @@ fn print_all(rendered: &[Rendered]) -> Result<(), String> {
 }
 
 pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
-    let args = match cli::parse::<FleetArgs>(all_args, words, cli::FLEET_HELP)? {
-        Parsed::Help(text) => {
-            print!("{text}");
-            return Ok(0);
-        }
-        Parsed::Run(args) => args,
+    let Some(args) =
+        super::options_or_help(cli::parse::<FleetArgs>(all_args, words, cli::FLEET_HELP)?)
+    else {
+        return Ok(0);
     };
     let format = format_of(&args.output)?;
     tune_allocator();

@@ -9,8 +9,9 @@ pub mod man;
 pub mod node_run;
 pub mod version;
 
+use crate::cli::{self, Parsed};
 use crate::config::{self, DatastoreSpec};
-use crate::{cli, detect};
+use crate::detect;
 use std::collections::HashMap;
 
 /// Whether a variable can be configuration: calicoctl's own (`CALICO*`)
@@ -86,5 +87,17 @@ impl<'a> ConfigLoader<'a> {
         let result = config::load(path, &self.default_path, self.env).map_err(|e| e.message());
         self.loaded.insert(key, result.clone());
         result
+    }
+}
+
+/// The options a subcommand was given, or `None` once its `--help` text
+/// is printed (the caller then exits 0).
+pub fn options_or_help<T>(parsed: Parsed<T>) -> Option<Box<T>> {
+    match parsed {
+        Parsed::Help(text) => {
+            print!("{text}");
+            None
+        }
+        Parsed::Run(args) => Some(args),
     }
 }

@@ -4,19 +4,15 @@
 
 use super::{ConfigLoader, environment, host_name, interface_source};
 use crate::autodetect::SystemResolver;
-use crate::cli::{self, NodeRunArgs, Parsed};
+use crate::cli::{self, NodeRunArgs};
 use crate::render::Engine;
 use crate::{autodetect, detect, emit, out, plan, run};
 use std::collections::HashMap;
 use std::path::Path;
 
 pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
-    let args = match cli::parse_node_run(all_args, words)? {
-        Parsed::Help(text) => {
-            print!("{text}");
-            return Ok(0);
-        }
-        Parsed::Run(args) => args,
+    let Some(args) = super::options_or_help(cli::parse_node_run(all_args, words)?) else {
+        return Ok(0);
     };
     let env = environment();
     let (format, engine) = presentation(&args)?;

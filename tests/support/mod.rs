@@ -128,3 +128,51 @@ pub fn require_root() -> bool {
 pub fn standins() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/standins")
 }
+
+/// Where a hostile value goes in, for the hostile-value matrices.
+#[derive(Clone, Copy, Debug)]
+pub enum Input {
+    Name,
+    LogDir,
+    Image,
+    Endpoints,
+    CaFile,
+}
+
+impl Input {
+    pub const ALL: [Input; 5] = [
+        Input::Name,
+        Input::LogDir,
+        Input::Image,
+        Input::Endpoints,
+        Input::CaFile,
+    ];
+
+    /// The calicoctl arguments carrying `value`. A configuration file is
+    /// written in `dir`; for `CaFile`, the CA file [`ca_path`] is created
+    /// there too, holding `value`, when the file system can name it.
+    pub fn args(self, dir: &std::path::Path, value: &str) -> Vec<String> {
+        let config = |field: &str, v: &str| {
+            let doc = serde_json::json!({"apiVersion": "projectcalico.org/v3", "kind": "CalicoAPIConfig", "spec": {field: v}});
+            let cfg = dir.join("hostile.cfg");
+            std::fs::write(&cfg, doc.to_string()).unwrap();
+            vec!["-c".to_string(), cfg.display().to_string()]
+        };
+        match self {
+            Input::Name => vec![format!("--name={value}")],
+            Input::LogDir => vec![format!("--log-dir=/logs/<{value}>")],
+            Input::Image => vec![format!("--node-image={value}")],
+            Input::Endpoints => config("etcdEndpoints", value),
+            Input::CaFile => {
+                let path = ca_path(dir, value);
+                let _ = std::fs::write(&path, value);
+                config("etcdCACertFile", &path)
+            }
+        }
+    }
+}
+
+/// The CA file path that carries `value` for [`Input::CaFile`].
+pub fn ca_path(dir: &std::path::Path, value: &str) -> String {
+    dir.join(format!("<{value}>")).display().to_string()
+}
