@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod engine;
+pub mod systemd;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -1,0 +1,244 @@
+//! The podman unit against podman's own generator: real podman (Debian 12's
+//! 4.3) creates the container our `-o systemd --runtime podman` unit runs,
+//! then `podman generate systemd --new` writes its unit for it; the two must
+//! have the same run options (as a set) and podman's service keys must be
+//! ours, with the same values where they say how the service runs.
+//!
+//! podman runs with its own configuration and storage under a temporary
+//! directory (vfs, cgroupfs, file events): nothing of the host's podman is
+//! read or changed, and no container is started.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use support::systemd::{systemd_exec_words, unit_line};
+
+/// A podman with its own configuration and storage in a temporary directory.
+struct Podman {
+    dir: tempfile::TempDir,
+}
+
+impl Podman {
+    fn new() -> Option<Podman> {
+        support::require_program("podman")?;
+        if !support::require_root() {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(
+            d.join("storage.conf"),
+            format!(
+                "[storage]\ndriver = \"vfs\"\nrunroot = \"{0}/run\"\ngraphroot = \"{0}/graph\"\n",
+                d.display()
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            d.join("containers.conf"),
+            "[engine]\nevents_logger = \"file\"\ncgroup_manager = \"cgroupfs\"\n",
+        )
+        .unwrap();
+        Some(Podman { dir })
+    }
+
+    /// Run podman in a private mount namespace where the host directories
+    /// the plan binds exist (`podman create` checks them): tmpfs over
+    /// `/var/lib` and `/run` there, with `calico` made in each. The host's
+    /// own directories are not touched.
+    fn run(&self, args: &[&str]) -> Output {
+        let d = self.dir.path();
+        let script = "mount -t tmpfs tmpfs /var/lib && mount -t tmpfs tmpfs /run \
+            && mkdir -p /var/lib/calico /run/calico /var/run/calico && exec podman \"$@\"";
+        let out = Command::new("unshare")
+            .args([
+                "--mount",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                script,
+                "sh",
+            ])
+            .args(args)
+            .env("CONTAINERS_STORAGE_CONF", d.join("storage.conf"))
+            .env("CONTAINERS_CONF", d.join("containers.conf"))
+            .env("XDG_RUNTIME_DIR", d.join("xdg"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "podman {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    /// A one-file image (busybox, sleeping) under `name`, made without a
+    /// registry.
+    fn import_image(&self, name: &str) {
+        let root = self.dir.path().join("image");
+        std::fs::create_dir_all(root.join("bin")).unwrap();
+        let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+            .into_iter()
+            .map(PathBuf::from)
+            .find(|p| p.is_file())
+            .expect("busybox (busybox-static) is installed");
+        std::fs::copy(busybox, root.join("bin/busybox")).unwrap();
+        let tar = self.dir.path().join("image.tar");
+        let status = Command::new("tar")
+            .arg("-C")
+            .arg(&root)
+            .arg("-cf")
+            .arg(&tar)
+            .arg(".")
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let cmd = r#"CMD ["/bin/busybox", "sleep", "3600"]"#;
+        self.run(&["import", "--change", cmd, tar.to_str().unwrap(), name]);
+    }
+}
+
+impl Drop for Podman {
+    fn drop(&mut self) {
+        let d = self.dir.path();
+        let _ = Command::new("podman")
+            .args(["rm", "-af"])
+            .env("CONTAINERS_STORAGE_CONF", d.join("storage.conf"))
+            .env("CONTAINERS_CONF", d.join("containers.conf"))
+            .env("XDG_RUNTIME_DIR", d.join("xdg"))
+            .output();
+    }
+}
+
+/// The `[Service]` keys of a unit, each with its values (keys may repeat),
+/// continuation lines joined.
+fn service_keys(unit: &str) -> BTreeMap<String, Vec<String>> {
+    let joined = unit.replace("\\\n", " ");
+    let mut keys: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut in_service = false;
+    for line in joined.lines() {
+        if line.starts_with('[') {
+            in_service = line == "[Service]";
+        } else if in_service && let Some((k, v)) = line.split_once('=') {
+            keys.entry(k.to_string())
+                .or_default()
+                .push(v.trim().to_string());
+        }
+    }
+    keys
+}
+
+/// The words of an `Exec*=` value, with the specifiers podman uses (`%t`,
+/// `%n`) resolved as systemd would for a system unit.
+fn exec_words(value: &str) -> Vec<String> {
+    let value = value
+        .replace("%%", "\u{1}")
+        .replace("%t", "/run")
+        .replace("%n", "calico-node.service")
+        .replace('\u{1}', "%%");
+    systemd_exec_words(&value)
+}
+
+fn sorted(mut words: Vec<String>) -> Vec<String> {
+    words.sort();
+    words
+}
+
+const IMAGE: &str = "localhost/calico-node-standin:test";
+
+#[test]
+fn podman_unit_matches_podman_generate_systemd_new() {
+    let Some(podman) = Podman::new() else { return };
+    podman.import_image(IMAGE);
+    // A host path with a space in it, as a hostile value podman must keep.
+    let log_dir = podman.dir.path().join("log dir, and more");
+    std::fs::create_dir_all(&log_dir).unwrap();
+    let out = support::calicoctl(&[
+        "node",
+        "run",
+        "-o",
+        "systemd",
+        "--runtime=podman",
+        "--disable-docker-networking",
+        "--name=node one",
+        &format!("--log-dir={}", log_dir.display()),
+        "--node-image",
+        IMAGE,
+    ])
+    .output()
+    .unwrap();
+    let ours = support::stdout_of(&out);
+    let ours_start = exec_words(&unit_line(&ours, "ExecStart"));
+
+    // The container our unit runs, created (not started) by real podman
+    // with the options that are not podman's own systemd plumbing.
+    let plumbing = [
+        "--cidfile=/run/calico-node.service.ctr-id",
+        "--cgroups=no-conmon",
+        "--rm",
+        "--sdnotify=conmon",
+        "-d",
+        "--replace",
+    ];
+    assert_eq!(ours_start[0], "/usr/bin/podman");
+    assert_eq!(ours_start[1], "run");
+    // `podman create` checks that bind sources exist; those the host lacks
+    // (/var/lib/calico, /lib/modules here) stand in as temporary directories
+    // for the create, and are named back in podman's unit.
+    let mut stand_ins: Vec<(String, String)> = Vec::new();
+    let create: Vec<String> = ours_start[2..]
+        .iter()
+        .filter(|w| !plumbing.contains(&w.as_str()))
+        .map(|w| match w.split_once(':') {
+            Some((source, rest)) if source.starts_with('/') && !Path::new(source).exists() => {
+                let stand_in = podman.dir.path().join(format!("bind{}", stand_ins.len()));
+                std::fs::create_dir_all(&stand_in).unwrap();
+                let stand_in = stand_in.display().to_string();
+                stand_ins.push((stand_in.clone(), source.to_string()));
+                format!("{stand_in}:{rest}")
+            }
+            _ => w.clone(),
+        })
+        .collect();
+    let create: Vec<&str> = create.iter().map(String::as_str).collect();
+    podman.run(&[&["create"], create.as_slice()].concat());
+    let generated = podman.run(&["generate", "systemd", "--new", "--name", "calico-node"]);
+    let mut theirs = String::from_utf8(generated.stdout).unwrap();
+    for (stand_in, source) in &stand_ins {
+        theirs = theirs.replace(&format!("{stand_in}:"), &format!("{source}:"));
+    }
+    let theirs_start = exec_words(&unit_line(&theirs, "ExecStart"));
+
+    assert_eq!(
+        sorted(ours_start.clone()),
+        sorted(theirs_start.clone()),
+        "the same run options, as a set:\nours:   {ours_start:?}\ntheirs: {theirs_start:?}"
+    );
+
+    let (ours_keys, theirs_keys) = (service_keys(&ours), service_keys(&theirs));
+    for (key, values) in &theirs_keys {
+        let mine = ours_keys
+            .get(key)
+            .unwrap_or_else(|| panic!("podman's [Service] has {key}=, ours does not"));
+        match key.as_str() {
+            "Type" | "NotifyAccess" | "Environment" | "Restart" | "TimeoutStopSec" => {
+                assert_eq!(mine, values, "{key}=")
+            }
+            "ExecStop" | "ExecStopPost" => assert_eq!(
+                sorted(exec_words(&mine[0])),
+                sorted(exec_words(&values[0])),
+                "{key}="
+            ),
+            "ExecStartPre" => assert!(
+                mine.iter().any(|m| exec_words(m) == exec_words(&values[0])),
+                "{key}={}",
+                values[0]
+            ),
+            _ => {}
+        }
+    }
+}
