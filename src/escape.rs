@@ -144,6 +144,74 @@ pub fn compose_scalar(value: &str) -> String {
     yaml_scalar(&value.replace('$', "$$"))
 }
 
+/// Why a podman Quadlet line cannot hold `value` as written (`Image=`,
+/// `Volume=`), if it cannot: the unit line rules; a closing backslash
+/// continues the line; Quadlet trims blanks around a value, and drops a
+/// closing double quote of an image (seen with podman 5's generator), so
+/// double quotes are refused too.
+pub fn quadlet_refusal(value: &str) -> Option<&'static str> {
+    if let Some(reason) = systemd_refusal(value) {
+        Some(reason)
+    } else if value.trim() != value {
+        Some("a Quadlet value cannot start or end with a blank")
+    } else if value.contains('"') {
+        Some("a Quadlet value cannot hold a double quote")
+    } else if value.ends_with('\\') {
+        Some("a Quadlet value cannot end with a backslash (it would continue the line)")
+    } else {
+        None
+    }
+}
+
+/// `%` and `$` doubled: Quadlet copies values into the unit it generates,
+/// where systemd would read them as specifiers and variables.
+fn quadlet_literal(value: &str) -> String {
+    value.replace('%', "%%").replace('$', "$$")
+}
+
+/// A Quadlet value taken as written (`Image=`, `Volume=`, `ContainerName=`):
+/// no quoting, only `%` and `$` doubled.
+pub fn quadlet_value(value: &str) -> Result<String, &'static str> {
+    match quadlet_refusal(value) {
+        Some(reason) => Err(reason),
+        None => Ok(quadlet_literal(value)),
+    }
+}
+
+/// One word of a Quadlet `Environment=` line, which Quadlet reads as
+/// systemd's `Environment=`: double-quoted, `\` and `"` escaped (Quadlet
+/// undoes that), `%` and `$` doubled (systemd undoes that).
+pub fn quadlet_env_word(name: &str, value: &str) -> Result<String, &'static str> {
+    if let Some(reason) = systemd_refusal(value) {
+        return Err(reason);
+    }
+    let mut out = String::from("\"");
+    for c in quadlet_literal(&format!("{name}={value}")).chars() {
+        if matches!(c, '\\' | '"') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    Ok(out)
+}
+
+/// One `NAME=value` line of a file podman reads with `--env-file`: the
+/// value as it is, to the end of the line (podman does not unquote it).
+/// Refused: a line break, and a value starting with a quote or ending or
+/// starting with a blank, which podman 5 reads differently.
+pub fn podman_env_file_line(name: &str, value: &str) -> Result<String, &'static str> {
+    if value.contains(['\n', '\r', '\0']) {
+        return Err("a podman env file line cannot hold a line break");
+    }
+    if value.starts_with(['"', '\'']) || value.trim() != value {
+        return Err(
+            "a podman env file value cannot start with a quote or start or end with a blank",
+        );
+    }
+    Ok(format!("{name}={value}"))
+}
+
 /// The longest unit line Ignition accepts, in bytes without the line break
 /// (its unit parser refuses 2048 and more; systemd itself takes far longer).
 pub const IGNITION_UNIT_LINE_MAX: usize = 2047;
@@ -235,6 +303,23 @@ mod tests {
     fn yaml_scalars() {
         assert_eq!(yaml_scalar("a\"b\\c\nd"), "\"a\\\"b\\\\c\\nd\"");
         assert_eq!(compose_scalar("$HOME"), "\"$$HOME\"");
+    }
+
+    #[test]
+    fn quadlet_values_and_environment_words() {
+        assert_eq!(quadlet_value("/a b/100%$x").unwrap(), "/a b/100%%$$x");
+        assert!(quadlet_value(" lead").is_err());
+        assert!(quadlet_value("a\nb").is_err());
+        assert_eq!(
+            quadlet_env_word("A", "x \"q\" \\ 5% $H").unwrap(),
+            "\"A=x \\\"q\\\" \\\\ 5%% $$H\""
+        );
+        assert_eq!(
+            podman_env_file_line("P", "pa$$ w'o\"rd").unwrap(),
+            "P=pa$$ w'o\"rd"
+        );
+        assert!(podman_env_file_line("P", "\"quoted\"").is_err());
+        assert!(podman_env_file_line("P", "a\nb").is_err());
     }
 
     #[test]

@@ -39,6 +39,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/compose.yaml.j2"),
     ),
     (
+        "calico-node.container.j2",
+        include_str!("../templates/calico-node.container.j2"),
+    ),
+    (
         "detect-ip.txt.j2",
         include_str!("../templates/detect-ip.txt.j2"),
     ),
@@ -168,6 +172,19 @@ fn compose_filter(value: &str) -> String {
     escape::compose_scalar(value)
 }
 
+/// `quadlet`: a podman Quadlet value taken as written; refuses what a
+/// Quadlet line cannot hold.
+fn quadlet_filter(value: &str) -> Result<String, Error> {
+    escape::quadlet_value(value)
+        .map_err(|reason| Error::new(ErrorKind::InvalidOperation, format!("{reason}: {value:?}")))
+}
+
+/// `quadlet_env(name, value)`: one word of a Quadlet `Environment=` line.
+fn quadlet_env_function(name: &str, value: &str) -> Result<String, Error> {
+    escape::quadlet_env_word(name, value)
+        .map_err(|reason| Error::new(ErrorKind::InvalidOperation, format!("{name}: {reason}")))
+}
+
 /// `env_line(name, value)`: one line of an environment file.
 fn env_line_function(name: &str, value: &str) -> String {
     escape::env_file_line(name, value)
@@ -198,6 +215,8 @@ pub fn environment() -> Environment<'static> {
     env.add_filter("yaml", yaml_filter);
     env.add_filter("compose", compose_filter);
     env.add_function("env_line", env_line_function);
+    env.add_filter("quadlet", quadlet_filter);
+    env.add_function("quadlet_env", quadlet_env_function);
     // Each template is compiled the first time it is used: one run renders
     // one or two of them, and compiling all costs more than the rest of a
     // dry run.

@@ -242,3 +242,53 @@ fn podman_unit_matches_podman_generate_systemd_new() {
         }
     }
 }
+
+#[test]
+fn podman_reads_the_quadlet_env_file_exactly() {
+    let Some(podman) = Podman::new() else { return };
+    podman.import_image(IMAGE);
+    let dir = podman.dir.path();
+    let password = "pa$$ w'o\"rd %n `x` \\";
+    let config = support::write_config(
+        dir,
+        &format!(
+            "  etcdEndpoints: https://10.0.0.1:2379\n  etcdUsername: calico\n  etcdPassword: {}\n",
+            serde_json::to_string(password).unwrap()
+        ),
+    );
+    let out_dir = dir.join("quadlet");
+    let out = support::calicoctl(&[
+        "node",
+        "run",
+        "-o",
+        "quadlet",
+        "--disable-docker-networking",
+        "-c",
+        config.to_str().unwrap(),
+        "--out-dir",
+        out_dir.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let env_file = out_dir.join("calico-node.env");
+    podman.run(&[
+        "create",
+        "--name=envcheck",
+        "--env-file",
+        env_file.to_str().unwrap(),
+        IMAGE,
+    ]);
+    let inspect = podman.run(&["inspect", "--format", "{{json .Config.Env}}", "envcheck"]);
+    let env: Vec<String> = serde_json::from_slice(&inspect.stdout).unwrap();
+    for want in [
+        "ETCD_USERNAME=calico".to_string(),
+        format!("ETCD_PASSWORD={password}"),
+    ] {
+        assert!(env.contains(&want), "{want:?} not in {env:?}");
+    }
+}

@@ -2,12 +2,14 @@
 //! one plan, printed to stdout or written atomically into `--out-dir`.
 //!
 //! One module per output family: `units` (systemd), `provision` (cloud-init
-//! and Ignition, which carry the units), `kubernetes` (a DaemonSet). Writing
+//! and Ignition, which carry the units), `kubernetes` (a DaemonSet),
+//! `quadlet` (podman's own unit format). Writing
 //! them to disk is `crate::out`'s job. Text formats render templates; structured ones
 //! (JSON, cloud-init, Ignition, Kubernetes) come from a serializer.
 
 mod kubernetes;
 mod provision;
+mod quadlet;
 mod units;
 
 use crate::plan::Plan;
@@ -28,11 +30,12 @@ pub enum Format {
     CloudInit,
     Ignition,
     Kubernetes,
+    Quadlet,
 }
 
 impl Format {
     /// Every format, in the order help and errors list them.
-    pub const ALL: [Format; 11] = [
+    pub const ALL: [Format; 12] = [
         Format::Text,
         Format::Docker,
         Format::Systemd,
@@ -44,6 +47,7 @@ impl Format {
         Format::CloudInit,
         Format::Ignition,
         Format::Kubernetes,
+        Format::Quadlet,
     ];
 
     /// The name `-o` takes.
@@ -60,6 +64,7 @@ impl Format {
             Format::CloudInit => "cloud-init",
             Format::Ignition => "ignition",
             Format::Kubernetes => "kubernetes",
+            Format::Quadlet => "quadlet",
         }
     }
 
@@ -165,6 +170,7 @@ pub fn emit(format: Format, plan: &Plan, engine: &Engine) -> Result<Vec<Artifact
         Format::CloudInit => provision::cloud_init(plan, engine).map(|a| vec![a]),
         Format::Ignition => provision::ignition(plan, engine).map(|a| vec![a]),
         Format::Kubernetes => kubernetes::manifest(plan, engine).map(|a| vec![a]),
+        Format::Quadlet => quadlet::quadlet(plan, engine),
     }
 }
 
