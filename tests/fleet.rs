@@ -1,0 +1,90 @@
+//! `node fleet --out-dir` on disk: what golden files cannot hold. Unchanged
+//! files keep their mtime, a changed one is rewritten alone, modes are the
+//! formats', no temporary file is left, and `--check` exits 0 or 2.
+
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::time::SystemTime;
+
+const INVENTORY: &str = "defaults: {node-image: quay.io/calico/node:v3.2.8}\nhosts:\n  a: {as: 64512}\n  b: {}\n  c: {ip: 192.0.2.3}\n";
+
+fn fleet(dir: &Path, extra: &[&str]) -> std::process::Output {
+    let inventory = dir.join("inventory.yaml");
+    let out = dir.join("out");
+    let mut args = vec![
+        "node",
+        "fleet",
+        "--inventory",
+        inventory.to_str().unwrap(),
+        "--out-dir",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    support::calicoctl(&args).output().unwrap()
+}
+
+fn mtimes(out: &Path) -> Vec<(String, SystemTime)> {
+    let mut found = Vec::new();
+    for host in ["a", "b", "c"] {
+        for file in ["calico-node.env", "calico-node.service"] {
+            let path = out.join(host).join(file);
+            let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+            found.push((format!("{host}/{file}"), modified));
+        }
+    }
+    found
+}
+
+#[test]
+fn rewrites_only_what_changed_and_check_reports_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("inventory.yaml"), INVENTORY).unwrap();
+    let out = d.join("out");
+
+    let first = fleet(d, &[]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let mode = |p: &str| std::fs::metadata(out.join(p)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode("a/calico-node.env"), 0o600);
+    assert_eq!(mode("a/calico-node.service"), 0o644);
+    let before = mtimes(&out);
+
+    // Nothing changed: nothing is rewritten, and --check agrees.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let again = fleet(d, &[]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("0 files written, 6 unchanged"));
+    assert_eq!(mtimes(&out), before, "unchanged files keep their mtime");
+    assert_eq!(fleet(d, &["--check"]).status.code(), Some(0));
+
+    // One host's option changes: only its env file is rewritten.
+    std::fs::write(
+        d.join("inventory.yaml"),
+        INVENTORY.replace("as: 64512", "as: 64513"),
+    )
+    .unwrap();
+    let drift = fleet(d, &["--check"]);
+    assert_eq!(drift.status.code(), Some(2));
+    let report = String::from_utf8_lossy(&drift.stdout);
+    assert!(report.contains("-AS=64512\n+AS=64513\n"), "{report}");
+    assert_eq!(mtimes(&out), before, "--check writes nothing");
+    let third = fleet(d, &[]);
+    assert!(String::from_utf8_lossy(&third.stderr).contains("1 files written, 5 unchanged"));
+    let after = mtimes(&out);
+    for ((name, old), (_, new)) in before.iter().zip(&after) {
+        assert_eq!(old != new, name == "a/calico-node.env", "{name}");
+    }
+
+    // No temporary file is left anywhere.
+    for host in ["a", "b", "c"] {
+        for entry in std::fs::read_dir(out.join(host)).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            assert!(!name.starts_with('.'), "left behind: {host}/{name}");
+        }
+    }
+}
