@@ -17,7 +17,7 @@ pub fn choices() -> Choices {
     };
     Choices {
         output_formats: names(|_| true),
-        fleet_formats: names(|f| f.writes_files() && *f != emit::Format::Kubernetes),
+        fleet_formats: names(|f| f.per_host()),
     }
 }
 

@@ -3,7 +3,7 @@
 //! and emitted by the very code `node run` uses; the fleet only adds the
 //! inventory, all-or-nothing validation, and output per host directory.
 
-use super::node_run::{file_format_names, ignored_warning, plan_for, presentation};
+use super::node_run::{ignored_warning, plan_for, presentation};
 use super::{ConfigLoader, environment};
 use crate::cli::inventory::{self, Host};
 use crate::cli::{self, FleetArgs, Parsed};
@@ -25,10 +25,15 @@ fn format_of(name: &str) -> Result<Format, String> {
     if format == Format::Kubernetes {
         return Err("Error executing command: node fleet does not make -o kubernetes: one DaemonSet already runs calico/node on every node; make it once with 'calicoctl node run -o kubernetes'".to_string());
     }
-    if !format.writes_files() {
+    if !format.per_host() {
+        let names: Vec<&str> = Format::ALL
+            .into_iter()
+            .filter(|f| f.per_host())
+            .map(Format::name)
+            .collect();
         return Err(format!(
             "Error executing command: node fleet writes files per host: -o must be one of {}",
-            file_format_names().replace(", kubernetes", "")
+            names.join(", ")
         ));
     }
     Ok(format)

@@ -42,7 +42,7 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
 }
 
 /// The formats that are files (and so may go to `--out-dir`).
-pub fn file_format_names() -> String {
+fn file_format_names() -> String {
     let names: Vec<&str> = emit::Format::ALL
         .into_iter()
         .filter(|f| f.writes_files())

@@ -85,6 +85,12 @@ impl Format {
     pub fn writes_files(self) -> bool {
         !matches!(self, Format::Text | Format::Docker)
     }
+
+    /// Whether the format is files for one host (what `node fleet` makes):
+    /// a DaemonSet already spans every node.
+    pub fn per_host(self) -> bool {
+        self.writes_files() && self != Format::Kubernetes
+    }
 }
 
 /// One rendered file.
