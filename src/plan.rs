@@ -307,17 +307,7 @@ pub fn build(
     node_name: &str,
     spec: &DatastoreSpec,
 ) -> Result<Plan, String> {
-    let prefix = &args.docker_networking_ifprefix;
-    if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(format!(
-            "Error executing command: invalid interface prefix '{prefix}'"
-        ));
-    }
-    if args.disable_docker_networking && args.use_docker_networking_container_labels {
-        return Err(
-            "Error executing command: invalid to disable Docker Networking and enable Container labels".into(),
-        );
-    }
+    check_networking_options(args)?;
     let datastore = spec.datastore().map_err(|e| e.message())?;
     if [&spec.etcd_key, &spec.etcd_cert, &spec.etcd_ca_cert]
         .iter()
@@ -330,7 +320,57 @@ pub fn build(
         env: Vec::new(),
         volumes: Vec::new(),
     };
+    node_env(&mut b, args, checked, node_name);
+    host_volumes(&mut b, args);
+    let ignored_options = match datastore {
+        DatastoreType::Etcdv3 => {
+            etcd_datastore(&mut b, spec);
+            Vec::new()
+        }
+        DatastoreType::Kubernetes => {
+            kubernetes_datastore(&mut b, spec);
+            args.given.iter().map(|s| s.to_string()).collect()
+        }
+    };
+    check_values(&b, args)?;
+
+    Ok(Plan {
+        node_name: node_name.to_string(),
+        container_name: CONTAINER_NAME.to_string(),
+        image: args.node_image.clone(),
+        mode: if args.init_system {
+            Mode::InitSystem
+        } else {
+            Mode::Detached
+        },
+        datastore,
+        env: b.env,
+        volumes: b.volumes,
+        ignored_options,
+    })
+}
+
+/// Step 9: the interface prefix and the docker networking options.
+fn check_networking_options(args: &NodeRunArgs) -> Result<(), String> {
+    let prefix = &args.docker_networking_ifprefix;
+    if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(format!(
+            "Error executing command: invalid interface prefix '{prefix}'"
+        ));
+    }
+    if args.disable_docker_networking && args.use_docker_networking_container_labels {
+        return Err(
+            "Error executing command: invalid to disable Docker Networking and enable Container labels".into(),
+        );
+    }
+    Ok(())
+}
+
+/// The node's own variables: name, backend, libnetwork, pools, address
+/// detection, AS number and addresses, in the documented order.
+fn node_env(b: &mut Builder, args: &NodeRunArgs, checked: &CheckedOptions, node_name: &str) {
     let docker_networking = !args.disable_docker_networking;
+    let prefix = &args.docker_networking_ifprefix;
     let name_origin = if given(&args.name).is_some() {
         "--name"
     } else {
@@ -384,114 +424,119 @@ pub fn build(
     if let Some(ip6) = &checked.ip6 {
         b.env("IP6", ip6.as_str(), checked.ip6_origin);
     }
+}
 
+/// The host directories every node mounts, and the libnetwork plugin's.
+fn host_volumes(b: &mut Builder, args: &NodeRunArgs) {
     b.volume(&args.log_dir, "/var/log/calico", false, "--log-dir");
     for path in ["/var/run/calico", "/var/lib/calico", "/lib/modules", "/run"] {
         b.volume(path, path, false, FIXED);
     }
-    if docker_networking {
+    if !args.disable_docker_networking {
         b.volume("/run/docker/plugins", "/run/docker/plugins", false, FIXED);
         b.volume("/var/run/docker.sock", "/var/run/docker.sock", false, FIXED);
     }
     if let Some(felix) = given(&args.felix_config) {
         b.volume(felix, FELIX_CONFIG_NODE_FILE, false, "--felix-config");
     }
+}
 
-    let mut ignored_options = Vec::new();
-    match datastore {
-        DatastoreType::Etcdv3 => {
-            b.env(
-                "ETCD_ENDPOINTS",
-                given(&spec.etcd_endpoints).unwrap_or(""),
-                "etcdEndpoints",
-            );
-            if let Some(srv) = given(&spec.etcd_discovery_srv) {
-                b.env("ETCD_DISCOVERY_SRV", srv, "etcdDiscoverySrv");
-            }
-            if let Some(ca) = given(&spec.etcd_ca_cert_file) {
-                b.mounted_file(
-                    "ETCD_CA_CERT_FILE",
-                    ca,
-                    ETCD_CA_CERT_NODE_FILE,
-                    false,
-                    "etcdCACertFile",
-                );
-            }
-            if let (Some(key), Some(cert)) =
-                (given(&spec.etcd_key_file), given(&spec.etcd_cert_file))
-            {
-                b.mounted_file(
-                    "ETCD_KEY_FILE",
-                    key,
-                    ETCD_KEY_NODE_FILE,
-                    false,
-                    "etcdKeyFile",
-                );
-                b.mounted_file(
-                    "ETCD_CERT_FILE",
-                    cert,
-                    ETCD_CERT_NODE_FILE,
-                    false,
-                    "etcdCertFile",
-                );
-            }
-            if let Some(user) = given(&spec.etcd_username) {
-                b.secret("ETCD_USERNAME", user, "etcdUsername");
-            }
-            if let Some(password) = given(&spec.etcd_password) {
-                b.secret("ETCD_PASSWORD", password, "etcdPassword");
-            }
-        }
-        DatastoreType::Kubernetes => {
-            b.env("DATASTORE_TYPE", "kubernetes", "datastoreType");
-            if let Some(kubeconfig) = given(&spec.kubeconfig) {
-                b.mounted_file(
-                    "KUBECONFIG",
-                    kubeconfig,
-                    KUBECONFIG_NODE_FILE,
-                    true,
-                    "kubeconfig",
-                );
-            }
-            if let Some(endpoint) = given(&spec.k8s_api_endpoint) {
-                b.env("K8S_API_ENDPOINT", endpoint, "k8sAPIEndpoint");
-            }
-            if let Some(ca) = given(&spec.k8s_ca_file) {
-                b.mounted_file("K8S_CA_FILE", ca, K8S_CA_NODE_FILE, true, "k8sCAFile");
-            }
-            if let Some(key) = given(&spec.k8s_key_file) {
-                b.mounted_file("K8S_KEY_FILE", key, K8S_KEY_NODE_FILE, true, "k8sKeyFile");
-            }
-            if let Some(cert) = given(&spec.k8s_cert_file) {
-                b.mounted_file(
-                    "K8S_CERT_FILE",
-                    cert,
-                    K8S_CERT_NODE_FILE,
-                    true,
-                    "k8sCertFile",
-                );
-            }
-            if let Some(token) = given(&spec.k8s_api_token) {
-                b.secret("K8S_API_TOKEN", token, "k8sAPIToken");
-            }
-            if let Some(skip) = spec.k8s_insecure_skip_tls_verify {
-                b.env(
-                    "K8S_INSECURE_SKIP_TLS_VERIFY",
-                    skip.to_string(),
-                    "k8sInsecureSkipTLSVerify",
-                );
-            }
-            if let Some(no_poll) = spec.k8s_disable_node_poll {
-                b.env(
-                    "K8S_DISABLE_NODE_POLL",
-                    no_poll.to_string(),
-                    "k8sDisableNodePoll",
-                );
-            }
-            ignored_options = args.given.iter().map(|s| s.to_string()).collect();
-        }
+/// The etcd datastore: endpoints, TLS files (mounted), credentials (secret).
+fn etcd_datastore(b: &mut Builder, spec: &DatastoreSpec) {
+    b.env(
+        "ETCD_ENDPOINTS",
+        given(&spec.etcd_endpoints).unwrap_or(""),
+        "etcdEndpoints",
+    );
+    if let Some(srv) = given(&spec.etcd_discovery_srv) {
+        b.env("ETCD_DISCOVERY_SRV", srv, "etcdDiscoverySrv");
     }
+    if let Some(ca) = given(&spec.etcd_ca_cert_file) {
+        b.mounted_file(
+            "ETCD_CA_CERT_FILE",
+            ca,
+            ETCD_CA_CERT_NODE_FILE,
+            false,
+            "etcdCACertFile",
+        );
+    }
+    if let (Some(key), Some(cert)) = (given(&spec.etcd_key_file), given(&spec.etcd_cert_file)) {
+        b.mounted_file(
+            "ETCD_KEY_FILE",
+            key,
+            ETCD_KEY_NODE_FILE,
+            false,
+            "etcdKeyFile",
+        );
+        b.mounted_file(
+            "ETCD_CERT_FILE",
+            cert,
+            ETCD_CERT_NODE_FILE,
+            false,
+            "etcdCertFile",
+        );
+    }
+    if let Some(user) = given(&spec.etcd_username) {
+        b.secret("ETCD_USERNAME", user, "etcdUsername");
+    }
+    if let Some(password) = given(&spec.etcd_password) {
+        b.secret("ETCD_PASSWORD", password, "etcdPassword");
+    }
+}
 
+/// The Kubernetes datastore: kubeconfig and TLS files (mounted read-only),
+/// endpoint, token (secret), flags.
+fn kubernetes_datastore(b: &mut Builder, spec: &DatastoreSpec) {
+    b.env("DATASTORE_TYPE", "kubernetes", "datastoreType");
+    if let Some(kubeconfig) = given(&spec.kubeconfig) {
+        b.mounted_file(
+            "KUBECONFIG",
+            kubeconfig,
+            KUBECONFIG_NODE_FILE,
+            true,
+            "kubeconfig",
+        );
+    }
+    if let Some(endpoint) = given(&spec.k8s_api_endpoint) {
+        b.env("K8S_API_ENDPOINT", endpoint, "k8sAPIEndpoint");
+    }
+    if let Some(ca) = given(&spec.k8s_ca_file) {
+        b.mounted_file("K8S_CA_FILE", ca, K8S_CA_NODE_FILE, true, "k8sCAFile");
+    }
+    if let Some(key) = given(&spec.k8s_key_file) {
+        b.mounted_file("K8S_KEY_FILE", key, K8S_KEY_NODE_FILE, true, "k8sKeyFile");
+    }
+    if let Some(cert) = given(&spec.k8s_cert_file) {
+        b.mounted_file(
+            "K8S_CERT_FILE",
+            cert,
+            K8S_CERT_NODE_FILE,
+            true,
+            "k8sCertFile",
+        );
+    }
+    if let Some(token) = given(&spec.k8s_api_token) {
+        b.secret("K8S_API_TOKEN", token, "k8sAPIToken");
+    }
+    if let Some(skip) = spec.k8s_insecure_skip_tls_verify {
+        b.env(
+            "K8S_INSECURE_SKIP_TLS_VERIFY",
+            skip.to_string(),
+            "k8sInsecureSkipTLSVerify",
+        );
+    }
+    if let Some(no_poll) = spec.k8s_disable_node_poll {
+        b.env(
+            "K8S_DISABLE_NODE_POLL",
+            no_poll.to_string(),
+            "k8sDisableNodePoll",
+        );
+    }
+}
+
+/// Step 10: what no target can take as meant, refused once, naming the
+/// option.
+fn check_values(b: &Builder, args: &NodeRunArgs) -> Result<(), String> {
     // An empty host path would make docker read `-v :PATH` as no bind at all.
     if let Some(vol) = b.volumes.iter().find(|v| v.host.is_empty()) {
         return Err(format!(
@@ -530,21 +575,7 @@ pub fn build(
             "Error executing command: {origin} contains a NUL character"
         ));
     }
-
-    Ok(Plan {
-        node_name: node_name.to_string(),
-        container_name: CONTAINER_NAME.to_string(),
-        image: args.node_image.clone(),
-        mode: if args.init_system {
-            Mode::InitSystem
-        } else {
-            Mode::Detached
-        },
-        datastore,
-        env: b.env,
-        volumes: b.volumes,
-        ignored_options,
-    })
+    Ok(())
 }
 
 #[cfg(test)]
