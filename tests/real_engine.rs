@@ -1,0 +1,547 @@
+//! The real-engine tier, docker part: a private dockerd (Debian's
+//! docker.io) runs what we print and what `node run` starts, and each case
+//! reads back the container the engine actually created (`docker inspect`).
+//!
+//! What it starts, and how it keeps off the host:
+//! - dockerd with its own `--data-root`, `--exec-root`, socket and pidfile
+//!   in a temporary directory, `--storage-driver=vfs --iptables=false
+//!   --ip6tables=false --bridge=none`, in a private mount namespace where
+//!   `/var` and `/usr/lib` are overlays and `/run` a tmpfs: the plan's bind
+//!   sources (`/var/lib/calico`, `/lib/modules`, ...) are created there,
+//!   never on the host. It is stopped (and its containers removed) at the
+//!   end.
+//! - an OCI runtime shim (`tests/standins/oci-runtime-shim`) as dockerd's
+//!   default runtime: it removes the capabilities this machine's bounding
+//!   set lacks (`--privileged` would fail with "unable to apply caps"), and
+//!   the rlimits, then runs runc. On a machine that grants everything it
+//!   changes nothing.
+//! - stand-in calico/node images made from busybox-static without a
+//!   registry: one prints its environment then the success line and waits
+//!   for SIGTERM, one fails, one never reports success.
+//! - `node run` itself runs in its own network namespace (`unshare --net`),
+//!   so its `/proc/sys` writes stay there, with a stand-in `modprobe`.
+
+mod support;
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+struct Dockerd {
+    dir: tempfile::TempDir,
+    child: Child,
+}
+
+impl Dockerd {
+    fn socket(&self) -> PathBuf {
+        self.dir.path().join("docker.sock")
+    }
+
+    fn host(&self) -> String {
+        format!("unix://{}", self.socket().display())
+    }
+
+    fn start() -> Option<Dockerd> {
+        support::require_program("dockerd")?;
+        support::require_program("unshare")?;
+        support::require_program("busybox")?;
+        if !support::require_root() {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display().to_string();
+        for sub in ["var/u", "var/w", "lib/u", "lib/w"] {
+            std::fs::create_dir_all(dir.path().join("overlay").join(sub)).unwrap();
+        }
+        let shim = support::standins().join("oci-runtime-shim");
+        let script = format!(
+            "mount -t overlay overlay -o lowerdir=/var,upperdir={d}/overlay/var/u,workdir={d}/overlay/var/w /var \
+             && mount -t overlay overlay -o lowerdir=/usr/lib,upperdir={d}/overlay/lib/u,workdir={d}/overlay/lib/w /usr/lib \
+             && mount -t tmpfs tmpfs /run \
+             && exec dockerd --data-root {d}/root --exec-root {d}/exec -H unix://{d}/docker.sock \
+                --pidfile {d}/docker.pid --storage-driver=vfs --iptables=false --ip6tables=false \
+                --bridge=none --add-runtime shim={} --default-runtime=shim",
+            shim.display()
+        );
+        let log = std::fs::File::create(dir.path().join("dockerd.log")).unwrap();
+        let child = Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let engine = Dockerd { dir, child };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !engine.docker(&["version"]).status.success() {
+            assert!(
+                Instant::now() < deadline,
+                "dockerd did not come up:\n{}",
+                std::fs::read_to_string(engine.dir.path().join("dockerd.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        engine.images();
+        Some(engine)
+    }
+
+    fn docker(&self, args: &[&str]) -> Output {
+        Command::new("docker")
+            .args(args)
+            .env("DOCKER_HOST", self.host())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    /// The stand-in images, each a busybox with a start script.
+    fn images(&self) {
+        let scripts = [
+            (
+                "calico/node:standin",
+                "env | sort\necho 'Calico node started successfully'\ntrap 'exit 0' TERM INT\nwhile :; do sleep 1; done\n",
+            ),
+            (
+                "calico/node:standin-fail",
+                "env | sort\necho boom\nexit 3\n",
+            ),
+            (
+                "calico/node:standin-silent",
+                "env | sort\ntrap 'exit 0' TERM INT\nwhile :; do sleep 1; done\n",
+            ),
+        ];
+        let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+            .into_iter()
+            .find(|p| Path::new(p).is_file())
+            .unwrap();
+        for (i, (tag, script)) in scripts.iter().enumerate() {
+            let root = self.dir.path().join(format!("image{i}"));
+            std::fs::create_dir_all(root.join("bin")).unwrap();
+            std::fs::copy(busybox, root.join("bin/busybox")).unwrap();
+            for applet in ["sh", "env", "sort", "sleep", "echo"] {
+                std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
+            }
+            std::fs::write(root.join("start"), format!("#!/bin/sh\n{script}")).unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(root.join("start"), std::fs::Permissions::from_mode(0o755))
+                .unwrap();
+            let tar = self.dir.path().join(format!("image{i}.tar"));
+            assert!(
+                Command::new("tar")
+                    .arg("-C")
+                    .arg(&root)
+                    .arg("-cf")
+                    .arg(&tar)
+                    .arg(".")
+                    .status()
+                    .unwrap()
+                    .success()
+            );
+            let out = self.docker(&[
+                "import",
+                "--change",
+                r#"CMD ["/start"]"#,
+                tar.to_str().unwrap(),
+                tag,
+            ]);
+            assert!(
+                out.status.success(),
+                "import {tag}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+
+    fn inspect(&self, name: &str) -> Value {
+        let out = self.docker(&["inspect", name]);
+        assert!(
+            out.status.success(),
+            "inspect {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()[0].clone()
+    }
+
+    fn remove_all(&self) {
+        let ids = self.docker(&["ps", "-aq"]);
+        for id in String::from_utf8_lossy(&ids.stdout).split_whitespace() {
+            self.docker(&["rm", "-f", id]);
+        }
+    }
+}
+
+impl Drop for Dockerd {
+    fn drop(&mut self) {
+        self.remove_all();
+        // SAFETY: kill only signals the dockerd we started (the shell
+        // exec'd it, so it is our child's pid).
+        unsafe { libc_kill(self.child.id() as i32, 15) };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+unsafe extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, sig: i32) -> i32;
+}
+
+/// What the created container has, read from `docker inspect`.
+struct Created {
+    env: Vec<String>,
+    binds: Vec<String>,
+    privileged: bool,
+    network: String,
+    restart: String,
+    image: String,
+}
+
+fn created(inspect: &Value) -> Created {
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    Created {
+        env: strings(&inspect["Config"]["Env"]),
+        binds: strings(&inspect["HostConfig"]["Binds"]),
+        privileged: inspect["HostConfig"]["Privileged"] == true,
+        network: inspect["HostConfig"]["NetworkMode"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+        restart: inspect["HostConfig"]["RestartPolicy"]["Name"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+        image: inspect["Config"]["Image"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+    }
+}
+
+/// The hostile values every case carries, and where they must arrive.
+const NAME: &str = "n 1'\"$(touch pwned)`x`;%ü";
+const PASSWORD: &str = "pa$$ w'o\"rd %n";
+
+struct Case {
+    dir: tempfile::TempDir,
+}
+
+impl Case {
+    fn new() -> Case {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("log dir")).unwrap();
+        support::write_config(
+            dir.path(),
+            &format!(
+                "  etcdEndpoints: https://10.0.0.1:2379\n  etcdUsername: calico\n  etcdPassword: {}\n",
+                serde_json::to_string(PASSWORD).unwrap()
+            ),
+        );
+        // Only modprobe stands in; docker is the real one.
+        let bin = dir.path().join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::os::unix::fs::symlink(support::standins().join("modprobe"), bin.join("modprobe"))
+            .unwrap();
+        Case { dir }
+    }
+
+    fn args(&self, image: &str, extra: &[&str]) -> Vec<String> {
+        let d = self.dir.path();
+        let mut args: Vec<String> = vec![
+            format!("--name={NAME}"),
+            format!("--node-image={image}"),
+            format!("--log-dir={}", d.join("log dir").display()),
+            "--disable-docker-networking".into(),
+            "-c".into(),
+            d.join("calicoctl.cfg").display().to_string(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    }
+
+    /// `calicoctl node run ARGS` for real, in its own network namespace.
+    fn node_run(&self, engine: &Dockerd, args: &[String], timeout_ms: &str) -> Output {
+        let bin = self.dir.path().join("bin");
+        Command::new("unshare")
+            .arg("--net")
+            .arg(env!("CARGO_BIN_EXE_calicoctl"))
+            .args(["node", "run"])
+            .args(args)
+            .env_clear()
+            .env(
+                "PATH",
+                format!("{}:/usr/local/bin:/usr/bin:/bin", bin.display()),
+            )
+            .env("DOCKER_HOST", engine.host())
+            .env("CALICOCTL_LOG_TIMEOUT_MS", timeout_ms)
+            .env("CALICOCTL_DEFAULT_CONFIG", "/nonexistent")
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap()
+    }
+
+    /// `text` run by sh, with the secrets exported (as the printed message says).
+    fn sh(&self, engine: &Dockerd, text: &str) -> Output {
+        Command::new("sh")
+            .arg("-c")
+            .arg(text)
+            .env_clear()
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("DOCKER_HOST", engine.host())
+            .env("ETCD_USERNAME", "calico")
+            .env("ETCD_PASSWORD", PASSWORD)
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap()
+    }
+
+    /// The container carries the plan: values exactly, credentials from the
+    /// environment, nothing executed.
+    fn check(&self, c: &Created, image: &str, restart: &str, what: &str) {
+        let log = format!(
+            "{}:/var/log/calico",
+            self.dir.path().join("log dir").display()
+        );
+        assert!(
+            c.env.contains(&format!("NODENAME={NAME}")),
+            "{what}: {:?}",
+            c.env
+        );
+        assert!(
+            c.env.contains(&"ETCD_USERNAME=calico".to_string()),
+            "{what}: {:?}",
+            c.env
+        );
+        assert!(
+            c.env.contains(&format!("ETCD_PASSWORD={PASSWORD}")),
+            "{what}: {:?}",
+            c.env
+        );
+        assert!(c.binds.contains(&log), "{what}: {:?}", c.binds);
+        assert!(
+            c.binds.contains(&"/lib/modules:/lib/modules".to_string()),
+            "{what}"
+        );
+        assert!(c.privileged, "{what}: not privileged");
+        assert_eq!(c.network, "host", "{what}");
+        assert_eq!(c.restart, restart, "{what}");
+        assert_eq!(c.image, image, "{what}");
+        assert!(
+            !self.dir.path().join("pwned").exists(),
+            "{what}: a value was executed"
+        );
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn real_docker_engine_runs_what_we_print_and_start() {
+    let Some(engine) = Dockerd::start() else {
+        return;
+    };
+    let image = "calico/node:standin";
+
+    // node run itself: success, then again (replacing the running one).
+    let case = Case::new();
+    let out = case.node_run(&engine, &case.args(image, &[]), "60000");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Calico node started successfully"));
+    let first = engine.inspect("calico-node");
+    case.check(&created(&first), image, "always", "node run");
+    let out = case.node_run(&engine, &case.args(image, &[]), "60000");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let second = engine.inspect("calico-node");
+    assert_ne!(
+        first["Id"], second["Id"],
+        "re-running replaces the container"
+    );
+    assert_eq!(
+        engine
+            .docker(&["ps", "-aq"])
+            .stdout
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count(),
+        1,
+        "one container after re-running"
+    );
+
+    // An image that fails, and one that never reports success.
+    let out = case.node_run(
+        &engine,
+        &case.args("calico/node:standin-fail", &[]),
+        "60000",
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("calico/node has terminated"),
+        "{}",
+        text(&out)
+    );
+    let out = case.node_run(
+        &engine,
+        &case.args("calico/node:standin-silent", &[]),
+        "3000",
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    engine.remove_all();
+
+    // --init-system stays attached and returns the container's status.
+    let out = case.node_run(
+        &engine,
+        &case.args("calico/node:standin-fail", &["--init-system"]),
+        "60000",
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("boom"),
+        "{}",
+        text(&out)
+    );
+    engine.remove_all();
+
+    // The --dryrun docker line and -o docker, run by sh.
+    let dry = support::calicoctl(
+        &[
+            &["node", "run", "--dryrun"][..],
+            &case
+                .args(image, &[])
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        ]
+        .concat(),
+    )
+    .current_dir(case.dir.path())
+    .output()
+    .unwrap();
+    let line = support::dryrun_command(&support::stdout_of(&dry));
+    let out = case.sh(&engine, &line);
+    assert!(out.status.success(), "{}", text(&out));
+    case.check(
+        &created(&engine.inspect("calico-node")),
+        image,
+        "always",
+        "--dryrun line",
+    );
+    engine.remove_all();
+    let docker = support::calicoctl(
+        &[
+            &["node", "run", "-o", "docker"][..],
+            &case
+                .args(image, &[])
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        ]
+        .concat(),
+    )
+    .current_dir(case.dir.path())
+    .output()
+    .unwrap();
+    let out = case.sh(&engine, support::stdout_of(&docker).trim_end());
+    assert!(out.status.success(), "{}", text(&out));
+    case.check(
+        &created(&engine.inspect("calico-node")),
+        image,
+        "always",
+        "-o docker",
+    );
+    engine.remove_all();
+
+    // Upstream's plain dry run (docker networking on): the container it
+    // prints, with the libnetwork plugin's binds.
+    let plain = support::calicoctl(&["node", "run", "--dryrun", "--node-image", image])
+        .output()
+        .unwrap();
+    let out = case.sh(
+        &engine,
+        &support::dryrun_command(&support::stdout_of(&plain)),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let c = created(&engine.inspect("calico-node"));
+    for bind in [
+        "/var/run/docker.sock:/var/run/docker.sock",
+        "/run/docker/plugins:/run/docker/plugins",
+    ] {
+        assert!(c.binds.contains(&bind.to_string()), "plain: {:?}", c.binds);
+    }
+    assert!(
+        c.env.contains(&"NODENAME=node1".to_string()),
+        "plain: {:?}",
+        c.env
+    );
+    assert!(
+        c.env
+            .contains(&"CALICO_LIBNETWORK_ENABLED=true".to_string())
+    );
+    assert!(c.privileged && c.network == "host" && c.restart == "always");
+    engine.remove_all();
+
+    // -o script, run by sh (its /proc writes redirected, modprobe a stand-in).
+    let script = support::calicoctl(
+        &[
+            &["node", "run", "-o", "script"][..],
+            &case
+                .args(image, &[])
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        ]
+        .concat(),
+    )
+    .current_dir(case.dir.path())
+    .output()
+    .unwrap();
+    let path = case.dir.path().join("calico-node.sh");
+    std::fs::write(&path, support::stdout_of(&script)).unwrap();
+    let proc_root = case.dir.path().join("proc");
+    std::fs::create_dir_all(proc_root.join("sys/net/ipv4")).unwrap();
+    std::fs::create_dir_all(proc_root.join("sys/net/netfilter")).unwrap();
+    let out = Command::new("sh")
+        .arg(&path)
+        .env_clear()
+        .env(
+            "PATH",
+            format!(
+                "{}:/usr/local/bin:/usr/bin:/bin",
+                case.dir.path().join("bin").display()
+            ),
+        )
+        .env("DOCKER_HOST", engine.host())
+        .env("ETCD_USERNAME", "calico")
+        .env("ETCD_PASSWORD", PASSWORD)
+        .env("CALICOCTL_PROC_ROOT", &proc_root)
+        .env("CALICOCTL_LOG_TIMEOUT_MS", "60000")
+        .current_dir(case.dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    case.check(
+        &created(&engine.inspect("calico-node")),
+        image,
+        "always",
+        "-o script",
+    );
+    engine.remove_all();
+}
