@@ -213,7 +213,11 @@ fn created(inspect: &Value) -> Created {
     };
     Created {
         env: strings(&inspect["Config"]["Env"]),
-        binds: strings(&inspect["HostConfig"]["Binds"]),
+        // compose spells out the default mode (`:rw`); docker run does not.
+        binds: strings(&inspect["HostConfig"]["Binds"])
+            .into_iter()
+            .map(|b| b.strip_suffix(":rw").map(str::to_string).unwrap_or(b))
+            .collect(),
         privileged: inspect["HostConfig"]["Privileged"] == true,
         network: inspect["HostConfig"]["NetworkMode"]
             .as_str()
@@ -497,6 +501,22 @@ fn real_docker_engine_runs_what_we_print_and_start() {
     );
     assert!(c.privileged && c.network == "host" && c.restart == "always");
     engine.remove_all();
+
+    // -o compose, brought up by docker-compose against the engine, then down.
+    if support::require_program("docker-compose").is_some() {
+        let compose = support::calicoctl(&[&["node", "run", "-o", "compose"][..], &case.args(image, &[]).iter().map(String::as_str).collect::<Vec<_>>()].concat())
+            .current_dir(case.dir.path())
+            .output()
+            .unwrap();
+        std::fs::write(case.dir.path().join("compose.yaml"), support::stdout_of(&compose)).unwrap();
+        let up = case.sh(&engine, "docker-compose -f compose.yaml -p calico up -d");
+        assert!(up.status.success(), "{}", text(&up));
+        let c = created(&engine.inspect("calico-node"));
+        case.check(&c, image, "always", "-o compose");
+        let down = case.sh(&engine, "docker-compose -f compose.yaml -p calico down");
+        assert!(down.status.success(), "{}", text(&down));
+        assert!(!engine.docker(&["inspect", "calico-node"]).status.success(), "down removes it");
+    }
 
     // -o script, run by sh (its /proc writes redirected, modprobe a stand-in).
     let script = support::calicoctl(
