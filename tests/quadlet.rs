@@ -14,30 +14,10 @@ use support::systemd::{systemd_exec_words, unit_line};
 
 /// The trixie root file system with podman, extracted; None to skip.
 fn rootfs() -> Option<PathBuf> {
-    support::require_program("mmdebstrap")?;
-    if !support::require_root() {
-        return None;
-    }
-    let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/rootfs");
-    std::fs::create_dir_all(&cache).unwrap();
-    let tar = cache.join("trixie-podman.tar");
-    let root = cache.join("trixie-podman");
-    let lock = std::fs::File::create(cache.join(".lock")).unwrap();
+    let tar = support::debian_rootfs("trixie-podman", "trixie", "podman")?;
+    let root = tar.with_extension("");
+    let lock = std::fs::File::create(tar.with_extension("extract.lock")).unwrap();
     lock.lock().unwrap();
-    if !tar.exists() {
-        let partial = cache.join("trixie-podman.partial.tar");
-        let out = Command::new("mmdebstrap")
-            .args(["--variant=minbase", "--include=podman", "trixie"])
-            .arg(&partial)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "mmdebstrap: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        std::fs::rename(&partial, &tar).unwrap();
-    }
     if !root.join("usr/libexec/podman/quadlet").exists() {
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(&root).unwrap();

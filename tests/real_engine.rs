@@ -504,18 +504,35 @@ fn real_docker_engine_runs_what_we_print_and_start() {
 
     // -o compose, brought up by docker-compose against the engine, then down.
     if support::require_program("docker-compose").is_some() {
-        let compose = support::calicoctl(&[&["node", "run", "-o", "compose"][..], &case.args(image, &[]).iter().map(String::as_str).collect::<Vec<_>>()].concat())
-            .current_dir(case.dir.path())
-            .output()
-            .unwrap();
-        std::fs::write(case.dir.path().join("compose.yaml"), support::stdout_of(&compose)).unwrap();
+        let compose = support::calicoctl(
+            &[
+                &["node", "run", "-o", "compose"][..],
+                &case
+                    .args(image, &[])
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>(),
+            ]
+            .concat(),
+        )
+        .current_dir(case.dir.path())
+        .output()
+        .unwrap();
+        std::fs::write(
+            case.dir.path().join("compose.yaml"),
+            support::stdout_of(&compose),
+        )
+        .unwrap();
         let up = case.sh(&engine, "docker-compose -f compose.yaml -p calico up -d");
         assert!(up.status.success(), "{}", text(&up));
         let c = created(&engine.inspect("calico-node"));
         case.check(&c, image, "always", "-o compose");
         let down = case.sh(&engine, "docker-compose -f compose.yaml -p calico down");
         assert!(down.status.success(), "{}", text(&down));
-        assert!(!engine.docker(&["inspect", "calico-node"]).status.success(), "down removes it");
+        assert!(
+            !engine.docker(&["inspect", "calico-node"]).status.success(),
+            "down removes it"
+        );
     }
 
     // -o script, run by sh (its /proc writes redirected, modprobe a stand-in).
@@ -564,4 +581,220 @@ fn real_docker_engine_runs_what_we_print_and_start() {
         "-o script",
     );
     engine.remove_all();
+}
+
+/// systemd as PID 1 in a container on the private engine: a Debian
+/// bookworm root (mmdebstrap, cached in target/rootfs), with the engine's
+/// socket and the docker CLI mounted in, and a stand-in docker.service
+/// (oneshot) so that `Requires=docker.service` holds.
+struct SystemdContainer<'a> {
+    engine: &'a Dockerd,
+}
+
+impl<'a> SystemdContainer<'a> {
+    fn start(engine: &'a Dockerd) -> Option<SystemdContainer<'a>> {
+        let tar = support::debian_rootfs(
+            "bookworm-systemd",
+            "bookworm",
+            "systemd,systemd-sysv,dbus,kmod",
+        )?;
+        let out = engine.docker(&[
+            "import",
+            tar.to_str().unwrap(),
+            "calicoctl-test/systemd:bookworm",
+        ]);
+        assert!(
+            out.status.success(),
+            "import: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let docker_cli = support::require_program("docker").unwrap();
+        let socket = format!("{}:/run/docker.sock", engine.socket().display());
+        let cli = format!("{}:/usr/bin/docker:ro", docker_cli.display());
+        let out = engine.docker(&[
+            "run",
+            "-d",
+            "--name",
+            "systemd",
+            "--net=none",
+            "--privileged",
+            "--cgroupns=host",
+            "-v",
+            "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+            "--tmpfs",
+            "/run",
+            "--tmpfs",
+            "/run/lock",
+            "-v",
+            &socket,
+            "-v",
+            &cli,
+            "calicoctl-test/systemd:bookworm",
+            "/sbin/init",
+        ]);
+        assert!(
+            out.status.success(),
+            "systemd container: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let container = SystemdContainer { engine };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let state = container.exec(&["systemctl", "is-system-running"]);
+            let state = String::from_utf8_lossy(&state.stdout).trim().to_string();
+            if state == "running" || state == "degraded" {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "systemd did not come up: {state}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        container.install(
+            "/etc/systemd/system/docker.service",
+            "[Unit]\nDescription=stand-in: the engine runs outside this container\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n",
+            "0644",
+        );
+        Some(container)
+    }
+
+    fn exec(&self, args: &[&str]) -> Output {
+        self.engine
+            .docker(&[&["exec", "systemd"][..], args].concat())
+    }
+
+    fn install(&self, path: &str, text: &str, mode: &str) {
+        let dir = Path::new(path).parent().unwrap().to_str().unwrap();
+        let script = format!("mkdir -p '{dir}' && cat > '{path}' && chmod {mode} '{path}'");
+        let mut child = Command::new("docker")
+            .args(["exec", "-i", "systemd", "sh", "-c", &script])
+            .env("DOCKER_HOST", self.engine.host())
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        assert!(child.wait().unwrap().success(), "install {path}");
+    }
+
+    fn systemctl(&self, args: &[&str]) -> Output {
+        self.exec(&[&["systemctl"][..], args].concat())
+    }
+
+    fn is_active(&self) -> String {
+        let out = self.systemctl(&["is-active", "calico-node"]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+/// Wait until `check` holds, up to `seconds`.
+fn wait_for(seconds: u64, what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn real_systemd_runs_both_unit_forms() {
+    let Some(engine) = Dockerd::start() else {
+        return;
+    };
+    let Some(systemd) = SystemdContainer::start(&engine) else {
+        return;
+    };
+    let image = "calico/node:standin";
+    let case = Case::new();
+    for format in ["systemd-envfile", "systemd"] {
+        // -o systemd refuses secrets (a unit is world-readable): without them.
+        let mut args = case.args(image, &[]);
+        if format == "systemd" {
+            args.truncate(4);
+        }
+        let out_dir = case.dir.path().join(format);
+        let mut all: Vec<String> = vec!["node".into(), "run".into(), "-o".into(), format.into()];
+        all.push(format!("--out-dir={}", out_dir.display()));
+        all.extend(args);
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        let out = support::calicoctl(&all).output().unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        let read = |name: &str| std::fs::read_to_string(out_dir.join(name)).unwrap();
+        if format == "systemd-envfile" {
+            systemd.install(
+                "/etc/calico/calico-node.env",
+                &read("calico-node.env"),
+                "0600",
+            );
+        }
+        systemd.install(
+            "/etc/systemd/system/calico-node.service",
+            &read("calico-node.service"),
+            "0644",
+        );
+        assert!(systemd.systemctl(&["daemon-reload"]).status.success());
+
+        // start: active, and the container carries the plan exactly.
+        let start = systemd.systemctl(&["start", "calico-node"]);
+        assert!(start.status.success(), "{format}: {}", text(&start));
+        wait_for(60, "the unit's container", || {
+            engine.docker(&["inspect", "calico-node"]).status.success()
+        });
+        assert_eq!(systemd.is_active(), "active", "{format}");
+        let first = engine.inspect("calico-node");
+        let c = created(&first);
+        assert!(
+            c.env.contains(&format!("NODENAME={NAME}")),
+            "{format}: {:?}",
+            c.env
+        );
+        if format == "systemd-envfile" {
+            assert!(
+                c.env.contains(&format!("ETCD_PASSWORD={PASSWORD}")),
+                "{format}: {:?}",
+                c.env
+            );
+            assert!(
+                c.env.contains(&"ETCD_USERNAME=calico".to_string()),
+                "{format}"
+            );
+        }
+        assert!(c.privileged && c.network == "host", "{format}");
+        assert_eq!(
+            c.restart, "no",
+            "{format}: systemd supervises, docker does not restart"
+        );
+
+        // docker kill: systemd starts it again (RestartSec=10).
+        assert!(engine.docker(&["kill", "calico-node"]).status.success());
+        wait_for(60, "systemd to restart the container", || {
+            let now = engine.docker(&["inspect", "-f", "{{.Id}}", "calico-node"]);
+            now.status.success()
+                && String::from_utf8_lossy(&now.stdout).trim() != first["Id"].as_str().unwrap()
+        });
+        assert_eq!(systemd.is_active(), "active", "{format}: after the restart");
+
+        // stop: the container is gone (--rm).
+        assert!(systemd.systemctl(&["stop", "calico-node"]).status.success());
+        wait_for(30, "the container to go", || {
+            !engine.docker(&["inspect", "calico-node"]).status.success()
+        });
+
+        // enable: wanted by multi-user.target.
+        let enable = systemd.systemctl(&["enable", "calico-node"]);
+        assert!(enable.status.success(), "{format}: {}", text(&enable));
+        let wanted = systemd.exec(&[
+            "test",
+            "-L",
+            "/etc/systemd/system/multi-user.target.wants/calico-node.service",
+        ]);
+        assert!(wanted.status.success(), "{format}: not enabled");
+        systemd.systemctl(&["disable", "calico-node"]);
+    }
 }

@@ -177,3 +177,35 @@ impl Input {
 pub fn ca_path(dir: &std::path::Path, value: &str) -> String {
     dir.join(format!("<{value}>")).display().to_string()
 }
+
+/// A Debian root file system made by mmdebstrap (`--variant=minbase`,
+/// `--include` the packages), as a tar cached in `target/rootfs/NAME.tar`
+/// across runs (never in git). None to skip (outside CI) when mmdebstrap or
+/// root is missing.
+pub fn debian_rootfs(name: &str, suite: &str, include: &str) -> Option<PathBuf> {
+    require_program("mmdebstrap")?;
+    if !require_root() {
+        return None;
+    }
+    let cache = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/rootfs");
+    std::fs::create_dir_all(&cache).unwrap();
+    let lock = std::fs::File::create(cache.join(format!(".{name}.lock"))).unwrap();
+    lock.lock().unwrap();
+    let tar = cache.join(format!("{name}.tar"));
+    if !tar.exists() {
+        // mmdebstrap picks the format from the name: it must end in .tar.
+        let partial = cache.join(format!("{name}.partial.tar"));
+        let out = Command::new("mmdebstrap")
+            .args(["--variant=minbase", &format!("--include={include}"), suite])
+            .arg(&partial)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "mmdebstrap {suite}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::rename(&partial, &tar).unwrap();
+    }
+    Some(tar)
+}
