@@ -15,9 +15,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use support::systemd::{systemd_exec_words, unit_line};
 
-/// A podman with its own configuration and storage in a temporary directory.
+/// A podman with its own configuration and storage in a temporary
+/// directory, run in one private mount namespace (held open by a sleeping
+/// process) where the plan's bind sources can be made without touching the
+/// host: podman checks they exist, and runc keeps its state in that
+/// namespace's `/run`.
 struct Podman {
     dir: tempfile::TempDir,
+    holder: std::process::Child,
 }
 
 impl Podman {
@@ -36,38 +41,88 @@ impl Podman {
             ),
         )
         .unwrap();
+        // The runtime shim removes the capabilities this machine's bounding
+        // set lacks, and the rlimits, before runc (see tests/real_engine.rs).
         std::fs::write(
             d.join("containers.conf"),
-            "[engine]\nevents_logger = \"file\"\ncgroup_manager = \"cgroupfs\"\n",
+            format!(
+                "[engine]\nevents_logger = \"file\"\ncgroup_manager = \"cgroupfs\"\nruntime = \"shim\"\ntmp_dir = \"{}/libpod\"\n\n[engine.runtimes]\nshim = [\"{}\"]\n",
+                d.display(),
+                support::standins().join("oci-runtime-shim").display()
+            ),
         )
         .unwrap();
-        Some(Podman { dir })
+        let mounts = support::private_host_mounts(&d.join("host"));
+        let ready = d.join("ready");
+        let holder = Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "sh", "-c"])
+            .arg(format!(
+                "{mounts} && mkdir -p /var/lib/calico /run/calico /usr/lib/modules && touch '{}' && exec sleep 86400",
+                ready.display()
+            ))
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let podman = Podman { dir, holder };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !ready.exists() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the mount namespace did not come up"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Some(podman)
+    }
+
+    /// A command that runs in the namespace.
+    fn in_namespace(&self, program: &str) -> Command {
+        let mut cmd = Command::new("nsenter");
+        cmd.arg(format!("--mount=/proc/{}/ns/mnt", self.holder.id()))
+            .arg(program);
+        for (k, v) in self.env() {
+            cmd.env(k, v);
+        }
+        cmd
     }
 
     /// Run podman in a private mount namespace where the host directories
     /// the plan binds exist (`podman create` checks them): tmpfs over
     /// `/var/lib` and `/run` there, with `calico` made in each. The host's
     /// own directories are not touched.
-    fn run(&self, args: &[&str]) -> Output {
+    /// The environment podman needs to use this configuration.
+    fn env(&self) -> Vec<(String, PathBuf)> {
         let d = self.dir.path();
-        let script = "mount -t tmpfs tmpfs /var/lib && mount -t tmpfs tmpfs /run \
-            && mkdir -p /var/lib/calico /run/calico /var/run/calico && exec podman \"$@\"";
-        let out = Command::new("unshare")
-            .args([
-                "--mount",
-                "--propagation",
-                "private",
-                "sh",
-                "-c",
-                script,
-                "sh",
-            ])
-            .args(args)
-            .env("CONTAINERS_STORAGE_CONF", d.join("storage.conf"))
-            .env("CONTAINERS_CONF", d.join("containers.conf"))
-            .env("XDG_RUNTIME_DIR", d.join("xdg"))
-            .output()
-            .unwrap();
+        vec![
+            ("CONTAINERS_STORAGE_CONF".into(), d.join("storage.conf")),
+            ("CONTAINERS_CONF".into(), d.join("containers.conf")),
+            ("XDG_RUNTIME_DIR".into(), d.join("xdg")),
+        ]
+    }
+
+    /// `script` run by sh in the namespace, with `extra` in its environment.
+    fn sh(&self, script: &str, cwd: &Path, extra: &[(&str, &str)]) -> Output {
+        let mut cmd = self.in_namespace("sh");
+        cmd.arg("-c").arg(script).current_dir(cwd).env(
+            "PATH",
+            format!(
+                "{}:/usr/local/bin:/usr/bin:/usr/sbin:/bin:/sbin",
+                cwd.join("bin").display()
+            ),
+        );
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    }
+
+    fn inspect(&self, name: &str) -> serde_json::Value {
+        let out = self.run(&["inspect", name]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()[0].clone()
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let out = self.in_namespace("podman").args(args).output().unwrap();
         assert!(
             out.status.success(),
             "podman {args:?}: {}",
@@ -104,13 +159,9 @@ impl Podman {
 
 impl Drop for Podman {
     fn drop(&mut self) {
-        let d = self.dir.path();
-        let _ = Command::new("podman")
-            .args(["rm", "-af"])
-            .env("CONTAINERS_STORAGE_CONF", d.join("storage.conf"))
-            .env("CONTAINERS_CONF", d.join("containers.conf"))
-            .env("XDG_RUNTIME_DIR", d.join("xdg"))
-            .output();
+        let _ = self.in_namespace("podman").args(["rm", "-af"]).output();
+        let _ = self.holder.kill();
+        let _ = self.holder.wait();
     }
 }
 
@@ -291,4 +342,134 @@ fn podman_reads_the_quadlet_env_file_exactly() {
     ] {
         assert!(env.contains(&want), "{want:?} not in {env:?}");
     }
+}
+
+/// A start script that prints the success line and waits, for `podman run`.
+fn import_running_image(podman: &Podman, tag: &str) {
+    let root = podman.dir.path().join("running-image");
+    std::fs::create_dir_all(root.join("bin")).unwrap();
+    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+        .into_iter()
+        .find(|p| Path::new(p).is_file())
+        .unwrap();
+    std::fs::copy(busybox, root.join("bin/busybox")).unwrap();
+    for applet in ["sh", "env", "sort", "sleep", "echo"] {
+        std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
+    }
+    std::fs::write(
+        root.join("start"),
+        "#!/bin/sh\nenv | sort\necho 'Calico node started successfully'\ntrap 'exit 0' TERM INT\nwhile :; do sleep 1; done\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(root.join("start"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let tar = podman.dir.path().join("running-image.tar");
+    assert!(
+        Command::new("tar")
+            .arg("-C")
+            .arg(&root)
+            .arg("-cf")
+            .arg(&tar)
+            .arg(".")
+            .status()
+            .unwrap()
+            .success()
+    );
+    podman.run(&[
+        "import",
+        "--change",
+        r#"CMD ["/start"]"#,
+        tar.to_str().unwrap(),
+        tag,
+    ]);
+}
+
+#[test]
+fn podman_runs_the_printed_command_and_the_script() {
+    let Some(podman) = Podman::new() else { return };
+    let image = "localhost/calico-node-standin:running";
+    import_running_image(&podman, image);
+    let case = tempfile::tempdir().unwrap();
+    let d = case.path();
+    std::fs::create_dir_all(d.join("log dir")).unwrap();
+    std::fs::create_dir_all(d.join("bin")).unwrap();
+    std::os::unix::fs::symlink(support::standins().join("modprobe"), d.join("bin/modprobe"))
+        .unwrap();
+    let password = "pa$$ w'o\"rd %n";
+    let config = support::write_config(
+        d,
+        &format!(
+            "  etcdEndpoints: https://10.0.0.1:2379\n  etcdPassword: {}\n",
+            serde_json::to_string(password).unwrap()
+        ),
+    );
+    let name = "n 1'\"$(touch pwned)`x`;%ü";
+    let log_dir = d.join("log dir");
+    let args: Vec<String> = vec![
+        "--runtime=podman".into(),
+        "--disable-docker-networking".into(),
+        format!("--name={name}"),
+        format!("--node-image={image}"),
+        format!("--log-dir={}", log_dir.display()),
+        "-c".into(),
+        config.display().to_string(),
+    ];
+    let calicoctl = |format: &str| {
+        let mut all: Vec<&str> = vec!["node", "run", "-o", format];
+        all.extend(args.iter().map(String::as_str));
+        support::stdout_of(&support::calicoctl(&all).output().unwrap())
+    };
+    let check = |what: &str| {
+        let c = podman.inspect("calico-node");
+        let env: Vec<String> = serde_json::from_value(c["Config"]["Env"].clone()).unwrap();
+        assert!(env.contains(&format!("NODENAME={name}")), "{what}: {env:?}");
+        assert!(
+            env.contains(&format!("ETCD_PASSWORD={password}")),
+            "{what}: {env:?}"
+        );
+        let binds: Vec<String> = serde_json::from_value(c["HostConfig"]["Binds"].clone()).unwrap();
+        let log = format!("{}:/var/log/calico", log_dir.display());
+        assert!(
+            binds.iter().any(|b| b.starts_with(&log)),
+            "{what}: {binds:?}"
+        );
+        assert_eq!(c["HostConfig"]["Privileged"], true, "{what}");
+        assert_eq!(c["HostConfig"]["NetworkMode"], "host", "{what}");
+        assert_eq!(c["HostConfig"]["RestartPolicy"]["Name"], "always", "{what}");
+        assert!(!d.join("pwned").exists(), "{what}: a value was executed");
+        podman.run(&["rm", "-f", "calico-node"]);
+    };
+
+    // The printed command (-o docker with --runtime podman), run by sh.
+    let line = calicoctl("docker");
+    let out = podman.sh(line.trim_end(), d, &[("ETCD_PASSWORD", password)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check("-o docker --runtime podman");
+
+    // The launcher script, run by sh: the whole run path against podman.
+    std::fs::write(d.join("calico-node.sh"), calicoctl("script")).unwrap();
+    let proc_root = d.join("proc");
+    std::fs::create_dir_all(proc_root.join("sys/net/ipv4")).unwrap();
+    std::fs::create_dir_all(proc_root.join("sys/net/netfilter")).unwrap();
+    let out = podman.sh(
+        &format!("sh '{}'", d.join("calico-node.sh").display()),
+        d,
+        &[
+            ("ETCD_PASSWORD", password),
+            ("CALICOCTL_PROC_ROOT", proc_root.to_str().unwrap()),
+            ("CALICOCTL_LOG_TIMEOUT_MS", "60000"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Calico node started successfully"));
+    check("-o script --runtime podman");
 }

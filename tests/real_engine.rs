@@ -51,17 +51,12 @@ impl Dockerd {
         }
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().display().to_string();
-        for sub in ["var/u", "var/w", "lib/u", "lib/w"] {
-            std::fs::create_dir_all(dir.path().join("overlay").join(sub)).unwrap();
-        }
         let shim = support::standins().join("oci-runtime-shim");
         let script = format!(
-            "mount -t overlay overlay -o lowerdir=/var,upperdir={d}/overlay/var/u,workdir={d}/overlay/var/w /var \
-             && mount -t overlay overlay -o lowerdir=/usr/lib,upperdir={d}/overlay/lib/u,workdir={d}/overlay/lib/w /usr/lib \
-             && mount -t tmpfs tmpfs /run \
-             && exec dockerd --data-root {d}/root --exec-root {d}/exec -H unix://{d}/docker.sock \
+            "{} && exec dockerd --data-root {d}/root --exec-root {d}/exec -H unix://{d}/docker.sock \
                 --pidfile {d}/docker.pid --storage-driver=vfs --iptables=false --ip6tables=false \
                 --bridge=none --add-runtime shim={} --default-runtime=shim",
+            support::private_host_mounts(dir.path()),
             shim.display()
         );
         let log = std::fs::File::create(dir.path().join("dockerd.log")).unwrap();

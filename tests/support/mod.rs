@@ -209,3 +209,20 @@ pub fn debian_rootfs(name: &str, suite: &str, include: &str) -> Option<PathBuf> 
     }
     Some(tar)
 }
+
+/// Shell commands that, run first in a private mount namespace (`unshare
+/// --mount --propagation private`), lay overlays on `/var` and `/usr/lib`
+/// (their changes kept under `dir`) and a tmpfs on `/run`: an engine run
+/// after them may create the plan's bind sources (`/var/lib/calico`,
+/// `/lib/modules`, ...) without touching the host.
+pub fn private_host_mounts(dir: &std::path::Path) -> String {
+    for sub in ["var/u", "var/w", "lib/u", "lib/w"] {
+        std::fs::create_dir_all(dir.join("overlay").join(sub)).unwrap();
+    }
+    let d = dir.display();
+    format!(
+        "mount -t overlay overlay -o lowerdir=/var,upperdir={d}/overlay/var/u,workdir={d}/overlay/var/w /var \\
+         && mount -t overlay overlay -o lowerdir=/usr/lib,upperdir={d}/overlay/lib/u,workdir={d}/overlay/lib/w /usr/lib \\
+         && mount -t tmpfs tmpfs /run"
+    )
+}
