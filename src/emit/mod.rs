@@ -104,7 +104,10 @@ pub struct Artifact {
 }
 
 impl Artifact {
-    pub(crate) fn new(file_name: &str, mode: u32, text: String) -> Artifact {
+    pub(crate) fn new(file_name: &str, mode: u32, mut text: String) -> Artifact {
+        // A rendered text has grown by doubling; a fleet holds thousands of
+        // them until all hosts are valid, so give the slack back.
+        text.shrink_to_fit();
         Artifact {
             file_name: file_name.to_string(),
             mode,
