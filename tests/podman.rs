@@ -131,28 +131,10 @@ impl Podman {
         out
     }
 
-    /// A one-file image (busybox, sleeping) under `name`, made without a
-    /// registry.
+    /// A stand-in image (busybox, sleeping) under `name`.
     fn import_image(&self, name: &str) {
-        let root = self.dir.path().join("image");
-        std::fs::create_dir_all(root.join("bin")).unwrap();
-        let busybox = ["/bin/busybox", "/usr/bin/busybox"]
-            .into_iter()
-            .map(PathBuf::from)
-            .find(|p| p.is_file())
-            .expect("busybox (busybox-static) is installed");
-        std::fs::copy(busybox, root.join("bin/busybox")).unwrap();
-        let tar = self.dir.path().join("image.tar");
-        let status = Command::new("tar")
-            .arg("-C")
-            .arg(&root)
-            .arg("-cf")
-            .arg(&tar)
-            .arg(".")
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let cmd = r#"CMD ["/bin/busybox", "sleep", "3600"]"#;
+        let tar = support::busybox_image_tar(self.dir.path(), "image", "exec sleep 3600\n");
+        let cmd = r#"CMD ["/start"]"#;
         self.run(&["import", "--change", cmd, tar.to_str().unwrap(), name]);
     }
 }
@@ -346,35 +328,8 @@ fn podman_reads_the_quadlet_env_file_exactly() {
 
 /// A start script that prints the success line and waits, for `podman run`.
 fn import_running_image(podman: &Podman, tag: &str) {
-    let root = podman.dir.path().join("running-image");
-    std::fs::create_dir_all(root.join("bin")).unwrap();
-    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
-        .into_iter()
-        .find(|p| Path::new(p).is_file())
-        .unwrap();
-    std::fs::copy(busybox, root.join("bin/busybox")).unwrap();
-    for applet in ["sh", "env", "sort", "sleep", "echo"] {
-        std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
-    }
-    std::fs::write(
-        root.join("start"),
-        "#!/bin/sh\nenv | sort\necho 'Calico node started successfully'\ntrap 'exit 0' TERM INT\nwhile :; do sleep 1; done\n",
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(root.join("start"), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let tar = podman.dir.path().join("running-image.tar");
-    assert!(
-        Command::new("tar")
-            .arg("-C")
-            .arg(&root)
-            .arg("-cf")
-            .arg(&tar)
-            .arg(".")
-            .status()
-            .unwrap()
-            .success()
-    );
+    let tar =
+        support::busybox_image_tar(podman.dir.path(), "running-image", support::STANDIN_START);
     podman.run(&[
         "import",
         "--change",

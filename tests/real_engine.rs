@@ -90,13 +90,11 @@ impl Dockerd {
             .unwrap()
     }
 
-    /// The stand-in images, each a busybox with a start script.
+    /// The stand-in images, each a busybox with a start script: one that
+    /// succeeds, one that fails, one that never reports success.
     fn images(&self) {
         let scripts = [
-            (
-                "calico/node:standin",
-                "env | sort\necho 'Calico node started successfully'\ntrap 'exit 0' TERM INT\nwhile :; do sleep 1; done\n",
-            ),
+            ("calico/node:standin", support::STANDIN_START),
             (
                 "calico/node:standin-fail",
                 "env | sort\necho boom\nexit 3\n",
@@ -106,33 +104,8 @@ impl Dockerd {
                 "env | sort\ntrap 'exit 0' TERM INT\nwhile :; do sleep 1; done\n",
             ),
         ];
-        let busybox = ["/bin/busybox", "/usr/bin/busybox"]
-            .into_iter()
-            .find(|p| Path::new(p).is_file())
-            .unwrap();
         for (i, (tag, script)) in scripts.iter().enumerate() {
-            let root = self.dir.path().join(format!("image{i}"));
-            std::fs::create_dir_all(root.join("bin")).unwrap();
-            std::fs::copy(busybox, root.join("bin/busybox")).unwrap();
-            for applet in ["sh", "env", "sort", "sleep", "echo"] {
-                std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
-            }
-            std::fs::write(root.join("start"), format!("#!/bin/sh\n{script}")).unwrap();
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(root.join("start"), std::fs::Permissions::from_mode(0o755))
-                .unwrap();
-            let tar = self.dir.path().join(format!("image{i}.tar"));
-            assert!(
-                Command::new("tar")
-                    .arg("-C")
-                    .arg(&root)
-                    .arg("-cf")
-                    .arg(&tar)
-                    .arg(".")
-                    .status()
-                    .unwrap()
-                    .success()
-            );
+            let tar = support::busybox_image_tar(self.dir.path(), &format!("image{i}"), script);
             let out = self.docker(&[
                 "import",
                 "--change",
@@ -268,6 +241,19 @@ impl Case {
         ];
         args.extend(extra.iter().map(|s| s.to_string()));
         args
+    }
+
+    /// What `calicoctl node run WORDS ARGS` prints (a dry run).
+    fn print(&self, words: &[&str], image: &str) -> String {
+        let args = self.args(image, &[]);
+        let mut all = vec!["node", "run"];
+        all.extend_from_slice(words);
+        all.extend(args.iter().map(String::as_str));
+        let out = support::calicoctl(&all)
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap();
+        support::stdout_of(&out)
     }
 
     /// `calicoctl node run ARGS` for real, in its own network namespace.
@@ -420,21 +406,8 @@ fn real_docker_engine_runs_what_we_print_and_start() {
     engine.remove_all();
 
     // The --dryrun docker line and -o docker, run by sh.
-    let dry = support::calicoctl(
-        &[
-            &["node", "run", "--dryrun"][..],
-            &case
-                .args(image, &[])
-                .iter()
-                .map(String::as_str)
-                .collect::<Vec<_>>(),
-        ]
-        .concat(),
-    )
-    .current_dir(case.dir.path())
-    .output()
-    .unwrap();
-    let line = support::dryrun_command(&support::stdout_of(&dry));
+    let dry = case.print(&["--dryrun"], image);
+    let line = support::dryrun_command(&dry);
     let out = case.sh(&engine, &line);
     assert!(out.status.success(), "{}", text(&out));
     case.check(
@@ -444,21 +417,8 @@ fn real_docker_engine_runs_what_we_print_and_start() {
         "--dryrun line",
     );
     engine.remove_all();
-    let docker = support::calicoctl(
-        &[
-            &["node", "run", "-o", "docker"][..],
-            &case
-                .args(image, &[])
-                .iter()
-                .map(String::as_str)
-                .collect::<Vec<_>>(),
-        ]
-        .concat(),
-    )
-    .current_dir(case.dir.path())
-    .output()
-    .unwrap();
-    let out = case.sh(&engine, support::stdout_of(&docker).trim_end());
+    let docker = case.print(&["-o", "docker"], image);
+    let out = case.sh(&engine, docker.trim_end());
     assert!(out.status.success(), "{}", text(&out));
     case.check(
         &created(&engine.inspect("calico-node")),
@@ -499,25 +459,8 @@ fn real_docker_engine_runs_what_we_print_and_start() {
 
     // -o compose, brought up by docker-compose against the engine, then down.
     if support::require_program("docker-compose").is_some() {
-        let compose = support::calicoctl(
-            &[
-                &["node", "run", "-o", "compose"][..],
-                &case
-                    .args(image, &[])
-                    .iter()
-                    .map(String::as_str)
-                    .collect::<Vec<_>>(),
-            ]
-            .concat(),
-        )
-        .current_dir(case.dir.path())
-        .output()
-        .unwrap();
-        std::fs::write(
-            case.dir.path().join("compose.yaml"),
-            support::stdout_of(&compose),
-        )
-        .unwrap();
+        let compose = case.print(&["-o", "compose"], image);
+        std::fs::write(case.dir.path().join("compose.yaml"), &compose).unwrap();
         let up = case.sh(&engine, "docker-compose -f compose.yaml -p calico up -d");
         assert!(up.status.success(), "{}", text(&up));
         let c = created(&engine.inspect("calico-node"));
@@ -531,22 +474,9 @@ fn real_docker_engine_runs_what_we_print_and_start() {
     }
 
     // -o script, run by sh (its /proc writes redirected, modprobe a stand-in).
-    let script = support::calicoctl(
-        &[
-            &["node", "run", "-o", "script"][..],
-            &case
-                .args(image, &[])
-                .iter()
-                .map(String::as_str)
-                .collect::<Vec<_>>(),
-        ]
-        .concat(),
-    )
-    .current_dir(case.dir.path())
-    .output()
-    .unwrap();
+    let script = case.print(&["-o", "script"], image);
     let path = case.dir.path().join("calico-node.sh");
-    std::fs::write(&path, support::stdout_of(&script)).unwrap();
+    std::fs::write(&path, &script).unwrap();
     let proc_root = case.dir.path().join("proc");
     std::fs::create_dir_all(proc_root.join("sys/net/ipv4")).unwrap();
     std::fs::create_dir_all(proc_root.join("sys/net/netfilter")).unwrap();

@@ -226,3 +226,36 @@ pub fn private_host_mounts(dir: &std::path::Path) -> String {
          && mount -t tmpfs tmpfs /run"
     )
 }
+
+/// What a stand-in calico/node prints and does, as its `/start` script:
+/// its environment, the success line, then it waits for SIGTERM.
+pub const STANDIN_START: &str = "env | sort\necho 'Calico node started successfully'\ntrap 'exit 0' TERM INT\nwhile :; do sleep 1; done\n";
+
+/// A stand-in image's root as a tar in `dir`: busybox (busybox-static) with
+/// its applets, and `/start` running `script`. Made without a registry.
+pub fn busybox_image_tar(dir: &std::path::Path, name: &str, script: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let root = dir.join(name);
+    std::fs::create_dir_all(root.join("bin")).unwrap();
+    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).is_file())
+        .expect("busybox (busybox-static) is installed");
+    std::fs::copy(busybox, root.join("bin/busybox")).unwrap();
+    for applet in ["sh", "env", "sort", "sleep", "echo"] {
+        std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
+    }
+    std::fs::write(root.join("start"), format!("#!/bin/sh\n{script}")).unwrap();
+    std::fs::set_permissions(root.join("start"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let tar = dir.join(format!("{name}.tar"));
+    let status = Command::new("tar")
+        .arg("-C")
+        .arg(&root)
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(status.success(), "tar {}", tar.display());
+    tar
+}
