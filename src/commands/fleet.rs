@@ -149,8 +149,11 @@ fn render_all(hosts: &[Host], format: Format) -> Result<(Vec<Rendered>, Vec<Stri
         workers
             .into_iter()
             .flat_map(|w| {
-                w.join()
-                    .unwrap_or_else(|_| vec![Err("a renderer thread failed".to_string())])
+                w.join().unwrap_or_else(|_| {
+                    vec![Err(
+                        "Error executing command: a rendering thread failed".to_string()
+                    )]
+                })
             })
             .collect()
     });

@@ -158,7 +158,9 @@ pub fn emit(format: Format, plan: &Plan, engine: &Engine) -> Result<Vec<Artifact
             one("calico-node.cmd", 0o644, line)
         }
         Format::Systemd => units::systemd(plan, engine).map(|a| vec![a]),
-        Format::SystemdEnvfile => units::systemd_envfile(plan, engine),
+        Format::SystemdEnvfile => {
+            units::systemd_envfile(plan, engine).map(|(env, unit)| vec![env, unit])
+        }
         Format::Env => Ok(vec![units::env_file(plan, engine)?]),
         Format::Script => one(
             "calico-node.sh",

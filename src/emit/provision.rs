@@ -14,15 +14,6 @@ use serde::Serialize;
 /// `ignition-validate` (2.14) accepts.
 pub const IGNITION_VERSION: &str = "3.3.0";
 
-/// The env file and the unit of `-o systemd-envfile`, in that order.
-fn unit_pair(plan: &Plan, engine: &Engine) -> Result<(Artifact, Artifact), String> {
-    let mut files = units::systemd_envfile(plan, engine)?.into_iter();
-    match (files.next(), files.next()) {
-        (Some(env), Some(unit)) => Ok((env, unit)),
-        _ => Err("Error executing command: systemd-envfile gave no unit pair".to_string()),
-    }
-}
-
 fn has_secrets(plan: &Plan) -> bool {
     plan.secrets().next().is_some()
 }
@@ -60,7 +51,7 @@ impl WriteFile {
 /// `-o cloud-init`: `#cloud-config` user-data that writes the env file and
 /// the unit, reloads systemd and starts the unit.
 pub fn cloud_init(plan: &Plan, engine: &Engine) -> Result<Artifact, String> {
-    let (env, unit) = unit_pair(plan, engine)?;
+    let (env, unit) = units::systemd_envfile(plan, engine)?;
     let config = CloudConfig {
         write_files: vec![
             WriteFile::of(render::UNIT_ENV_FILE, env),
@@ -124,7 +115,7 @@ struct Unit {
 /// `-o ignition`: an Ignition config that writes the env file (mode 0600,
 /// its contents a `data:` URL) and installs and enables the unit.
 pub fn ignition(plan: &Plan, engine: &Engine) -> Result<Artifact, String> {
-    let (env, unit) = unit_pair(plan, engine)?;
+    let (env, unit) = units::systemd_envfile(plan, engine)?;
     if let Some(line) = escape::ignition_unit_refusal(&unit.text) {
         let values = plan.volumes.iter().map(|v| (v.origin, v.host.as_str()));
         let fixed = [

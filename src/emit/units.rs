@@ -93,14 +93,14 @@ pub fn systemd(plan: &Plan, engine: &Engine) -> Result<Artifact, String> {
 
 /// `-o systemd-envfile`: the env file, then the unit that reads it from
 /// [`render::UNIT_ENV_FILE`].
-pub fn systemd_envfile(plan: &Plan, engine: &Engine) -> Result<Vec<Artifact>, String> {
+pub fn systemd_envfile(plan: &Plan, engine: &Engine) -> Result<(Artifact, Artifact), String> {
     check_unit_values(plan, engine, false)?;
-    Ok(vec![
+    Ok((
         env_file(plan, engine)?,
         Artifact::new(
             "calico-node.service",
             0o644,
             unit_text(plan, engine, Some(render::UNIT_ENV_FILE))?,
         ),
-    ])
+    ))
 }
