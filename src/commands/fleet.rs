@@ -192,19 +192,17 @@ fn validate(
 }
 
 /// Host directories in `dir` that the inventory does not name.
-fn strays(dir: &Path, rendered: &[Rendered]) -> Vec<PathBuf> {
+fn strays(subdirs: &[PathBuf], rendered: &[Rendered]) -> Vec<PathBuf> {
     let known: HashSet<&str> = rendered.iter().map(|r| r.host.as_str()).collect();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut found: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .filter(|e| !e.file_name().to_str().is_some_and(|n| known.contains(n)))
-        .map(|e| e.path())
-        .collect();
-    found.sort();
-    found
+    subdirs
+        .iter()
+        .filter(|d| {
+            !d.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| known.contains(n))
+        })
+        .cloned()
+        .collect()
 }
 
 /// Every file to stdout, each under `# FILE: <host>/<name>`, files apart
@@ -250,15 +248,27 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
         return Ok(0);
     };
     let dir = Path::new(dir);
+    let settings = out::Settings::from_env(|name| std::env::var(name).ok())?;
     let placed: Vec<out::Placed> = rendered
         .iter()
         .flat_map(|r| out::placed_in(&dir.join(&r.host), &r.artifacts))
         .collect();
-    let strays = strays(dir, &rendered);
+    // Where temporaries can be: the out dir and each directory in it.
+    let lock = if args.check {
+        settings.lock_for_check(dir)?
+    } else {
+        Some(settings.lock_for_write(dir)?)
+    };
+    let subdirs = out::subdirs(dir);
+    let strays = strays(&subdirs, &rendered);
+    let scan: Vec<PathBuf> = std::iter::once(dir.to_path_buf()).chain(subdirs).collect();
     if args.check {
-        return Ok(out::check::check(&placed, &strays)?.print(dir));
+        let stale = out::temporaries::find(&scan)?;
+        return Ok(out::check::check(&placed, &strays, &stale)?.print(dir));
     }
-    let report = out::write::write_all(dir, &placed)?;
+    let report = out::write::write_all(dir, &placed, &scan, settings.pause)?;
+    drop(lock);
+    out::report_stale(report.stale_removed);
     for stray in &strays {
         eprintln!(
             "WARNING: {} is not in the inventory; its files are left as they are.",

@@ -36,7 +36,10 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
     let mut artifacts = Vec::new();
     pages(&cmd, &mut artifacts)?;
     let dir = Path::new(&args.out_dir);
-    let report = out::write::write_all(dir, &out::placed_in(dir, &artifacts))?;
+    // A system's man directory is shared with every other package: no lock
+    // file of ours in it, and no other file there is ours to remove.
+    let placed = out::placed_in(dir, &artifacts);
+    let report = out::write::write_all(dir, &placed, &[], out::write::Pause::Never)?;
     for path in &report.written {
         eprintln!("Wrote {}", path.display());
     }

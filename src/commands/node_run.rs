@@ -38,7 +38,7 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
         let status = run::run(&plan, &engine, &settings)?;
         return Ok(u8::try_from(status).unwrap_or(1));
     };
-    deliver(&args, &artifacts)
+    deliver(&args, &artifacts, &env)
 }
 
 /// The formats that are files (and so may go to `--out-dir`).
@@ -112,18 +112,29 @@ pub fn ignored_warning(plan: &plan::Plan) -> Option<String> {
     })
 }
 
-/// Print the files, write them into `--out-dir`, or compare (`--check`).
-fn deliver(args: &NodeRunArgs, artifacts: &[emit::Artifact]) -> Result<u8, String> {
+/// Print the files, write them into `--out-dir`, or compare (`--check`),
+/// holding the out dir's lock.
+fn deliver(
+    args: &NodeRunArgs,
+    artifacts: &[emit::Artifact],
+    env: &HashMap<String, String>,
+) -> Result<u8, String> {
     let Some(dir) = &args.out_dir else {
         print!("{}", emit::stdout_text(artifacts));
         return Ok(0);
     };
     let dir = Path::new(dir);
+    let settings = out::Settings::from_env(|name| env.get(name).cloned())?;
     let placed = out::placed_in(dir, artifacts);
+    let scan = [dir.to_path_buf()];
     if args.check {
-        return Ok(out::check::check(&placed, &[])?.print(dir));
+        let _lock = settings.lock_for_check(dir)?;
+        let stale = out::temporaries::find(&scan)?;
+        return Ok(out::check::check(&placed, &[], &stale)?.print(dir));
     }
-    let report = out::write::write_all(dir, &placed)?;
+    let _lock = settings.lock_for_write(dir)?;
+    let report = out::write::write_all(dir, &placed, &scan, settings.pause)?;
+    out::report_stale(report.stale_removed);
     for path in &report.written {
         eprintln!("Wrote {}", path.display());
     }

@@ -1,7 +1,8 @@
 //! `--check`: what a write would change, as a report, without writing. A
 //! unified diff for each file whose content differs (`--- DIR/x (on disk)`,
 //! `+++ DIR/x (generated)`), a line for each missing file, mode difference
-//! and stray host directory. The diff of a file that holds secrets is not
+//! and stray host directory, and a `stale:` line for each temporary an
+//! interrupted run left. The diff of a file that holds secrets is not
 //! shown: a CI log is no place for them.
 
 use super::{Placed, State};
@@ -53,8 +54,8 @@ impl Drift {
 }
 
 /// Compare `files` with the disk; `strays` are host directories that the
-/// inventory no longer has.
-pub fn check(files: &[Placed], strays: &[PathBuf]) -> Result<Drift, String> {
+/// inventory no longer has, `stale` the temporaries killed runs left.
+pub fn check(files: &[Placed], strays: &[PathBuf], stale: &[PathBuf]) -> Result<Drift, String> {
     let mut drift = Drift::default();
     for file in files {
         let shown = file.path.display();
@@ -85,6 +86,14 @@ pub fn check(files: &[Placed], strays: &[PathBuf]) -> Result<Drift, String> {
                 }
             }
         }
+    }
+    for path in stale {
+        drift.items += 1;
+        let _ = writeln!(
+            drift.text,
+            "stale: {} (a temporary left by an interrupted run; the next write removes it)",
+            path.display()
+        );
     }
     for stray in strays {
         drift.items += 1;

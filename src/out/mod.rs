@@ -1,9 +1,14 @@
 //! Output to disk: the files of one or many hosts written into a directory
 //! (`write`), or compared with what is there (`check`, for `--check`).
 //! Both start from the same list of placed files, so what `--check` calls
-//! drift is exactly what a write would change.
+//! drift is exactly what a write would change. Both hold the out dir's lock
+//! (`lock`) while they look; a write defers signals (`signals`) and clears
+//! what killed runs left (`temporaries`).
 
 pub mod check;
+pub mod lock;
+mod signals;
+pub mod temporaries;
 pub mod write;
 
 use crate::emit::Artifact;
@@ -69,6 +74,66 @@ pub(crate) fn fail(path: &Path, e: &std::io::Error) -> String {
         "Error executing command: cannot write {}: {e}",
         path.display()
     )
+}
+
+/// How a run uses an out dir: how long it waits for another run's lock,
+/// and the writer's test pause (`CALICOCTL_LOCK_WAIT_MS` and
+/// `CALICOCTL_TEST_PAUSE`, from the variables given).
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    pub lock_wait: std::time::Duration,
+    pub pause: write::Pause,
+}
+
+impl Settings {
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Settings, String> {
+        let lock_wait = match get("CALICOCTL_LOCK_WAIT_MS") {
+            None => lock::DEFAULT_WAIT,
+            Some(ms) => ms.parse().map(std::time::Duration::from_millis).map_err(|_| {
+                format!("Error executing command: CALICOCTL_LOCK_WAIT_MS must be a number of milliseconds, not {ms:?}")
+            })?,
+        };
+        let pause = get("CALICOCTL_TEST_PAUSE")
+            .map_or(Ok(write::Pause::Never), |p| write::Pause::parse(&p))?;
+        Ok(Settings { lock_wait, pause })
+    }
+
+    /// The exclusive lock for writing into `dir`, made first if missing.
+    pub fn lock_for_write(&self, dir: &Path) -> Result<lock::Lock, String> {
+        write::ensure_dir(dir)?;
+        lock::acquire(dir, lock::Kind::Exclusive, self.lock_wait)
+    }
+
+    /// The shared lock for comparing with `dir` (none when it does not
+    /// exist: there is nothing to read).
+    pub fn lock_for_check(&self, dir: &Path) -> Result<Option<lock::Lock>, String> {
+        if !dir.is_dir() {
+            return Ok(None);
+        }
+        lock::acquire(dir, lock::Kind::Shared, self.lock_wait).map(Some)
+    }
+}
+
+/// Say on stderr how many stale temporaries a write removed, if any.
+pub fn report_stale(removed: usize) {
+    if removed > 0 {
+        eprintln!("Removed {removed} stale temporary files left by an interrupted run.");
+    }
+}
+
+/// The directories directly inside `dir`, sorted (none when it does not
+/// exist or cannot be read).
+pub fn subdirs(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
+        .collect();
+    found.sort();
+    found
 }
 
 /// Where `artifacts` go in `dir` (one host, or `node run`).

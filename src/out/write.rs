@@ -8,9 +8,14 @@
 //! target (created with its final mode, so a 0600 file is never readable by
 //! others; `fchmod` only where the umask took bits away), `syncfs` (the
 //! data is on disk), rename each into place, `syncfs` again (the renames
-//! are on disk). A fleet of 10,000 hosts is syscall-bound: each new file
+//! are on disk). Before all that, under the out dir's exclusive lock, the
+//! temporaries killed runs left are removed; while staging, a signal takes
+//! every temporary back; once renaming, the renames are finished first
+//! (`signals.rs`). A fleet of 10,000 hosts is syscall-bound: each new file
 //! costs one stat, one mkdir for its host, open, write, close and rename.
 
+use super::signals::Deferred;
+use super::temporaries::{self, temporary};
 use super::{Placed, State, fail};
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -21,6 +26,8 @@ use std::path::{Path, PathBuf};
 pub struct Report {
     pub written: Vec<PathBuf>,
     pub unchanged: Vec<PathBuf>,
+    /// Temporaries of killed runs, removed before writing.
+    pub stale_removed: usize,
 }
 
 /// Make the data and metadata of the file system holding `dir` durable.
@@ -34,14 +41,6 @@ fn sync_file_system(dir: &Path) -> std::io::Result<()> {
     } else {
         Err(std::io::Error::last_os_error())
     }
-}
-
-fn temporary(target: &Path, pid: u32) -> PathBuf {
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    target.with_file_name(format!(".{name}.tmp-{pid}"))
 }
 
 /// The process's umask (read by setting it, then set back at once).
@@ -68,18 +67,21 @@ fn stage(tmp: &Path, file: &Placed, umask: u32) -> std::io::Result<()> {
 }
 
 /// Make `dir` exist: one mkdir when its parent exists, as a host
-/// directory's does.
-fn ensure_dir(dir: &Path) -> Result<(), String> {
+/// directory's does. Whether this call made it (parents included).
+pub fn ensure_dir(dir: &Path) -> Result<bool, String> {
     let result = match std::fs::create_dir(dir) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::create_dir_all(dir),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(dir).map(|()| true)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(false),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             return Err(format!(
                 "Error executing command: --out-dir {} is not a directory",
                 dir.display()
             ));
         }
-        other => other,
+        Err(e) => Err(e),
     };
     result.map_err(|e| {
         format!(
@@ -89,10 +91,130 @@ fn ensure_dir(dir: &Path) -> Result<(), String> {
     })
 }
 
-/// Write `files` (see the module comment). `root` is the directory whose
+/// The test hook `CALICOCTL_TEST_PAUSE` (`stage:N` or `rename:N`): stop
+/// after staging (or renaming) N files and wait up to a minute for a
+/// signal, saying so on stderr, so that tests can signal or kill a writer
+/// at a known point.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Pause {
+    #[default]
+    Never,
+    AfterStaging(usize),
+    AfterRenaming(usize),
+}
+
+impl Pause {
+    pub fn parse(text: &str) -> Result<Pause, String> {
+        let bad = || {
+            format!(
+                "Error executing command: CALICOCTL_TEST_PAUSE must be stage:N or rename:N, not {text:?}"
+            )
+        };
+        let (at, n) = text.split_once(':').ok_or_else(bad)?;
+        let n: usize = n.parse().map_err(|_| bad())?;
+        match at {
+            "stage" => Ok(Pause::AfterStaging(n)),
+            "rename" => Ok(Pause::AfterRenaming(n)),
+            _ => Err(bad()),
+        }
+    }
+
+    fn at(self, here: Pause, deferred: &mut Deferred) {
+        if self == here {
+            let (what, n) = match here {
+                Pause::AfterStaging(n) => ("staging", n),
+                Pause::AfterRenaming(n) => ("renaming", n),
+                Pause::Never => return,
+            };
+            eprintln!("Paused after {what} {n} files (CALICOCTL_TEST_PAUSE).");
+            deferred.pause(std::time::Duration::from_secs(60));
+        }
+    }
+}
+
+/// What a write has made so far that a failure or a signal before the
+/// renames takes back: its temporaries and the directories it created.
+#[derive(Default)]
+struct Staging<'a> {
+    dirs: Vec<PathBuf>,
+    files: Vec<(PathBuf, &'a Placed<'a>)>,
+}
+
+impl Staging<'_> {
+    /// Remove what was staged from `from` on, and the directories made
+    /// (when empty); how many temporaries were removed.
+    fn undo(&self, from: usize) -> usize {
+        let files = &self.files[from.min(self.files.len())..];
+        for (tmp, _) in files {
+            let _ = std::fs::remove_file(tmp);
+        }
+        for dir in self.dirs.iter().rev() {
+            let _ = std::fs::remove_dir(dir);
+        }
+        files.len()
+    }
+}
+
+/// Stage every changed file (directories first), or take everything back
+/// and fail; a signal takes everything back and ends the run.
+fn stage_all<'a>(
+    root: &Path,
+    changed: &[&'a Placed<'a>],
+    pause: Pause,
+    deferred: &mut Deferred,
+) -> Result<Staging<'a>, String> {
+    let mut staging = Staging::default();
+    let mut made: Option<&Path> = None;
+    for file in changed {
+        let parent = file.path.parent().unwrap_or(root);
+        if made != Some(parent) {
+            let created = ensure_dir(parent).inspect_err(|_| {
+                staging.undo(0);
+            })?;
+            if created {
+                staging.dirs.push(parent.to_path_buf());
+            }
+            made = Some(parent);
+        }
+    }
+    let (pid, umask) = (std::process::id(), umask());
+    for (i, file) in changed.iter().enumerate() {
+        let tmp = temporary(&file.path, pid);
+        let staged = stage(&tmp, file, umask);
+        staging.files.push((tmp, file));
+        if let Err(e) = staged {
+            staging.undo(0);
+            return Err(fail(&file.path, &e));
+        }
+        pause.at(Pause::AfterStaging(i + 1), deferred);
+        if deferred.arrived().is_some() {
+            let removed = staging.undo(0);
+            deferred.exit_if_caught(|signal| {
+                format!(
+                    "Error executing command: interrupted by {signal}: nothing changed in {} ({removed} temporary files removed)",
+                    root.display()
+                )
+            });
+        }
+    }
+    Ok(staging)
+}
+
+/// Write `files` (see the module comment), after removing the stale
+/// temporaries of `scan` (the directories where earlier runs staged). The
+/// caller holds the out dir's exclusive lock; `root` is the directory whose
 /// file system is synced.
-pub fn write_all(root: &Path, files: &[Placed]) -> Result<Report, String> {
-    let mut report = Report::default();
+pub fn write_all(
+    root: &Path,
+    files: &[Placed],
+    scan: &[PathBuf],
+    pause: Pause,
+) -> Result<Report, String> {
+    let mut deferred = Deferred::block();
+    let mut report = Report {
+        stale_removed: temporaries::remove_stale(scan)?,
+        ..Report::default()
+    };
     let mut changed = Vec::new();
     for file in files {
         match file.state()? {
@@ -100,44 +222,30 @@ pub fn write_all(root: &Path, files: &[Placed]) -> Result<Report, String> {
             _ => changed.push(file),
         }
     }
-    let mut made: Option<&Path> = None;
-    for file in &changed {
-        let parent = file.path.parent().unwrap_or(root);
-        if made != Some(parent) {
-            ensure_dir(parent)?;
-            made = Some(parent);
-        }
-    }
-    let (pid, umask) = (std::process::id(), umask());
-    let mut staged: Vec<(PathBuf, &Placed)> = Vec::with_capacity(changed.len());
-    let cleanup = |staged: &[(PathBuf, &Placed)]| {
-        for (tmp, _) in staged {
-            let _ = std::fs::remove_file(tmp);
-        }
-    };
-    for file in changed {
-        let tmp = temporary(&file.path, pid);
-        if let Err(e) = stage(&tmp, file, umask) {
-            let _ = std::fs::remove_file(&tmp);
-            cleanup(&staged);
-            return Err(fail(&file.path, &e));
-        }
-        staged.push((tmp, file));
-    }
-    if staged.is_empty() {
+    let staging = stage_all(root, &changed, pause, &mut deferred)?;
+    if staging.files.is_empty() {
         return Ok(report);
     }
     if let Err(e) = sync_file_system(root) {
-        cleanup(&staged);
+        staging.undo(0);
         return Err(fail(root, &e));
     }
-    for (i, (tmp, file)) in staged.iter().enumerate() {
+    // From here on every target is renamed before a signal is acted on.
+    for (i, (tmp, file)) in staging.files.iter().enumerate() {
         if let Err(e) = std::fs::rename(tmp, &file.path) {
-            cleanup(&staged[i..]);
+            staging.undo(i);
             return Err(fail(&file.path, &e));
         }
         report.written.push(file.path.clone());
+        pause.at(Pause::AfterRenaming(i + 1), &mut deferred);
     }
     sync_file_system(root).map_err(|e| fail(root, &e))?;
+    let written = report.written.len();
+    deferred.exit_if_caught(|signal| {
+        format!(
+            "Interrupted by {signal} during the renames: finished them first; {written} files written in {}.",
+            root.display()
+        )
+    });
     Ok(report)
 }

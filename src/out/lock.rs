@@ -1,0 +1,175 @@
+//! One writer per out dir. Two runs writing into the same directory at
+//! once would interleave their renames (half of one fleet, half of the
+//! other) and each take the other's temporaries for stale ones. So every
+//! write holds an exclusive `flock` on `DIR/.calicoctl.lock` for the whole
+//! run, and every `--check` a shared one (checks may run side by side, never
+//! beside a write). The lock file holds no data: flock needs only a file.
+//! A run that finds the lock taken retries for a few seconds, then fails
+//! naming the holder's pid, which the kernel lists in `/proc/locks`.
+
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// The lock file's name inside an out dir.
+pub const LOCK_FILE: &str = ".calicoctl.lock";
+
+/// How long a run waits for a lock held by another, by default.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(5);
+
+/// A held lock; dropping it (or the process ending, however it ends)
+/// releases it.
+#[derive(Debug)]
+pub struct Lock {
+    _file: Option<std::fs::File>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// For `--check`: any number at once, never beside a writer.
+    Shared,
+    /// For a write: alone.
+    Exclusive,
+}
+
+fn try_flock(file: &std::fs::File, kind: Kind) -> std::io::Result<bool> {
+    let op = match kind {
+        Kind::Shared => libc::LOCK_SH,
+        Kind::Exclusive => libc::LOCK_EX,
+    };
+    // SAFETY: flock on a descriptor we own and keep open.
+    if unsafe { libc::flock(file.as_raw_fd(), op | libc::LOCK_NB) } == 0 {
+        return Ok(true);
+    }
+    let e = std::io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::EWOULDBLOCK) => Ok(false),
+        Some(libc::EINTR) => Ok(false),
+        _ => Err(e),
+    }
+}
+
+/// The pid holding a flock on `file`, from `/proc/locks` (lines such as
+/// `1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF`; waiting ones carry
+/// `->` and are skipped). None when the kernel does not say.
+fn holder(file: &std::fs::File) -> Option<u32> {
+    let meta = file.metadata().ok()?;
+    let dev = meta.dev();
+    let id = format!(
+        "{:02x}:{:02x}:{}",
+        libc::major(dev),
+        libc::minor(dev),
+        meta.ino()
+    );
+    let locks = std::fs::read_to_string("/proc/locks").ok()?;
+    locks.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields.get(1) == Some(&"->") || fields.get(1) != Some(&"FLOCK") {
+            return None;
+        }
+        (fields.get(5) == Some(&id.as_str()))
+            .then(|| fields.get(4)?.parse().ok())
+            .flatten()
+    })
+}
+
+fn open(path: &Path, kind: Kind) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).mode(0o644).custom_flags(libc::O_CLOEXEC);
+    if kind == Kind::Exclusive {
+        options.write(true).create(true);
+    }
+    match options.open(path) {
+        // A check in a directory no write has locked yet: make the file if
+        // it may (so a writer starting now waits for it).
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && kind == Kind::Shared => {
+            options.write(true).create(true).open(path)
+        }
+        other => other,
+    }
+}
+
+/// Take `kind` of lock on `dir` (which must exist), waiting up to `wait`.
+/// A `--check` in a directory it may not write into (a read-only
+/// checkout) cannot race a writer there and goes on unlocked.
+pub fn acquire(dir: &Path, kind: Kind, wait: Duration) -> Result<Lock, String> {
+    let path = dir.join(LOCK_FILE);
+    let file = match open(&path, kind) {
+        Ok(file) => file,
+        Err(e)
+            if kind == Kind::Shared
+                && matches!(
+                    e.raw_os_error(),
+                    Some(libc::EACCES | libc::EROFS | libc::EPERM)
+                ) =>
+        {
+            return Ok(Lock { _file: None });
+        }
+        Err(e) => {
+            return Err(format!(
+                "Error executing command: cannot open the lock {}: {e}",
+                path.display()
+            ));
+        }
+    };
+    let start = Instant::now();
+    loop {
+        match try_flock(&file, kind) {
+            Ok(true) => return Ok(Lock { _file: Some(file) }),
+            Ok(false) if start.elapsed() < wait => std::thread::sleep(Duration::from_millis(25)),
+            Ok(false) => return Err(busy(dir, &file, wait)),
+            Err(e) => {
+                return Err(format!(
+                    "Error executing command: cannot lock {}: {e}",
+                    path.display()
+                ));
+            }
+        }
+    }
+}
+
+fn busy(dir: &Path, file: &std::fs::File, wait: Duration) -> String {
+    let who = holder(file).map_or("another process".to_string(), |pid| {
+        format!("process {pid}")
+    });
+    format!(
+        "Error executing command: {} is in use by {who} (waited {:.1} s for {}); try again when it is done",
+        dir.display(),
+        wait.as_secs_f64(),
+        LOCK_FILE
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_exclusive_lock_fails_naming_this_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = acquire(dir.path(), Kind::Exclusive, Duration::ZERO).unwrap();
+        // A second open file description conflicts with the first even in
+        // one process, as another process would.
+        let e = acquire(dir.path(), Kind::Exclusive, Duration::from_millis(60)).unwrap_err();
+        let me = std::process::id();
+        assert!(e.contains(&format!("in use by process {me} ")), "{e}");
+        assert!(!e.contains('\n'));
+        drop(first);
+        acquire(dir.path(), Kind::Exclusive, Duration::ZERO).unwrap();
+    }
+
+    #[test]
+    fn shared_locks_go_together_and_keep_a_writer_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = acquire(dir.path(), Kind::Shared, Duration::ZERO).unwrap();
+        let b = acquire(dir.path(), Kind::Shared, Duration::ZERO).unwrap();
+        assert!(acquire(dir.path(), Kind::Exclusive, Duration::ZERO).is_err());
+        drop((a, b));
+        let w = acquire(dir.path(), Kind::Exclusive, Duration::ZERO).unwrap();
+        assert!(acquire(dir.path(), Kind::Shared, Duration::ZERO).is_err());
+        drop(w);
+        let meta = std::fs::metadata(dir.path().join(LOCK_FILE)).unwrap();
+        assert_eq!(meta.len(), 0, "the lock file holds no data");
+    }
+}
