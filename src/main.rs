@@ -19,6 +19,7 @@ mod config;
 mod detect;
 mod emit;
 mod escape;
+mod inventory;
 mod out;
 mod plan;
 mod render;

@@ -8,7 +8,6 @@
 //! man pages, so all three come from one definition.
 
 pub mod help;
-pub mod inventory;
 pub mod tree;
 
 use clap::parser::ValueSource;
@@ -134,6 +133,8 @@ pub struct DetectIpArgs {
 pub struct FleetArgs {
     #[arg(long, value_name = "FILE")]
     pub inventory: String,
+    #[arg(long, value_name = "NAMES")]
+    pub limit: Option<String>,
     #[arg(short = 'o', long, default_value = "systemd-envfile")]
     pub output: String,
     #[arg(long)]

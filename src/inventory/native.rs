@@ -102,5 +102,6 @@ pub(super) fn parse(top: &Mapping) -> Inventory {
     Inventory {
         hosts: found,
         errors,
+        groups: Vec::new(),
     }
 }

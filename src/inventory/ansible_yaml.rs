@@ -3,9 +3,11 @@
 //! options; every other variable is Ansible's and is ignored. A group's vars
 //! reach its child groups and hosts, a child group overrides its parents,
 //! host vars override every group. Two unrelated groups that give a host
-//! different values for one variable are an error naming both.
+//! different values for one variable are an error naming both. Host ranges
+//! (`w[01:03]`) expand as Ansible expands them. This reader is used only
+//! where `ansible-inventory` is not installed (`source.rs`).
 
-use super::{Host, Inventory, Options, check_host_name, key_text, kind_of};
+use super::{Host, Inventory, Options, check_host_name, key_text, kind_of, ranges};
 use serde_yaml::{Mapping, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -125,10 +127,19 @@ impl Reader {
                     continue;
                 }
             };
-            if !self.host_order.contains(&host) {
-                self.host_order.push(host.clone());
+            let names = match ranges::expand(&host) {
+                Ok(names) => names,
+                Err(e) => {
+                    self.errors.push(format!("group {group} hosts: {e}"));
+                    continue;
+                }
+            };
+            for name in names {
+                if !self.host_order.contains(&name) {
+                    self.host_order.push(name.clone());
+                }
+                self.group(group).hosts.push((name, vars.clone()));
             }
-            self.group(group).hosts.push((host, vars));
         }
     }
 
@@ -296,8 +307,8 @@ pub(super) fn parse(top: &Mapping) -> Inventory {
     }
     if !reader.errors.is_empty() {
         return Inventory {
-            hosts: Vec::new(),
             errors: reader.errors,
+            ..Inventory::default()
         };
     }
     let options = Options::new();
@@ -314,7 +325,7 @@ pub(super) fn parse(top: &Mapping) -> Inventory {
         let mut found = Vec::new();
         for (var, (value, _)) in vars {
             let key = var["calico_".len()..].replace('_', "-");
-            match options.value(&key, &value) {
+            match options.ansible_value(&key, &value) {
                 Ok(v) => found.push((key, v)),
                 Err(e) => errors.push(format!("{host}: {var}: {e}")),
             }
@@ -326,5 +337,27 @@ pub(super) fn parse(top: &Mapping) -> Inventory {
             });
         }
     }
-    Inventory { hosts, errors }
+    let groups = reader
+        .order
+        .iter()
+        .map(|name| {
+            let group = &reader.groups[name];
+            let mut hosts: Vec<String> = Vec::new();
+            for (h, _) in &group.hosts {
+                if !hosts.contains(h) {
+                    hosts.push(h.clone());
+                }
+            }
+            super::Group {
+                name: name.clone(),
+                hosts,
+                children: group.children.clone(),
+            }
+        })
+        .collect();
+    Inventory {
+        hosts,
+        errors,
+        groups,
+    }
 }

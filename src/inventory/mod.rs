@@ -1,11 +1,19 @@
 //! Fleet inventories: the hosts of `calicoctl node fleet` and each host's
-//! `node run` options, read from our native YAML (`defaults`, `hosts`) or
-//! from an Ansible YAML inventory (`calico_*` variables). Either way the
-//! result is one list of hosts with option words that `node run`'s own
-//! parser reads, so a host's plan is exactly what `node run` would build.
+//! `node run` options. An input format, not the command line: our native
+//! YAML (`defaults`, `hosts`; `native.rs`), `ansible-inventory --list`
+//! output (`ansible_json.rs`), and every other Ansible inventory, resolved
+//! by `ansible-inventory` where installed or, for YAML without it, by our
+//! own reader (`ansible_yaml.rs`, with `ranges.rs`); `source.rs` decides
+//! which, `limit.rs` applies `--limit`. Whatever the form, the result is
+//! one list of hosts with options that `node run`'s own parser reads, so a
+//! host's plan is exactly what `node run` would build.
 
-mod ansible;
+mod ansible_json;
+mod ansible_yaml;
+pub mod limit;
 mod native;
+mod ranges;
+pub mod source;
 
 use crate::cli::{NodeRunArgs, WATCHED};
 use clap::{ArgAction, CommandFactory};
@@ -182,6 +190,55 @@ impl Options {
     }
 }
 
+impl Options {
+    /// The value of `key` from an Ansible variable (`calico_<key>`): as
+    /// [`Options::value`], except that a flag also takes what Ansible's
+    /// `bool` filter reads as true or false (`yes`, `on`, `1`, ...; INI
+    /// host lines give strings), and that a Jinja2 template or a vaulted
+    /// value, which `ansible-inventory --list` passes on unevaluated, is
+    /// refused rather than taken literally.
+    pub(crate) fn ansible_value(&self, key: &str, value: &Value) -> Result<OptValue, String> {
+        let flag = self.known.iter().any(|(k, f)| k == key && *f);
+        if let Value::Mapping(m) = value
+            && m.contains_key("__ansible_vault")
+        {
+            return Err("an encrypted (vault) value: calicoctl cannot decrypt it".to_string());
+        }
+        if let Value::String(s) = value {
+            if s.contains("{{") || s.contains("{%") {
+                return Err(format!(
+                    "{s:?} is a Jinja2 template, which ansible-inventory does not evaluate; give the value itself"
+                ));
+            }
+            if flag {
+                return match ansible_bool(s) {
+                    Some(b) => Ok(OptValue::Flag(b)),
+                    None => Err(format!(
+                        "option '{key}' is a flag: true or false, not {s:?}"
+                    )),
+                };
+            }
+        }
+        if let (Value::Number(n), true) = (value, flag) {
+            return match n.as_u64() {
+                Some(0) => Ok(OptValue::Flag(false)),
+                Some(1) => Ok(OptValue::Flag(true)),
+                _ => Err(format!("option '{key}' is a flag: true or false, not {n}")),
+            };
+        }
+        self.value(key, value)
+    }
+}
+
+/// What Ansible's `bool` filter reads as a boolean.
+fn ansible_bool(text: &str) -> Option<bool> {
+    match text.to_ascii_lowercase().as_str() {
+        "y" | "yes" | "on" | "1" | "true" | "t" => Some(true),
+        "n" | "no" | "off" | "0" | "false" | "f" => Some(false),
+        _ => None,
+    }
+}
+
 /// Whether `name` can be a host: one safe path component.
 pub fn check_host_name(name: &str) -> Result<(), String> {
     let ok_first = name
@@ -222,15 +279,28 @@ pub(crate) fn kind_of(value: &Value) -> &'static str {
     }
 }
 
+/// A group of an Ansible inventory: the hosts listed in it directly and
+/// its child groups (for `--limit`).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub name: String,
+    pub hosts: Vec<String>,
+    pub children: Vec<String>,
+}
+
 /// An inventory read: the hosts without errors, and every error found as a
-/// line (`<host>: <what>`, or where else it is).
+/// line (`<host>: <what>`, or where else it is); the groups, for an Ansible
+/// inventory.
 #[derive(Debug, Default)]
 pub struct Inventory {
     pub hosts: Vec<Host>,
     pub errors: Vec<String>,
+    pub groups: Vec<Group>,
 }
 
-/// Read an inventory. An error about the whole file is the `Err`.
+/// Read an inventory's text with our own readers only (native, or Ansible
+/// YAML): what the tests exercise; `source::read` decides for a real run.
+#[cfg(test)]
 pub fn parse(label: &str, text: &str) -> Result<Inventory, String> {
     let doc: Value = serde_yaml::from_str(text).map_err(|e| {
         format!("Error executing command: inventory {label} is not valid YAML: {e}")
@@ -248,7 +318,7 @@ pub fn parse(label: &str, text: &str) -> Result<Inventory, String> {
     let inventory = if native {
         native::parse(top)
     } else {
-        ansible::parse(top)
+        ansible_yaml::parse(top)
     };
     if inventory.hosts.is_empty() && inventory.errors.is_empty() {
         return Err(format!(

@@ -1,0 +1,334 @@
+//! Which reader an inventory goes to. Ansible is the source of truth for
+//! what an Ansible inventory means (`group_vars/`, `host_vars/`, INI,
+//! directories, scripts, plugins, priorities), so wherever
+//! `ansible-inventory` is on `PATH` every Ansible inventory is resolved by
+//! running it (`ansible-inventory -i FILE --list`) and reading its JSON
+//! (`ansible_json.rs`). Our native YAML never goes to Ansible, and
+//! `--list` output given to us is read as it is. Without Ansible, our own
+//! YAML reader stays for Ansible YAML inventories, and everything it cannot
+//! read in full (vars directories beside the file, INI, directories,
+//! scripts, plugins) is refused naming what to install: never a partial
+//! read.
+
+use super::{Inventory, ansible_json, ansible_yaml, kind_of, native};
+use serde_yaml::{Mapping, Value};
+use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+const INSTALL: &str = "reading it needs ansible-inventory on PATH (Debian: apt-get install ansible-core; or pip install ansible-core)";
+
+/// An inventory read, and what to say about how on stderr.
+pub struct Resolved {
+    pub inventory: Inventory,
+    pub note: Option<String>,
+}
+
+/// `ansible-inventory` on `PATH`, if there.
+pub fn ansible_inventory() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join("ansible-inventory"))
+        .find(|p| {
+            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+}
+
+/// What an inventory's text is.
+enum Kind {
+    Native(Mapping),
+    AnsibleList(Value),
+    AnsibleYaml(Mapping),
+    /// A YAML inventory plugin's configuration (`plugin: ...`).
+    Plugin,
+    /// Not a YAML mapping: INI, a script, or broken YAML (the reason).
+    Other(String),
+    /// Broken YAML in a file named as YAML or JSON (the reason): ours to
+    /// report, as Ansible would not read it either.
+    BadYaml(String),
+}
+
+/// What `text` is; `yaml_named` when its file name ends in `.yaml`,
+/// `.yml` or `.json`.
+fn classify(text: &str, yaml_named: bool) -> Kind {
+    let doc: Value = match serde_yaml::from_str(text) {
+        Ok(doc) => doc,
+        Err(e) if yaml_named => return Kind::BadYaml(format!("is not valid YAML: {e}")),
+        Err(_) => return Kind::Other("is not YAML (an INI inventory?)".to_string()),
+    };
+    if ansible_json::recognise(&doc) {
+        return Kind::AnsibleList(doc);
+    }
+    let Value::Mapping(top) = doc else {
+        return Kind::Other(format!(
+            "is not a YAML mapping (defaults and hosts, or Ansible groups) but {} (an INI inventory?)",
+            kind_of(&doc)
+        ));
+    };
+    let native = top.contains_key("hosts")
+        && top
+            .keys()
+            .all(|k| matches!(k.as_str(), Some("hosts" | "defaults")));
+    if native {
+        Kind::Native(top)
+    } else if top.contains_key("plugin") {
+        Kind::Plugin
+    } else {
+        Kind::AnsibleYaml(top)
+    }
+}
+
+fn read_text(path: &str) -> Result<(String, Vec<u8>), String> {
+    let mut bytes = Vec::new();
+    let (label, result) = if path == "-" {
+        let result = std::io::stdin().read_to_end(&mut bytes).map(|_| ());
+        ("(stdin)".to_string(), result)
+    } else {
+        let result = std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes));
+        (path.to_string(), result.map(|_| ()))
+    };
+    result.map_err(|e| format!("Error executing command: cannot read inventory {label}: {e}"))?;
+    Ok((label, bytes))
+}
+
+/// Read the inventory named by `--inventory` (`-` for stdin), with
+/// `ansible` (the `ansible-inventory` program) where installed.
+pub fn read(path: &str, ansible: Option<&Path>) -> Result<Resolved, String> {
+    let is_dir = path != "-" && Path::new(path).is_dir();
+    if is_dir {
+        let Some(program) = ansible else {
+            return Err(format!(
+                "Error executing command: inventory {path} is a directory (an Ansible inventory directory): {INSTALL}"
+            ));
+        };
+        return resolve(program, Path::new(path), path);
+    }
+    let (label, bytes) = read_text(path)?;
+    let executable =
+        path != "-" && std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0);
+    let text = String::from_utf8(bytes);
+    let yaml_named = [".yaml", ".yml", ".json"]
+        .iter()
+        .any(|ext| path.to_ascii_lowercase().ends_with(ext));
+    let kind = match (&text, executable) {
+        (Ok(_), true) => Kind::Other("is an executable (a dynamic inventory script)".to_string()),
+        (Ok(text), false) => classify(text, yaml_named),
+        (Err(_), _) => Kind::Other("is not UTF-8 text".to_string()),
+    };
+    let plain = |inventory| {
+        Ok(Resolved {
+            inventory,
+            note: None,
+        })
+    };
+    match (kind, ansible) {
+        (Kind::Native(top), _) => plain(non_empty(native::parse(&top), &label)?),
+        (Kind::AnsibleList(doc), _) => plain(non_empty(ansible_json::parse(&doc), &label)?),
+        (Kind::BadYaml(why), _) => Err(format!("Error executing command: inventory {label} {why}")),
+        (_, Some(program)) if path != "-" => resolve(program, Path::new(path), &label),
+        (_, Some(program)) => resolve_stdin(program, text.unwrap_or_default().as_bytes()),
+        (Kind::AnsibleYaml(top), None) => {
+            refuse_vars_dirs(path, &label)?;
+            plain(non_empty(ansible_yaml::parse(&top), &label)?)
+        }
+        (Kind::Plugin, None) => Err(format!(
+            "Error executing command: inventory {label} is an inventory plugin's configuration (plugin:): {INSTALL}"
+        )),
+        (Kind::Other(why), None) => Err(format!(
+            "Error executing command: inventory {label} {why}: {INSTALL}"
+        )),
+    }
+}
+
+fn non_empty(inventory: Inventory, label: &str) -> Result<Inventory, String> {
+    if inventory.hosts.is_empty() && inventory.errors.is_empty() {
+        return Err(format!(
+            "Error executing command: inventory {label} has no hosts"
+        ));
+    }
+    Ok(inventory)
+}
+
+/// Without Ansible, `group_vars/` or `host_vars/` beside a YAML inventory
+/// would be silently dropped: refuse instead.
+fn refuse_vars_dirs(path: &str, label: &str) -> Result<(), String> {
+    if path == "-" {
+        return Ok(());
+    }
+    let dir = Path::new(path).parent().unwrap_or(Path::new("."));
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    for vars in ["group_vars", "host_vars"] {
+        if dir.join(vars).is_dir() {
+            return Err(format!(
+                "Error executing command: inventory {label} has {vars}/ beside it, which our own reader does not read; {INSTALL}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Ansible's own message from `ansible-inventory`'s stderr, on one line:
+/// its error, and the reason the plugin for this kind of file gave
+/// (`yaml` or `ini`; else the first plugin's).
+fn ansible_message(stderr: &str, plugin: &str) -> String {
+    let text = stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    let error = text
+        .find("ERROR!")
+        .map(|i| text[i + "ERROR!".len()..].trim().to_string())
+        .or_else(|| {
+            text.find("[ERROR]:")
+                .map(|i| text[i + 8..].trim().to_string())
+        })
+        .unwrap_or_else(|| text.clone());
+    let error = error
+        .split(" [WARNING]")
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let preferred = text
+        .match_indices("* Failed to parse")
+        .map(|(i, _)| i)
+        .find(|i| {
+            let rest = &text[*i..];
+            let end = rest.find(" plugin:").unwrap_or(rest.len());
+            rest[..end].ends_with(&format!("with {plugin}"))
+        });
+    let reason = preferred
+        .or_else(|| text.find("* Failed to parse"))
+        .map(|i| {
+            let rest = &text[i + 2..];
+            rest.split(" [WARNING]")
+                .next()
+                .unwrap_or(rest)
+                .split(" ERROR!")
+                .next()
+                .unwrap_or(rest)
+        });
+    let mut line = match reason {
+        Some(reason) => format!("{error} ({reason})"),
+        None => error,
+    };
+    if line.len() > 600 {
+        let mut end = 600;
+        while !line.is_char_boundary(end) {
+            end -= 1;
+        }
+        line.truncate(end);
+        line.push_str("...");
+    }
+    line
+}
+
+/// Run `ansible-inventory -i <path> --list` and read its answer. An
+/// inventory source Ansible cannot parse is an error, not a warning and an
+/// empty inventory (Ansible's default).
+fn resolve(program: &Path, path: &Path, label: &str) -> Result<Resolved, String> {
+    let output = Command::new(program)
+        .arg("-i")
+        .arg(path)
+        .arg("--list")
+        .env("ANSIBLE_INVENTORY_UNPARSED_FAILED", "true")
+        .env("ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED", "true")
+        .env("ANSIBLE_NOCOLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| {
+            format!(
+                "Error executing command: inventory {label}: cannot run {}: {e}",
+                program.display()
+            )
+        })?;
+    let fail = |what: String| {
+        format!("Error executing command: inventory {label}: ansible-inventory {what}")
+    };
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let yaml = [".yaml", ".yml", ".json"]
+            .iter()
+            .any(|ext| path.to_string_lossy().to_ascii_lowercase().ends_with(ext));
+        let plugin = if yaml { "yaml" } else { "ini" };
+        return Err(fail(format!(
+            "failed: {}",
+            ansible_message(&stderr, plugin)
+        )));
+    }
+    let text =
+        String::from_utf8(output.stdout).map_err(|_| fail("printed no UTF-8 text".into()))?;
+    let doc: Value =
+        serde_yaml::from_str(&text).map_err(|e| fail(format!("printed no JSON inventory: {e}")))?;
+    if !ansible_json::recognise(&doc) {
+        return Err(fail(
+            "printed no --list inventory (no _meta.hostvars)".into(),
+        ));
+    }
+    Ok(Resolved {
+        inventory: non_empty(ansible_json::parse(&doc), label)?,
+        note: Some(format!(
+            "Reading inventory {label} with {} (Ansible's own resolver).",
+            program.display()
+        )),
+    })
+}
+
+/// An inventory on stdin that only Ansible can read: staged as a private
+/// temporary file (Ansible reads sources by path), then removed.
+fn resolve_stdin(program: &Path, bytes: &[u8]) -> Result<Resolved, String> {
+    use std::os::unix::fs::DirBuilderExt;
+    let dir = std::env::temp_dir().join(format!("calicoctl-inventory-{}", std::process::id()));
+    let made = std::fs::DirBuilder::new().mode(0o700).create(&dir);
+    let result = made
+        .and_then(|()| std::fs::write(dir.join("inventory"), bytes))
+        .map_err(|e| format!("Error executing command: cannot stage inventory (stdin) for ansible-inventory in {}: {e}", dir.display()))
+        .and_then(|()| resolve(program, &dir.join("inventory"), "(stdin)"));
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ansible_messages_become_one_line() {
+        let stderr = "[WARNING]:  * Failed to parse /tmp/bad.ini with ini plugin: not enough\nvalues to unpack (expected 3, got 2)\nERROR! Completely failed to parse inventory source /tmp/bad.ini\n";
+        assert_eq!(
+            ansible_message(stderr, "ini"),
+            "Completely failed to parse inventory source /tmp/bad.ini (Failed to parse /tmp/bad.ini with ini plugin: not enough values to unpack (expected 3, got 2))"
+        );
+        assert_eq!(
+            ansible_message(
+                "ERROR! Completely failed to parse inventory source /x\n",
+                "ini"
+            ),
+            "Completely failed to parse inventory source /x"
+        );
+    }
+
+    #[test]
+    fn kinds_by_content() {
+        assert!(matches!(classify("hosts: {a: }", true), Kind::Native(_)));
+        assert!(matches!(
+            classify("all: {hosts: {a: }}", true),
+            Kind::AnsibleYaml(_)
+        ));
+        assert!(matches!(classify("plugin: aws_ec2\n", true), Kind::Plugin));
+        assert!(matches!(classify("[workers]\nw1\n", false), Kind::Other(_)));
+        assert!(matches!(
+            classify("hosts: {a: , a: }", true),
+            Kind::BadYaml(_)
+        ));
+        assert!(matches!(
+            classify("w1 ansible_host=1.2.3.4\n", false),
+            Kind::Other(_)
+        ));
+        assert!(matches!(
+            classify(r#"{"_meta": {"hostvars": {}}, "all": {}}"#, false),
+            Kind::AnsibleList(_)
+        ));
+    }
+}
