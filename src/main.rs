@@ -24,6 +24,7 @@ mod out;
 mod plan;
 mod render;
 mod run;
+mod terminal;
 
 use cli::USAGE;
 use commands::{completion, detect_ip, fleet, man, node_run, version};

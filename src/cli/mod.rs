@@ -85,6 +85,9 @@ pub struct NodeRunArgs {
     /// Compare with `--out-dir` instead of writing.
     #[arg(long)]
     pub check: bool,
+    /// Colour in `--check`'s report: auto, always or never.
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    pub color: String,
     /// Detect the address now and pass it as IP/IP6.
     #[arg(long)]
     pub pin_ip: bool,
@@ -132,7 +135,7 @@ pub struct DetectIpArgs {
 )]
 pub struct FleetArgs {
     #[arg(long, value_name = "FILE")]
-    pub inventory: String,
+    pub inventory: Option<String>,
     #[arg(long, value_name = "NAMES")]
     pub limit: Option<String>,
     #[arg(short = 'o', long, default_value = "systemd-envfile")]
@@ -141,6 +144,11 @@ pub struct FleetArgs {
     pub out_dir: Option<String>,
     #[arg(long)]
     pub check: bool,
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    pub color: String,
+    /// Print the native inventory's JSON Schema.
+    #[arg(long)]
+    pub schema: bool,
 }
 
 /// Options of `calicoctl version` (none).

@@ -10,6 +10,7 @@ use crate::inventory::{self, Host};
 
 use crate::emit::{self, Artifact, Format};
 use crate::out;
+use crate::terminal::{ColorChoice, Progress};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -86,9 +87,10 @@ impl<'a> HostRenderer<'a> {
         Ok((artifacts, ignored_warning(&plan)))
     }
 
-    fn render_each(&mut self, hosts: &[Host]) -> Vec<HostResult> {
+    fn render_each(&mut self, hosts: &[Host], progress: &Progress) -> Vec<HostResult> {
         hosts
             .iter()
+            .inspect(|_| progress.rendered())
             .map(|host| match self.render(host) {
                 Ok((artifacts, warning)) => Ok((
                     Rendered {
@@ -105,7 +107,11 @@ impl<'a> HostRenderer<'a> {
 
 /// Every host rendered (in inventory order, on every core), or every
 /// failure.
-fn render_all(hosts: &[Host], format: Format) -> Result<(Vec<Rendered>, Vec<String>), Vec<String>> {
+fn render_all(
+    hosts: &[Host],
+    format: Format,
+    progress: &Progress,
+) -> Result<(Vec<Rendered>, Vec<String>), Vec<String>> {
     let env = environment();
     let defaults = match cli::parse_node_run(&[], &[]) {
         Ok(Parsed::Run(args)) => *args,
@@ -122,7 +128,9 @@ fn render_all(hosts: &[Host], format: Format) -> Result<(Vec<Rendered>, Vec<Stri
             .chunks(chunk)
             .map(|part| {
                 let (env, defaults) = (&env, &defaults);
-                scope.spawn(move || HostRenderer::new(format, env, defaults).render_each(part))
+                scope.spawn(move || {
+                    HostRenderer::new(format, env, defaults).render_each(part, progress)
+                })
             })
             .collect();
         workers
@@ -160,8 +168,9 @@ fn render_all(hosts: &[Host], format: Format) -> Result<(Vec<Rendered>, Vec<Stri
 fn validate(
     inventory: &inventory::Inventory,
     format: Format,
+    progress: &Progress,
 ) -> Result<(Vec<Rendered>, Vec<String>), Vec<String>> {
-    match render_all(&inventory.hosts, format) {
+    match render_all(&inventory.hosts, format, progress) {
         Ok(done) if inventory.errors.is_empty() => Ok(done),
         Ok(_) => Err(inventory.errors.clone()),
         Err(e) => Err([inventory.errors.clone(), e].concat()),
@@ -207,7 +216,12 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
     else {
         return Ok(0);
     };
+    if args.schema {
+        print!("{}", inventory::schema::native_schema());
+        return Ok(0);
+    }
     let format = format_of(&args.output)?;
+    let colour = ColorChoice::parse(&args.color)?;
     tune_allocator();
     if args.check && args.out_dir.is_none() {
         return Err(
@@ -215,11 +229,38 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
                 .to_string(),
         );
     }
+    let hosts = read_hosts(&args, all_args)?;
+    let progress = Progress::new(hosts.hosts.len());
+    let validated = validate(&hosts, format, &progress);
+    if validated.is_err() {
+        progress.finish();
+    }
+    let (rendered, warnings) = validated.map_err(|e| e.join("\n"))?;
+    for w in &warnings {
+        progress.println(w);
+    }
+    let status = match &args.out_dir {
+        None => {
+            progress.finish();
+            print_all(&rendered).map(|()| 0)
+        }
+        Some(dir) => to_disk(&args, Path::new(dir), &rendered, &progress, colour),
+    };
+    progress.finish();
+    status
+}
+
+/// The inventory named by `--inventory`, limited by `--limit`.
+fn read_hosts(args: &FleetArgs, all_args: &[String]) -> Result<inventory::Inventory, String> {
+    // Required unless --schema: upstream's line for a missing option.
+    let Some(path) = &args.inventory else {
+        return Err(cli::invalid_option(all_args));
+    };
     if let Some(limit) = &args.limit {
         inventory::limit::check(limit)?;
     }
     let ansible = inventory::source::ansible_inventory();
-    let read = inventory::source::read(&args.inventory, ansible.as_deref())?;
+    let read = inventory::source::read(path, ansible.as_deref())?;
     if let Some(note) = &read.note {
         eprintln!("{note}");
     }
@@ -227,35 +268,44 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
     if let Some(limit) = &args.limit {
         inventory::limit::apply(&mut hosts, limit)?;
     }
-    let (rendered, warnings) = validate(&hosts, format).map_err(|e| e.join("\n"))?;
-    for w in &warnings {
-        eprintln!("{w}");
-    }
-    let Some(dir) = &args.out_dir else {
-        print_all(&rendered)?;
-        return Ok(0);
-    };
-    let dir = Path::new(dir);
+    Ok(hosts)
+}
+
+/// Write every host's files into `dir`, or compare (`--check`), holding
+/// the out dir's lock.
+fn to_disk(
+    args: &FleetArgs,
+    dir: &Path,
+    rendered: &[Rendered],
+    progress: &Progress,
+    colour: ColorChoice,
+) -> Result<u8, String> {
     let settings = out::Settings::from_env(|name| std::env::var(name).ok())?;
     let placed: Vec<out::Placed> = rendered
         .iter()
         .flat_map(|r| out::placed_in(&dir.join(&r.host), &r.artifacts))
         .collect();
-    // Where temporaries can be: the out dir and each directory in it.
     let lock = if args.check {
         settings.lock_for_check(dir)?
     } else {
         Some(settings.lock_for_write(dir)?)
     };
+    // Where temporaries can be: the out dir and each directory in it.
     let subdirs = out::subdirs(dir);
-    let strays = strays(&subdirs, &rendered);
+    let strays = strays(&subdirs, rendered);
     let scan: Vec<PathBuf> = std::iter::once(dir.to_path_buf()).chain(subdirs).collect();
     if args.check {
+        progress.finish();
         let stale = out::temporaries::find(&scan)?;
-        return Ok(out::check::check(&placed, &strays, &stale)?.print(dir));
+        let drift = out::check::check(&placed, &strays, &stale)?;
+        return Ok(drift.print(dir, colour.for_stdout()));
     }
-    let report = out::write::write_all(dir, &placed, &scan, settings.pause)?;
+    progress.writing(placed.len());
+    let report = out::write::write_all(dir, &placed, &scan, settings.pause, &|| {
+        progress.file_done()
+    })?;
     drop(lock);
+    progress.finish();
     out::report_stale(report.stale_removed);
     for stray in &strays {
         eprintln!(
@@ -398,7 +448,7 @@ mod tests {
         let read = inventory::parse("random.yaml", text);
         match read
             .map_err(|e| vec![e])
-            .and_then(|inv| validate(&inv, Format::SystemdEnvfile))
+            .and_then(|inv| validate(&inv, Format::SystemdEnvfile, &Progress::new(0)))
         {
             Ok((rendered, _)) => {
                 let mut expected: Vec<&String> = Vec::new();

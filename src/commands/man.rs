@@ -39,7 +39,7 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
     // A system's man directory is shared with every other package: no lock
     // file of ours in it, and no other file there is ours to remove.
     let placed = out::placed_in(dir, &artifacts);
-    let report = out::write::write_all(dir, &placed, &[], out::write::Pause::Never)?;
+    let report = out::write::write_all(dir, &placed, &[], out::write::Pause::Never, &|| {})?;
     for path in &report.written {
         eprintln!("Wrote {}", path.display());
     }

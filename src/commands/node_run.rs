@@ -6,6 +6,7 @@ use super::{ConfigLoader, environment, host_name, interface_source};
 use crate::autodetect::SystemResolver;
 use crate::cli::{self, NodeRunArgs};
 use crate::render::Engine;
+use crate::terminal::ColorChoice;
 use crate::{autodetect, detect, emit, out, plan, run};
 use std::collections::HashMap;
 use std::path::Path;
@@ -60,6 +61,7 @@ pub fn presentation(args: &NodeRunArgs) -> Result<(Option<emit::Format>, Engine)
         .map(emit::Format::parse)
         .transpose()?;
     let engine = emit::engine(&args.runtime, args.runtime_path.as_deref())?;
+    ColorChoice::parse(&args.color)?;
     // The libnetwork plugin and its socket are docker's: podman has neither,
     // and refuses to bind host paths that do not exist.
     if engine.name == "podman" && !args.disable_docker_networking {
@@ -130,10 +132,11 @@ fn deliver(
     if args.check {
         let _lock = settings.lock_for_check(dir)?;
         let stale = out::temporaries::find(&scan)?;
-        return Ok(out::check::check(&placed, &[], &stale)?.print(dir));
+        let colour = ColorChoice::parse(&args.color)?.for_stdout();
+        return Ok(out::check::check(&placed, &[], &stale)?.print(dir, colour));
     }
     let _lock = settings.lock_for_write(dir)?;
-    let report = out::write::write_all(dir, &placed, &scan, settings.pause)?;
+    let report = out::write::write_all(dir, &placed, &scan, settings.pause, &|| {})?;
     out::report_stale(report.stale_removed);
     for path in &report.written {
         eprintln!("Wrote {}", path.display());

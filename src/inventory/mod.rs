@@ -13,6 +13,7 @@ mod ansible_yaml;
 pub mod limit;
 mod native;
 mod ranges;
+pub mod schema;
 pub mod source;
 
 use crate::cli::{NodeRunArgs, WATCHED};
@@ -132,8 +133,8 @@ fn set_flag(args: &mut NodeRunArgs, key: &str) -> Result<(), String> {
 }
 
 /// Options that belong to one invocation, not to a host.
-const INVOCATION_ONLY: [&str; 7] = [
-    "dryrun", "pin-ip", "output", "out-dir", "template", "check", "help",
+const INVOCATION_ONLY: [&str; 8] = [
+    "dryrun", "pin-ip", "output", "out-dir", "template", "check", "color", "help",
 ];
 
 /// The long options a host may set, and whether each is a flag.

@@ -30,10 +30,15 @@ fn diff(path: &Path, old: &[u8], new: &str) -> String {
 }
 
 impl Drift {
-    /// Print the report (the drift on stdout, a summary on stderr) and give
-    /// the exit status: 0 when `dir` matches, 2 when it drifted.
-    pub fn print(&self, dir: &Path) -> u8 {
-        print!("{}", self.text);
+    /// Print the report (the drift on stdout, in colour when `colour`; a
+    /// summary on stderr) and give the exit status: 0 when `dir` matches,
+    /// 2 when it drifted.
+    pub fn print(&self, dir: &Path, colour: bool) -> u8 {
+        if colour {
+            print!("{}", crate::terminal::paint_report(&self.text));
+        } else {
+            print!("{}", self.text);
+        }
         if self.items == 0 {
             eprintln!(
                 "No drift: {} files match in {}.",

@@ -162,6 +162,7 @@ fn stage_all<'a>(
     changed: &[&'a Placed<'a>],
     pause: Pause,
     deferred: &mut Deferred,
+    progress: &dyn Fn(),
 ) -> Result<Staging<'a>, String> {
     let mut staging = Staging::default();
     let mut made: Option<&Path> = None;
@@ -186,6 +187,7 @@ fn stage_all<'a>(
             staging.undo(0);
             return Err(fail(&file.path, &e));
         }
+        progress();
         pause.at(Pause::AfterStaging(i + 1), deferred);
         if deferred.arrived().is_some() {
             let removed = staging.undo(0);
@@ -203,12 +205,14 @@ fn stage_all<'a>(
 /// Write `files` (see the module comment), after removing the stale
 /// temporaries of `scan` (the directories where earlier runs staged). The
 /// caller holds the out dir's exclusive lock; `root` is the directory whose
-/// file system is synced.
+/// file system is synced. `progress` is called once per file, as it is
+/// found unchanged or staged.
 pub fn write_all(
     root: &Path,
     files: &[Placed],
     scan: &[PathBuf],
     pause: Pause,
+    progress: &dyn Fn(),
 ) -> Result<Report, String> {
     let mut deferred = Deferred::block();
     let mut report = Report {
@@ -218,11 +222,14 @@ pub fn write_all(
     let mut changed = Vec::new();
     for file in files {
         match file.state()? {
-            State::Same => report.unchanged.push(file.path.clone()),
+            State::Same => {
+                report.unchanged.push(file.path.clone());
+                progress();
+            }
             _ => changed.push(file),
         }
     }
-    let staging = stage_all(root, &changed, pause, &mut deferred)?;
+    let staging = stage_all(root, &changed, pause, &mut deferred, progress)?;
     if staging.files.is_empty() {
         return Ok(report);
     }
