@@ -20,6 +20,7 @@ mod detect;
 mod emit;
 mod escape;
 mod inventory;
+mod live;
 mod out;
 mod plan;
 mod render;

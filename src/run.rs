@@ -171,11 +171,17 @@ fn wait_for_start(engine: &Engine, container: &str, timeout: Duration) -> Result
     if started { Ok(()) } else { Err(failed()) }
 }
 
-/// Run the plan. Returns the exit status for the process.
-pub fn run(plan: &Plan, engine: &Engine, settings: &RunSettings) -> Result<i32, String> {
+/// Upstream's refusal when not root.
+pub fn require_root() -> Result<(), String> {
     if effective_uid() != Some(0) {
         return Err("Need super user privileges: Operation not permitted".to_string());
     }
+    Ok(())
+}
+
+/// Run the plan. Returns the exit status for the process.
+pub fn run(plan: &Plan, engine: &Engine, settings: &RunSettings) -> Result<i32, String> {
+    require_root()?;
     if !settings.in_container {
         preflight(settings)?;
     }

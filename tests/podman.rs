@@ -428,3 +428,131 @@ fn podman_runs_the_printed_command_and_the_script() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("Calico node started successfully"));
     check("-o script --runtime podman");
 }
+
+/// `node run --check` and `--if-changed` against real podman: the printed
+/// podman command and the podman unit's `ExecStart` (run by sh, with its
+/// env file, `%t`/`%n` filled in) check clean; a changed option and another
+/// password are drift, the password never printed; `--if-changed` leaves a
+/// matching container alone.
+#[test]
+fn podman_containers_check_against_the_plan() {
+    let Some(podman) = Podman::new() else { return };
+    let image = "localhost/calico-node-standin:running";
+    import_running_image(&podman, image);
+    let case = tempfile::tempdir().unwrap();
+    let d = case.path();
+    let password = "pa$$ w'o\"rd $(touch pwned)\nline two";
+    std::fs::create_dir_all(d.join("log")).unwrap();
+    let config = support::write_config(
+        d,
+        &format!(
+            "  etcdEndpoints: https://10.0.0.1:2379\n  etcdPassword: {}\n",
+            serde_json::to_string(password).unwrap()
+        ),
+    );
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut all: Vec<String> = [
+            "node",
+            "run",
+            "--runtime=podman",
+            "--disable-docker-networking",
+        ]
+        .map(String::from)
+        .to_vec();
+        all.extend([
+            "--name=n1".into(),
+            format!("--node-image={image}"),
+            "-c".into(),
+            config.display().to_string(),
+            "--as=64512".into(),
+            format!("--log-dir={}", d.join("log").display()),
+        ]);
+        all.extend(extra.iter().map(|s| s.to_string()));
+        all
+    };
+    let calicoctl = |extra: &[&str]| {
+        let out = podman
+            .in_namespace(env!("CARGO_BIN_EXE_calicoctl"))
+            .args(args(extra))
+            .env("PATH", "/usr/bin:/bin:/usr/sbin:/sbin")
+            .env("CALICOCTL_DEFAULT_CONFIG", "/nonexistent")
+            .output()
+            .unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        );
+        let live = extra
+            .iter()
+            .any(|w| *w == "--check" || *w == "--if-changed");
+        for secret in [password, "line two", "pa$$"] {
+            let shown = stdout.contains(secret) || stderr.contains(secret);
+            assert!(!(live && shown), "a secret printed: {stdout}{stderr}");
+        }
+        (out.status.code().unwrap_or(-1), stdout, stderr)
+    };
+    let printed = |extra: &[&str]| {
+        let (status, text, stderr) = calicoctl(extra);
+        assert_eq!(status, 0, "{stderr}");
+        text
+    };
+
+    // The printed podman command.
+    let line = printed(&["-o", "docker"]);
+    let out = podman.sh(line.trim_end(), d, &[("ETCD_PASSWORD", password)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(calicoctl(&["--check"]).1, "calico-node matches the plan.\n");
+    let id = podman.inspect("calico-node")["Id"].clone();
+    let (status, text, _) = calicoctl(&["--if-changed"]);
+    assert_eq!(
+        (status, text.as_str()),
+        (0, "calico-node is running as planned; left alone.\n")
+    );
+    assert_eq!(podman.inspect("calico-node")["Id"], id, "left alone");
+    let (status, text, _) = calicoctl(&["--check", "--as=64513"]);
+    assert_eq!(
+        (status, text.as_str()),
+        (2, "env AS: running 64512, planned 64513\n")
+    );
+    podman.run(&["rm", "-f", "calico-node"]);
+    let out = podman.sh(line.trim_end(), d, &[("ETCD_PASSWORD", "another")]);
+    assert!(out.status.success());
+    let (status, text, _) = calicoctl(&["--check"]);
+    assert_eq!((status, text.as_str()), (2, "env ETCD_PASSWORD: differs\n"));
+    podman.run(&["rm", "-f", "calico-node"]);
+
+    // The podman unit's ExecStart, with its env file: the unit runs the
+    // container attached to systemd with --rm, so it checks with
+    // --init-system.
+    let unit = printed(&["-o", "systemd-envfile"]);
+    let env_file = unit.split("# FILE: calico-node.service\n").next().unwrap();
+    let env_file = env_file.strip_prefix("# FILE: calico-node.env\n").unwrap();
+    std::fs::write(d.join("calico-node.env"), env_file).unwrap();
+    let exec = unit
+        .split("\nExecStart=")
+        .nth(1)
+        .unwrap()
+        .split("\nExecStop=")
+        .next()
+        .unwrap()
+        .replace("%t", &d.display().to_string())
+        .replace("%n", "calico-node.service");
+    let env_path = d.join("calico-node.env");
+    let script = format!("set -a; . '{}'; set +a; {exec}", env_path.display());
+    let out = podman.sh(&script, d, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (status, text, _) = calicoctl(&["--check", "--init-system"]);
+    assert_eq!(
+        (status, text.as_str()),
+        (0, "calico-node matches the plan.\n")
+    );
+    assert!(!d.join("pwned").exists());
+}

@@ -85,6 +85,9 @@ pub struct NodeRunArgs {
     /// Compare with `--out-dir` instead of writing.
     #[arg(long)]
     pub check: bool,
+    /// Leave a container that runs as planned alone; replace it otherwise.
+    #[arg(long)]
+    pub if_changed: bool,
     /// Colour in `--check`'s report: auto, always or never.
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub color: String,

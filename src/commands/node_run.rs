@@ -7,7 +7,7 @@ use crate::autodetect::SystemResolver;
 use crate::cli::{self, NodeRunArgs};
 use crate::render::Engine;
 use crate::terminal::ColorChoice;
-use crate::{autodetect, detect, emit, out, plan, run};
+use crate::{autodetect, detect, emit, live, out, plan, run};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -34,8 +34,13 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
         emit::emit(format, &plan, &engine)?
     } else if args.dryrun {
         emit::emit(emit::Format::Text, &plan, &engine)?
+    } else if args.check && args.out_dir.is_none() {
+        return live_check(&plan, &engine);
     } else {
         let settings = run::RunSettings::from_env(|name| env.get(name).cloned())?;
+        if args.if_changed && leave_alone(&plan, &engine)? {
+            return Ok(0);
+        }
         let status = run::run(&plan, &engine, &settings)?;
         return Ok(u8::try_from(status).unwrap_or(1));
     };
@@ -79,13 +84,72 @@ pub fn presentation(args: &NodeRunArgs) -> Result<(Option<emit::Format>, Engine)
             file_format_names()
         ));
     }
-    if args.check && args.out_dir.is_none() {
-        return Err(
-            "Error executing command: --check needs --out-dir (the directory to compare with)"
-                .to_string(),
-        );
-    }
+    live_options(args, format)?;
     Ok((format, engine))
+}
+
+/// `--check` without `--out-dir` and `--if-changed` ask the engine about
+/// the running container: neither goes with a dry run or a format.
+fn live_options(args: &NodeRunArgs, format: Option<emit::Format>) -> Result<(), String> {
+    let printing = args.dryrun || format.is_some() || args.template.is_some();
+    if args.check && args.out_dir.is_none() && printing {
+        return Err("Error executing command: --check without --out-dir compares the running container with the plan; it does not go with --dryrun, --output or --template (add --out-dir to compare files)".to_string());
+    }
+    if args.if_changed && args.check {
+        return Err("Error executing command: --if-changed and --check cannot be used together: --check only compares, --if-changed starts calico-node when it differs".to_string());
+    }
+    if args.if_changed && printing {
+        return Err("Error executing command: --if-changed starts calico-node when it differs from the plan; it does not go with --dryrun, --output or --template".to_string());
+    }
+    if args.if_changed && args.init_system {
+        return Err("Error executing command: --if-changed does not go with --init-system: the init system owns that container's lifecycle".to_string());
+    }
+    Ok(())
+}
+
+/// The running container's differences from the plan.
+fn live_differences(plan: &plan::Plan, engine: &Engine) -> Result<Vec<String>, String> {
+    let kind = live::EngineKind::from_name(&engine.name);
+    let observed = live::query(&engine.command, kind, &plan.container_name, &plan.image)?;
+    Ok(live::compare::differences(plan, &observed))
+}
+
+/// `--check` without `--out-dir`: each difference on stdout; 0 when the
+/// container runs as planned, 2 when not.
+fn live_check(plan: &plan::Plan, engine: &Engine) -> Result<u8, String> {
+    let differences = live_differences(plan, engine)?;
+    if differences.is_empty() {
+        println!("{} matches the plan.", plan.container_name);
+        return Ok(0);
+    }
+    for line in &differences {
+        println!("{line}");
+    }
+    Ok(2)
+}
+
+/// `--if-changed`: whether the container runs as planned (then it is left
+/// alone); otherwise say why it is replaced. Root is checked first, as the
+/// run path does.
+fn leave_alone(plan: &plan::Plan, engine: &Engine) -> Result<bool, String> {
+    run::require_root()?;
+    let differences = live_differences(plan, engine)?;
+    let Some(first) = differences.first() else {
+        println!("{} is running as planned; left alone.", plan.container_name);
+        return Ok(true);
+    };
+    let more = match differences.len() - 1 {
+        0 => String::new(),
+        1 => " (and 1 more difference)".to_string(),
+        n => format!(" (and {n} more differences)"),
+    };
+    let verb = if first.starts_with("no container named") {
+        "Starting"
+    } else {
+        "Replacing"
+    };
+    println!("{verb} {}: {first}{more}.", plan.container_name);
+    Ok(false)
 }
 
 /// Validation and the plan, as upstream orders them.

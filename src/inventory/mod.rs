@@ -133,8 +133,16 @@ fn set_flag(args: &mut NodeRunArgs, key: &str) -> Result<(), String> {
 }
 
 /// Options that belong to one invocation, not to a host.
-const INVOCATION_ONLY: [&str; 8] = [
-    "dryrun", "pin-ip", "output", "out-dir", "template", "check", "color", "help",
+const INVOCATION_ONLY: [&str; 9] = [
+    "dryrun",
+    "pin-ip",
+    "output",
+    "out-dir",
+    "template",
+    "check",
+    "color",
+    "if-changed",
+    "help",
 ];
 
 /// The long options a host may set, and whether each is a flag.

@@ -2,6 +2,7 @@
 //! real consumer programs, and a stand-in Docker Engine API server.
 #![allow(dead_code)]
 
+pub mod dockerd;
 pub mod engine;
 pub mod systemd;
 

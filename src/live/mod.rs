@@ -1,0 +1,213 @@
+//! The running container, read from its engine: what `node run --check`
+//! (without `--out-dir`) and `node run --if-changed` compare with the plan.
+//! Docker and podman report the same facts in different shapes (binds in
+//! `HostConfig.Binds` or `Mounts`, image IDs with or without `sha256:`,
+//! variables the engine adds itself), so each engine has its reader
+//! (`docker.rs`, `podman.rs`) turning its `inspect` JSON into one small
+//! engine-neutral description ([`Container`], [`Image`]), and one
+//! comparison (`compare.rs`) works on that. `query` asks the engine.
+
+pub mod compare;
+mod docker;
+mod podman;
+
+use std::process::{Command, Stdio};
+
+/// A host path bound into the container.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Bind {
+    pub host: String,
+    pub container: String,
+    pub read_only: bool,
+}
+
+impl Bind {
+    /// As `docker -v` spells it.
+    pub fn spec(&self) -> String {
+        let ro = if self.read_only { ":ro" } else { "" };
+        format!("{}:{}{}", self.host, self.container, ro)
+    }
+}
+
+/// A container as the comparison needs it, whatever the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Container {
+    pub name: String,
+    /// The image reference it was started with.
+    pub image_ref: String,
+    /// The ID of the image it runs.
+    pub image_id: String,
+    /// Its variables, as `NAME=value` split, in the engine's order.
+    pub env: Vec<(String, String)>,
+    pub binds: Vec<Bind>,
+    pub privileged: bool,
+    pub network_mode: String,
+    /// `always`, `no`, ... (empty when none).
+    pub restart_policy: String,
+    pub auto_remove: bool,
+    pub running: bool,
+    /// `running`, `exited`, `created`, ...
+    pub status: String,
+    pub exit_code: i64,
+    pub finished_at: String,
+}
+
+/// An image as the comparison needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Image {
+    pub id: String,
+    /// Its configuration's `ENV`.
+    pub env: Vec<(String, String)>,
+}
+
+/// What the engine says about the container and the planned image.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    /// None: no container of that name.
+    pub container: Option<Container>,
+    /// The image the container runs (for its `ENV`).
+    pub container_image: Option<Image>,
+    /// What the planned reference names now; None: not on this host.
+    pub planned_image: Option<Image>,
+    /// The engine's name, for what it adds to every container.
+    pub engine: EngineKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineKind {
+    Docker,
+    Podman,
+}
+
+impl EngineKind {
+    pub fn from_name(name: &str) -> EngineKind {
+        if name == "podman" {
+            EngineKind::Podman
+        } else {
+            EngineKind::Docker
+        }
+    }
+
+    fn container(self, json: &str) -> Result<Container, String> {
+        match self {
+            EngineKind::Docker => docker::container(json),
+            EngineKind::Podman => podman::container(json),
+        }
+    }
+
+    fn image(self, json: &str) -> Result<Image, String> {
+        match self {
+            EngineKind::Docker => docker::image(json),
+            EngineKind::Podman => podman::image(json),
+        }
+    }
+
+    /// Whether the engine itself put `name=value` into a container of
+    /// `image` (not the user, not the image).
+    pub fn added(self, name: &str, value: &str, image: Option<&Image>) -> bool {
+        let image_sets = |n: &str| image.is_some_and(|i| i.env.iter().any(|(k, _)| k == n));
+        let default_path = name == "PATH" && value == DEFAULT_PATH && !image_sets("PATH");
+        match self {
+            EngineKind::Docker => default_path,
+            EngineKind::Podman => {
+                default_path
+                    || (name == "container" && value == "podman")
+                    || name == "HOSTNAME"
+                    || (name == "TERM" && value == "xterm" && !image_sets("TERM"))
+            }
+        }
+    }
+}
+
+/// The `PATH` both engines give a container whose image sets none.
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// `NAME=value` split at the first `=`.
+fn split_env(items: &[String]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .map(|item| match item.split_once('=') {
+            Some((k, v)) => (k.to_string(), v.to_string()),
+            None => (item.clone(), String::new()),
+        })
+        .collect()
+}
+
+/// The single object of an `inspect` answer (a JSON array of one).
+fn single(json: &str, what: &str) -> Result<serde_json::Value, String> {
+    let value: serde_json::Value = serde_json::from_str(json)
+        .map_err(|e| format!("Error executing command: {what}: not JSON: {e}"))?;
+    match value {
+        serde_json::Value::Array(mut items) if items.len() == 1 => Ok(items.remove(0)),
+        _ => Err(format!("Error executing command: {what}: not one object")),
+    }
+}
+
+/// One engine call's answer: its stdout, or None when the engine says the
+/// object does not exist.
+fn ask(program: &str, args: &[&str], missing: &[&str]) -> Result<Option<String>, String> {
+    let out = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("Error executing command: cannot run {program}: {e}"))?;
+    if out.status.success() {
+        return String::from_utf8(out.stdout).map(Some).map_err(|_| {
+            format!(
+                "Error executing command: {program} {}: not UTF-8",
+                args.join(" ")
+            )
+        });
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lower = stderr.to_ascii_lowercase();
+    if missing.iter().any(|m| lower.contains(m)) {
+        return Ok(None);
+    }
+    let first = stderr
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("no message");
+    Err(format!(
+        "Error executing command: {program} {} failed: {}",
+        args.join(" "),
+        first.trim()
+    ))
+}
+
+const NO_CONTAINER: [&str; 3] = [
+    "no such container",
+    "no such object",
+    "no container with name",
+];
+const NO_IMAGE: [&str; 3] = ["no such image", "image not known", "no such object"];
+
+/// Ask the engine (`program`, of kind `kind`) about container `name` and
+/// the image `planned_image` names now.
+pub fn query(
+    program: &str,
+    kind: EngineKind,
+    name: &str,
+    planned_image: &str,
+) -> Result<Observed, String> {
+    let container = ask(program, &["container", "inspect", name], &NO_CONTAINER)?
+        .map(|json| kind.container(&json))
+        .transpose()?;
+    let image_of = |reference: &str| -> Result<Option<Image>, String> {
+        ask(program, &["image", "inspect", reference], &NO_IMAGE)?
+            .map(|json| kind.image(&json))
+            .transpose()
+    };
+    let planned = image_of(planned_image)?;
+    let container_image = match &container {
+        Some(c) if planned.as_ref().is_some_and(|p| p.id == c.image_id) => planned.clone(),
+        Some(c) if !c.image_id.is_empty() => image_of(&c.image_id)?,
+        _ => None,
+    };
+    Ok(Observed {
+        container,
+        container_image,
+        planned_image: planned,
+        engine: kind,
+    })
+}

@@ -1,0 +1,288 @@
+//! The real-engine tier, live state: `node run --check` (without
+//! `--out-dir`) and `node run --if-changed` against a private dockerd
+//! (`support::dockerd`), each case reading the engine's state before and
+//! after. A container started by `node run` and one started by the
+//! printed `-o docker` line check clean; each kind of drift gives exit 2
+//! and its line; a hostile etcd password is compared right and never
+//! printed; `--if-changed` leaves a matching container alone (same ID, same
+//! start time), replaces a drifted one and starts an absent one. The podman
+//! part is in tests/podman.rs.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use support::dockerd::Dockerd;
+
+const IMAGE: &str = "calico/node:standin";
+/// Quotes, a command substitution, a newline: compared exactly, never shown.
+const PASSWORD: &str = "pa$$ w'o\"rd $(touch pwned)\nline two";
+
+struct Live<'a> {
+    engine: &'a Dockerd,
+    dir: tempfile::TempDir,
+}
+
+impl<'a> Live<'a> {
+    fn new(engine: &'a Dockerd) -> Live<'a> {
+        let dir = tempfile::tempdir().unwrap();
+        support::write_config(
+            dir.path(),
+            &format!(
+                "  etcdEndpoints: https://10.0.0.1:2379\n  etcdUsername: calico\n  etcdPassword: {}\n",
+                serde_json::to_string(PASSWORD).unwrap()
+            ),
+        );
+        let bin = dir.path().join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::os::unix::fs::symlink(support::standins().join("modprobe"), bin.join("modprobe"))
+            .unwrap();
+        Live { engine, dir }
+    }
+
+    fn args(&self, extra: &[&str]) -> Vec<String> {
+        let mut args: Vec<String> = vec![
+            "node".into(),
+            "run".into(),
+            "--name=n1".into(),
+            format!("--node-image={IMAGE}"),
+            "--disable-docker-networking".into(),
+            "-c".into(),
+            self.dir.path().join("calicoctl.cfg").display().to_string(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    }
+
+    /// calicoctl with `args`, against the private engine; the run path in
+    /// its own network namespace, its /proc writes redirected.
+    fn calicoctl(&self, args: &[String]) -> Output {
+        let proc_root = self.dir.path().join("proc");
+        std::fs::create_dir_all(proc_root.join("sys/net/ipv4")).unwrap();
+        std::fs::create_dir_all(proc_root.join("sys/net/netfilter")).unwrap();
+        Command::new("unshare")
+            .arg("--net")
+            .arg(env!("CARGO_BIN_EXE_calicoctl"))
+            .args(args)
+            .env_clear()
+            .env(
+                "PATH",
+                format!(
+                    "{}:/usr/local/bin:/usr/bin:/bin",
+                    self.dir.path().join("bin").display()
+                ),
+            )
+            .env("DOCKER_HOST", self.engine.host())
+            .env("CALICOCTL_LOG_TIMEOUT_MS", "60000")
+            .env("CALICOCTL_PROC_ROOT", &proc_root)
+            .env("CALICOCTL_DEFAULT_CONFIG", "/nonexistent")
+            .output()
+            .unwrap()
+    }
+
+    /// `--check` with `extra`: its exit status and stdout; the password is
+    /// in neither stream.
+    fn check(&self, extra: &[&str]) -> (i32, String) {
+        let mut words = vec!["--check"];
+        words.extend_from_slice(extra);
+        let out = self.calicoctl(&self.args(&words));
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        );
+        for secret in [PASSWORD, "line two", "pa$$"] {
+            assert!(
+                !stdout.contains(secret) && !stderr.contains(secret),
+                "a secret printed: {stdout}{stderr}"
+            );
+        }
+        (out.status.code().unwrap_or(-1), stdout)
+    }
+
+    /// `sh -c text` with the secrets exported, as the printed text says.
+    fn sh(&self, text: &str, password: &str) -> Output {
+        Command::new("sh")
+            .arg("-c")
+            .arg(text)
+            .env_clear()
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("DOCKER_HOST", self.engine.host())
+            .env("ETCD_USERNAME", "calico")
+            .env("ETCD_PASSWORD", password)
+            .output()
+            .unwrap()
+    }
+
+    /// The `-o docker` line with `extra` options, `edit`ed, run by sh.
+    fn start_printed(&self, extra: &[&str], edit: impl Fn(String) -> String, password: &str) {
+        let mut words = vec!["-o", "docker"];
+        words.extend_from_slice(extra);
+        let printed = self.calicoctl(&self.args(&words));
+        assert!(printed.status.success());
+        let line = edit(String::from_utf8(printed.stdout).unwrap());
+        let out = self.sh(line.trim_end(), password);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The container's ID and start time.
+    fn identity(&self) -> (String, String) {
+        let c = self.engine.inspect("calico-node");
+        (
+            c["Id"].as_str().unwrap().into(),
+            c["State"]["StartedAt"].as_str().unwrap().into(),
+        )
+    }
+
+    fn env_of(&self) -> Vec<String> {
+        serde_json::from_value(self.engine.inspect("calico-node")["Config"]["Env"].clone()).unwrap()
+    }
+
+    fn no_pwned(&self) -> bool {
+        !self.dir.path().join("pwned").exists() && !PathBuf::from("pwned").exists()
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\n{}{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn check_and_if_changed_against_a_real_docker_engine() {
+    let Some(engine) = Dockerd::start() else {
+        return;
+    };
+    let live = Live::new(&engine);
+
+    // None yet: drift, and --if-changed starts it.
+    assert_eq!(
+        live.check(&[]),
+        (2, "no container named calico-node\n".into())
+    );
+    let started = live.calicoctl(&live.args(&["--if-changed", "--as=64512"]));
+    assert_eq!(started.status.code(), Some(0), "{}", text(&started));
+    assert!(
+        String::from_utf8_lossy(&started.stdout)
+            .starts_with("Starting calico-node: no container named calico-node.\n"),
+        "{}",
+        text(&started)
+    );
+    assert!(live.env_of().contains(&format!("ETCD_PASSWORD={PASSWORD}")));
+    assert_eq!(
+        live.check(&["--as=64512"]),
+        (0, "calico-node matches the plan.\n".into())
+    );
+
+    // Matching: --if-changed leaves it alone.
+    let before = live.identity();
+    let alone = live.calicoctl(&live.args(&["--if-changed", "--as=64512"]));
+    assert_eq!(alone.status.code(), Some(0), "{}", text(&alone));
+    assert_eq!(
+        String::from_utf8_lossy(&alone.stdout),
+        "calico-node is running as planned; left alone.\n"
+    );
+    assert_eq!(live.identity(), before, "same container, same start");
+
+    // Drift, one kind at a time.
+    assert_eq!(
+        live.check(&["--as=64513"]),
+        (2, "env AS: running 64512, planned 64513\n".into())
+    );
+    assert_eq!(
+        live.check(&[]),
+        (2, "env AS: running 64512, not planned\n".into())
+    );
+    assert_eq!(
+        live.check(&["--as=64512", "--no-default-ippools"]),
+        (
+            2,
+            "env NO_DEFAULT_POOLS: running (unset), planned true\n".into()
+        )
+    );
+    let (status, lines) = live.check(&["--as=64512", "--log-dir=/var/log/elsewhere"]);
+    assert_eq!(status, 2);
+    assert_eq!(
+        lines,
+        "bind /var/log/calico: running /var/log/calico:/var/log/calico, planned /var/log/elsewhere:/var/log/calico\n"
+    );
+
+    // Drifted: --if-changed replaces it, with the plan's values.
+    let replaced = live.calicoctl(&live.args(&["--if-changed", "--as=64513"]));
+    assert_eq!(replaced.status.code(), Some(0), "{}", text(&replaced));
+    assert!(
+        String::from_utf8_lossy(&replaced.stdout)
+            .starts_with("Replacing calico-node: env AS: running 64512, planned 64513.\n"),
+        "{}",
+        text(&replaced)
+    );
+    assert_ne!(live.identity().0, before.0);
+    assert!(live.env_of().contains(&"AS=64513".to_string()));
+
+    // The printed -o docker line checks clean; without --privileged it drifts.
+    engine.remove_all();
+    live.start_printed(&[], |l| l, PASSWORD);
+    assert_eq!(
+        live.check(&[]),
+        (0, "calico-node matches the plan.\n".into())
+    );
+    engine.remove_all();
+    live.start_printed(&[], |l| l.replacen(" --privileged", "", 1), PASSWORD);
+    assert_eq!(
+        live.check(&[]),
+        (2, "privileged: running false, planned true\n".into())
+    );
+
+    // Another password in the container: compared, named, never shown.
+    engine.remove_all();
+    live.start_printed(&[], |l| l, "another $(password)");
+    assert_eq!(live.check(&[]), (2, "env ETCD_PASSWORD: differs\n".into()));
+
+    // The reference re-tagged to another build: drift naming both builds.
+    engine.remove_all();
+    live.start_printed(&[], |l| l, PASSWORD);
+    let old_id = engine.inspect("calico-node")["Image"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let retag = engine.docker(&["tag", "calico/node:standin-silent", IMAGE]);
+    assert!(retag.status.success());
+    let (status, lines) = live.check(&[]);
+    assert_eq!(status, 2, "{lines}");
+    let new_id = engine.docker(&["image", "inspect", "--format", "{{.Id}}", IMAGE]);
+    let short = |id: &str| id.trim().trim_start_matches("sha256:")[..12].to_string();
+    assert_eq!(
+        lines,
+        format!(
+            "image {IMAGE}: running {}, planned {} (what the reference names now)\n",
+            short(&old_id),
+            short(&String::from_utf8_lossy(&new_id.stdout))
+        )
+    );
+    assert!(engine.docker(&["tag", &old_id, IMAGE]).status.success());
+
+    // Stopped.
+    assert_eq!(live.check(&[]).0, 0);
+    assert!(
+        engine
+            .docker(&["stop", "-t", "5", "calico-node"])
+            .status
+            .success()
+    );
+    let finished = engine.inspect("calico-node")["State"]["FinishedAt"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        live.check(&[]),
+        (2, format!("not running: exited 0 at {finished}\n"))
+    );
+    assert!(live.no_pwned(), "a value was executed");
+}
