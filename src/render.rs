@@ -14,6 +14,10 @@ use std::collections::BTreeMap;
 /// The templates shipped in the binary, by name.
 const TEMPLATES: &[(&str, &str)] = &[
     (
+        "calico-node.yml.j2",
+        include_str!("../templates/calico-node.yml.j2"),
+    ),
+    (
         "docker-command.j2",
         include_str!("../templates/docker-command.j2"),
     ),

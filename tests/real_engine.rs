@@ -24,10 +24,10 @@
 mod support;
 
 use support::dockerd::Dockerd;
+use support::systemd_host::SystemdHost;
 
 use serde_json::Value;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 /// What the created container has, read from `docker inspect`.
@@ -379,116 +379,6 @@ fn real_docker_engine_runs_what_we_print_and_start() {
     engine.remove_all();
 }
 
-/// systemd as PID 1 in a container on the private engine: a Debian
-/// bookworm root (mmdebstrap, cached in target/rootfs), with the engine's
-/// socket and the docker CLI mounted in, and a stand-in docker.service
-/// (oneshot) so that `Requires=docker.service` holds.
-struct SystemdContainer<'a> {
-    engine: &'a Dockerd,
-}
-
-impl<'a> SystemdContainer<'a> {
-    fn start(engine: &'a Dockerd) -> Option<SystemdContainer<'a>> {
-        let tar = support::debian_rootfs(
-            "bookworm-systemd",
-            "bookworm",
-            "systemd,systemd-sysv,dbus,kmod",
-        )?;
-        let out = engine.docker(&[
-            "import",
-            tar.to_str().unwrap(),
-            "calicoctl-test/systemd:bookworm",
-        ]);
-        assert!(
-            out.status.success(),
-            "import: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let docker_cli = support::require_program("docker").unwrap();
-        let socket = format!("{}:/run/docker.sock", engine.socket().display());
-        let cli = format!("{}:/usr/bin/docker:ro", docker_cli.display());
-        let out = engine.docker(&[
-            "run",
-            "-d",
-            "--name",
-            "systemd",
-            "--net=none",
-            "--privileged",
-            "--cgroupns=host",
-            "-v",
-            "/sys/fs/cgroup:/sys/fs/cgroup:rw",
-            "--tmpfs",
-            "/run",
-            "--tmpfs",
-            "/run/lock",
-            "-v",
-            &socket,
-            "-v",
-            &cli,
-            "calicoctl-test/systemd:bookworm",
-            "/sbin/init",
-        ]);
-        assert!(
-            out.status.success(),
-            "systemd container: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let container = SystemdContainer { engine };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let state = container.exec(&["systemctl", "is-system-running"]);
-            let state = String::from_utf8_lossy(&state.stdout).trim().to_string();
-            if state == "running" || state == "degraded" {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "systemd did not come up: {state}"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        container.install(
-            "/etc/systemd/system/docker.service",
-            "[Unit]\nDescription=stand-in: the engine runs outside this container\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n",
-            "0644",
-        );
-        Some(container)
-    }
-
-    fn exec(&self, args: &[&str]) -> Output {
-        self.engine
-            .docker(&[&["exec", "systemd"][..], args].concat())
-    }
-
-    fn install(&self, path: &str, text: &str, mode: &str) {
-        let dir = Path::new(path).parent().unwrap().to_str().unwrap();
-        let script = format!("mkdir -p '{dir}' && cat > '{path}' && chmod {mode} '{path}'");
-        let mut child = Command::new("docker")
-            .args(["exec", "-i", "systemd", "sh", "-c", &script])
-            .env("DOCKER_HOST", self.engine.host())
-            .stdin(Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-        assert!(child.wait().unwrap().success(), "install {path}");
-    }
-
-    fn systemctl(&self, args: &[&str]) -> Output {
-        self.exec(&[&["systemctl"][..], args].concat())
-    }
-
-    fn is_active(&self) -> String {
-        let out = self.systemctl(&["is-active", "calico-node"]);
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-}
-
 /// Wait until `check` holds, up to `seconds`.
 fn wait_for(seconds: u64, what: &str, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(seconds);
@@ -503,7 +393,7 @@ fn real_systemd_runs_both_unit_forms() {
     let Some(engine) = Dockerd::start() else {
         return;
     };
-    let Some(systemd) = SystemdContainer::start(&engine) else {
+    let Some(systemd) = SystemdHost::start(&engine, "systemd", &engine) else {
         return;
     };
     let image = "calico/node:standin";

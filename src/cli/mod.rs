@@ -152,6 +152,11 @@ pub struct FleetArgs {
     /// Print the native inventory's JSON Schema.
     #[arg(long)]
     pub schema: bool,
+    /// Also write DIR/calico-node.yml, an Ansible playbook for the rollout.
+    #[arg(long)]
+    pub playbook: bool,
+    #[arg(long, value_name = "N|P%")]
+    pub batch: Option<String>,
 }
 
 /// Options of `calicoctl version` (none).

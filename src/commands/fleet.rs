@@ -222,6 +222,7 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
     }
     let format = format_of(&args.output)?;
     let colour = ColorChoice::parse(&args.color)?;
+    let batch = playbook_options(&args, format)?;
     tune_allocator();
     if args.check && args.out_dir.is_none() {
         return Err(
@@ -244,10 +245,48 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
             progress.finish();
             print_all(&rendered).map(|()| 0)
         }
-        Some(dir) => to_disk(&args, Path::new(dir), &rendered, &progress, colour),
+        Some(dir) => {
+            let extra = batch
+                .map(|b| {
+                    let hosts: Vec<&str> = rendered.iter().map(|r| r.host.as_str()).collect();
+                    emit::playbook::playbook(format, &hosts, b)
+                })
+                .transpose()?;
+            to_disk(
+                &args,
+                Path::new(dir),
+                &rendered,
+                extra.as_ref(),
+                &progress,
+                colour,
+            )
+        }
     };
     progress.finish();
     status
+}
+
+/// `--playbook` and `--batch`, checked before anything is read: the batch
+/// size when a playbook is asked for.
+fn playbook_options(
+    args: &FleetArgs,
+    format: Format,
+) -> Result<Option<emit::playbook::Batch>, String> {
+    if !args.playbook {
+        if args.batch.is_some() {
+            return Err(
+                "Error executing command: --batch sets the playbook's batches: it needs --playbook"
+                    .to_string(),
+            );
+        }
+        return Ok(None);
+    }
+    if args.out_dir.is_none() {
+        return Err("Error executing command: --playbook needs --out-dir (the playbook installs the host directories beside it)".to_string());
+    }
+    emit::playbook::check_format(format)?;
+    let batch = args.batch.as_deref().unwrap_or("1");
+    emit::playbook::Batch::parse(batch).map(Some)
 }
 
 /// The inventory named by `--inventory`, limited by `--limit`.
@@ -277,14 +316,19 @@ fn to_disk(
     args: &FleetArgs,
     dir: &Path,
     rendered: &[Rendered],
+    playbook: Option<&Artifact>,
     progress: &Progress,
     colour: ColorChoice,
 ) -> Result<u8, String> {
     let settings = out::Settings::from_env(|name| std::env::var(name).ok())?;
-    let placed: Vec<out::Placed> = rendered
+    let mut placed: Vec<out::Placed> = rendered
         .iter()
         .flat_map(|r| out::placed_in(&dir.join(&r.host), &r.artifacts))
         .collect();
+    placed.extend(playbook.map(|p| out::Placed {
+        path: dir.join(&p.file_name),
+        artifact: p,
+    }));
     let lock = if args.check {
         settings.lock_for_check(dir)?
     } else {

@@ -8,6 +8,7 @@
 //! (JSON, cloud-init, Ignition, Kubernetes) come from a serializer.
 
 mod kubernetes;
+pub mod playbook;
 mod provision;
 mod quadlet;
 mod units;

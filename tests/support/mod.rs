@@ -5,6 +5,7 @@
 pub mod dockerd;
 pub mod engine;
 pub mod systemd;
+pub mod systemd_host;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

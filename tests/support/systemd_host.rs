@@ -1,0 +1,130 @@
+//! Hosts with systemd as PID 1 for the real-engine tier: where our units
+//! run for real (tests/real_engine.rs) and where Ansible rolls calico/node
+//! out (tests/ansible_rollout.rs).
+
+use super::dockerd::Dockerd;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A host with systemd as PID 1, as a container on a private engine: a
+/// Debian bookworm root with python3 (for Ansible), made by mmdebstrap and
+/// cached in target/rootfs, with the socket of the engine its calico-node
+/// runs on (`calico_engine`, maybe another one) and the docker CLI mounted
+/// in, and a stand-in docker.service (oneshot) so that
+/// `Requires=docker.service` holds.
+pub struct SystemdHost<'a> {
+    engine: &'a Dockerd,
+    pub name: String,
+}
+
+impl<'a> SystemdHost<'a> {
+    pub fn start(
+        engine: &'a Dockerd,
+        name: &str,
+        calico_engine: &Dockerd,
+    ) -> Option<SystemdHost<'a>> {
+        let tar = super::debian_rootfs(
+            "bookworm-systemd-python",
+            "bookworm",
+            "systemd,systemd-sysv,dbus,kmod,python3",
+        )?;
+        let out = engine.docker(&[
+            "import",
+            tar.to_str().unwrap(),
+            "calicoctl-test/systemd:bookworm",
+        ]);
+        assert!(
+            out.status.success(),
+            "import: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let docker_cli = super::require_program("docker").unwrap();
+        let socket = format!("{}:/run/docker.sock", calico_engine.socket().display());
+        let cli = format!("{}:/usr/bin/docker:ro", docker_cli.display());
+        let out = engine.docker(&[
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--hostname",
+            name,
+            "--net=none",
+            "--privileged",
+            "--cgroupns=host",
+            "-v",
+            "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+            "--tmpfs",
+            "/run",
+            "--tmpfs",
+            "/run/lock",
+            "-v",
+            &socket,
+            "-v",
+            &cli,
+            "calicoctl-test/systemd:bookworm",
+            "/sbin/init",
+        ]);
+        assert!(
+            out.status.success(),
+            "systemd container: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let container = SystemdHost {
+            engine,
+            name: name.to_string(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let state = container.exec(&["systemctl", "is-system-running"]);
+            let state = String::from_utf8_lossy(&state.stdout).trim().to_string();
+            if state == "running" || state == "degraded" {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "systemd did not come up: {state}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        container.install(
+            "/etc/systemd/system/docker.service",
+            "[Unit]\nDescription=stand-in: the engine runs outside this container\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n",
+            "0644",
+        );
+        Some(container)
+    }
+
+    pub fn exec(&self, args: &[&str]) -> Output {
+        self.engine
+            .docker(&[&["exec", self.name.as_str()][..], args].concat())
+    }
+
+    pub fn install(&self, path: &str, text: &str, mode: &str) {
+        let dir = Path::new(path).parent().unwrap().to_str().unwrap();
+        let script = format!("mkdir -p '{dir}' && cat > '{path}' && chmod {mode} '{path}'");
+        let mut child = Command::new("docker")
+            .args(["exec", "-i", self.name.as_str(), "sh", "-c", &script])
+            .env("DOCKER_HOST", self.engine.host())
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        assert!(child.wait().unwrap().success(), "install {path}");
+    }
+
+    pub fn systemctl(&self, args: &[&str]) -> Output {
+        self.exec(&[&["systemctl"][..], args].concat())
+    }
+
+    pub fn is_active(&self) -> String {
+        let out = self.systemctl(&["is-active", "calico-node"]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
