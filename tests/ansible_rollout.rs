@@ -315,11 +315,15 @@ fn the_playbook_passes_ansible_lint() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        // ansible-lint runs the ansible-core it was installed with (in its
+        // venv), not Debian's: its directory comes first on PATH.
+        let venv_bin = lint.parent().unwrap().display().to_string();
         let result = Command::new(&lint)
             .args(["--offline", "--nocolor"])
             .arg(out_dir.join("calico-node.yml"))
             .current_dir(&out_dir)
             .env("HOME", d)
+            .env("PATH", format!("{venv_bin}:/usr/bin:/bin"))
             .output()
             .unwrap();
         let report = format!(
