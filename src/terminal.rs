@@ -147,14 +147,6 @@ impl Progress {
         }
     }
 
-    /// A line on stderr above the progress line.
-    pub fn println(&self, line: &str) {
-        match &self.bar {
-            Some(bar) => bar.suspend(|| eprintln!("{line}")),
-            None => eprintln!("{line}"),
-        }
-    }
-
     /// Remove the line, so that what follows starts on a clean line.
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {

@@ -88,3 +88,91 @@ fn rewrites_only_what_changed_and_check_reports_drift() {
         }
     }
 }
+
+fn many_hosts(n: usize, bad_last: bool) -> String {
+    let mut text = String::from("defaults: {node-image: quay.io/calico/node:v3.2.8}\nhosts:\n");
+    for i in 0..n {
+        text += &format!("  h{i:05}: {{as: {}}}\n", 64512 + i % 100);
+    }
+    if bad_last {
+        text += "  zz-last: {ip: not-an-address}\n";
+    }
+    text
+}
+
+/// A host that fails after whole chunks of hosts were rendered and staged
+/// (the fleet renders 2,048 at a time): nothing written, no temporary, no
+/// directory left; and nothing printed to stdout.
+#[test]
+fn a_late_failure_takes_back_every_staged_chunk() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("inventory.yaml"), many_hosts(5000, true)).unwrap();
+    let out = fleet(d, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("zz-last: "), "{stderr}");
+    assert!(!d.join("out").exists(), "nothing is left of the out dir");
+    let printed = support::calicoctl(&[
+        "node",
+        "fleet",
+        "--inventory",
+        d.join("inventory.yaml").to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(printed.status.code(), Some(1));
+    assert!(printed.stdout.is_empty(), "nothing printed");
+
+    // Into an out dir that exists: the old files stay, nothing is added.
+    std::fs::write(d.join("inventory.yaml"), INVENTORY).unwrap();
+    assert!(fleet(d, &[]).status.success());
+    let before = mtimes(&d.join("out"));
+    std::fs::write(d.join("inventory.yaml"), many_hosts(5000, true)).unwrap();
+    assert_eq!(fleet(d, &[]).status.code(), Some(1));
+    assert_eq!(mtimes(&d.join("out")), before);
+    let mut names: Vec<String> = std::fs::read_dir(d.join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, [".calicoctl.lock", "a", "b", "c"]);
+}
+
+/// A fleet whose output is larger than what stdout holds in memory (it is
+/// spooled to an unnamed temporary file) prints exactly what --out-dir
+/// writes, file by file.
+#[test]
+fn spooled_stdout_equals_the_files_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("inventory.yaml"), many_hosts(6000, false)).unwrap();
+    let inventory = d.join("inventory.yaml");
+    let printed = support::calicoctl(&[
+        "node",
+        "fleet",
+        "--inventory",
+        inventory.to_str().unwrap(),
+        "-o",
+        "systemd",
+    ])
+    .output()
+    .unwrap();
+    assert!(printed.status.success());
+    assert!(
+        printed.stdout.len() > 8 << 20,
+        "large enough to spool: {}",
+        printed.stdout.len()
+    );
+    let written = fleet(d, &["-o", "systemd"]);
+    assert!(written.status.success());
+    let mut expected = Vec::new();
+    for i in 0..6000 {
+        let host = format!("h{i:05}");
+        let gap = if i == 0 { "" } else { "\n" };
+        expected.extend_from_slice(format!("{gap}# FILE: {host}/calico-node.service\n").as_bytes());
+        expected
+            .extend(std::fs::read(d.join("out").join(&host).join("calico-node.service")).unwrap());
+    }
+    assert!(printed.stdout == expected, "stdout differs from the files");
+}

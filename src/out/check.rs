@@ -58,55 +58,70 @@ impl Drift {
     }
 }
 
+impl Drift {
+    /// Compare `files` with the disk, adding what differs (a fleet hands
+    /// them over host by host).
+    pub fn add(&mut self, files: &[Placed]) -> Result<(), String> {
+        for file in files {
+            let shown = file.path.display();
+            match file.state()? {
+                State::Same => self.matching += 1,
+                State::Missing => {
+                    self.items += 1;
+                    let _ = writeln!(self.text, "missing: {shown}");
+                }
+                State::Differs { old, old_mode } => {
+                    self.items += 1;
+                    if let Some(old) = old {
+                        if file.artifact.secret {
+                            let _ = writeln!(
+                                self.text,
+                                "--- {shown} (on disk)\n+++ {shown} (generated)\n(content differs; not shown: the file holds secrets)"
+                            );
+                        } else {
+                            self.text += &diff(&file.path, &old, &file.artifact.text);
+                        }
+                    }
+                    if old_mode != file.artifact.mode {
+                        let _ = writeln!(
+                            self.text,
+                            "mode: {shown} is {old_mode:04o} on disk, {:04o} generated",
+                            file.artifact.mode
+                        );
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Add the temporaries killed runs left (`stale`) and the host
+    /// directories the inventory no longer has (`strays`).
+    pub fn finish(&mut self, stale: &[PathBuf], strays: &[PathBuf]) {
+        for path in stale {
+            self.items += 1;
+            let _ = writeln!(
+                self.text,
+                "stale: {} (a temporary left by an interrupted run; the next write removes it)",
+                path.display()
+            );
+        }
+        for stray in strays {
+            self.items += 1;
+            let _ = writeln!(
+                self.text,
+                "stray: {} is not in the inventory",
+                stray.display()
+            );
+        }
+    }
+}
+
 /// Compare `files` with the disk; `strays` are host directories that the
 /// inventory no longer has, `stale` the temporaries killed runs left.
 pub fn check(files: &[Placed], strays: &[PathBuf], stale: &[PathBuf]) -> Result<Drift, String> {
     let mut drift = Drift::default();
-    for file in files {
-        let shown = file.path.display();
-        match file.state()? {
-            State::Same => drift.matching += 1,
-            State::Missing => {
-                drift.items += 1;
-                let _ = writeln!(drift.text, "missing: {shown}");
-            }
-            State::Differs { old, old_mode } => {
-                drift.items += 1;
-                if let Some(old) = old {
-                    if file.artifact.secret {
-                        let _ = writeln!(
-                            drift.text,
-                            "--- {shown} (on disk)\n+++ {shown} (generated)\n(content differs; not shown: the file holds secrets)"
-                        );
-                    } else {
-                        drift.text += &diff(&file.path, &old, &file.artifact.text);
-                    }
-                }
-                if old_mode != file.artifact.mode {
-                    let _ = writeln!(
-                        drift.text,
-                        "mode: {shown} is {old_mode:04o} on disk, {:04o} generated",
-                        file.artifact.mode
-                    );
-                }
-            }
-        }
-    }
-    for path in stale {
-        drift.items += 1;
-        let _ = writeln!(
-            drift.text,
-            "stale: {} (a temporary left by an interrupted run; the next write removes it)",
-            path.display()
-        );
-    }
-    for stray in strays {
-        drift.items += 1;
-        let _ = writeln!(
-            drift.text,
-            "stray: {} is not in the inventory",
-            stray.display()
-        );
-    }
+    drift.add(files)?;
+    drift.finish(stale, strays);
     Ok(drift)
 }

@@ -132,19 +132,52 @@ impl Pause {
     }
 }
 
-/// What a write has made so far that a failure or a signal before the
-/// renames takes back: its temporaries and the directories it created.
-#[derive(Default)]
-struct Staging<'a> {
+/// A write in progress: files are compared and staged as they come (a
+/// fleet hands them over host by host, so its texts need not all be held
+/// at once), then renamed all together by [`Writer::commit`], or taken
+/// back by [`Writer::abort`]. Signals are deferred from [`Writer::begin`]
+/// to the end (see `signals.rs`). The caller holds the out dir's lock.
+pub struct Writer<'r> {
+    root: &'r Path,
+    pause: Pause,
+    deferred: Deferred,
+    report: Report,
+    /// Directories this write made, to take back when empty.
     dirs: Vec<PathBuf>,
-    files: Vec<(PathBuf, &'a Placed<'a>)>,
+    /// (temporary, target) of every staged file.
+    staged: Vec<(PathBuf, PathBuf)>,
+    /// The last directory made sure of (files come grouped by host).
+    made: Option<PathBuf>,
+    pid: u32,
+    umask: u32,
 }
 
-impl Staging<'_> {
+impl<'r> Writer<'r> {
+    /// Start a write into `root`: defer signals, then remove the stale
+    /// temporaries of `scan` (the directories where earlier runs staged).
+    pub fn begin(root: &'r Path, scan: &[PathBuf], pause: Pause) -> Result<Writer<'r>, String> {
+        let deferred = Deferred::block();
+        let report = Report {
+            stale_removed: temporaries::remove_stale(scan)?,
+            ..Report::default()
+        };
+        Ok(Writer {
+            root,
+            pause,
+            deferred,
+            report,
+            dirs: Vec::new(),
+            staged: Vec::new(),
+            made: None,
+            pid: std::process::id(),
+            umask: umask(),
+        })
+    }
+
     /// Remove what was staged from `from` on, and the directories made
     /// (when empty); how many temporaries were removed.
     fn undo(&self, from: usize) -> usize {
-        let files = &self.files[from.min(self.files.len())..];
+        let files = &self.staged[from.min(self.staged.len())..];
         for (tmp, _) in files {
             let _ = std::fs::remove_file(tmp);
         }
@@ -153,60 +186,108 @@ impl Staging<'_> {
         }
         files.len()
     }
-}
 
-/// Stage every changed file (directories first), or take everything back
-/// and fail; a signal takes everything back and ends the run.
-fn stage_all<'a>(
-    root: &Path,
-    changed: &[&'a Placed<'a>],
-    pause: Pause,
-    deferred: &mut Deferred,
-    progress: &dyn Fn(),
-) -> Result<Staging<'a>, String> {
-    let mut staging = Staging::default();
-    let mut made: Option<&Path> = None;
-    for file in changed {
-        let parent = file.path.parent().unwrap_or(root);
-        if made != Some(parent) {
-            let created = ensure_dir(parent).inspect_err(|_| {
-                staging.undo(0);
-            })?;
-            if created {
-                staging.dirs.push(parent.to_path_buf());
-            }
-            made = Some(parent);
-        }
-    }
-    let (pid, umask) = (std::process::id(), umask());
-    for (i, file) in changed.iter().enumerate() {
-        let tmp = temporary(&file.path, pid);
-        let staged = stage(&tmp, file, umask);
-        staging.files.push((tmp, file));
-        if let Err(e) = staged {
-            staging.undo(0);
-            return Err(fail(&file.path, &e));
-        }
-        progress();
-        pause.at(Pause::AfterStaging(i + 1), deferred);
-        if deferred.arrived().is_some() {
-            let removed = staging.undo(0);
-            deferred.exit_if_caught(|signal| {
+    /// A signal that arrived while staging: take everything back and end
+    /// the run by it.
+    pub fn poll(&mut self) {
+        if self.deferred.arrived().is_some() {
+            let removed = self.undo(0);
+            let root = self.root.display().to_string();
+            self.deferred.exit_if_caught(|signal| {
                 format!(
-                    "Error executing command: interrupted by {signal}: nothing changed in {} ({removed} temporary files removed)",
-                    root.display()
+                    "Error executing command: interrupted by {signal}: nothing changed in {root} ({removed} temporary files removed)"
                 )
             });
         }
     }
-    Ok(staging)
+
+    fn ensure_parent(&mut self, target: &Path) -> Result<(), String> {
+        let parent = target.parent().unwrap_or(self.root);
+        if self.made.as_deref() != Some(parent) {
+            if ensure_dir(parent)? {
+                self.dirs.push(parent.to_path_buf());
+            }
+            self.made = Some(parent.to_path_buf());
+        }
+        Ok(())
+    }
+
+    /// Compare `files` with the disk and stage each that differs; `progress`
+    /// once per file. A failure takes back everything staged.
+    pub fn add(&mut self, files: &[Placed], progress: &dyn Fn()) -> Result<(), String> {
+        let result = self.add_each(files, progress);
+        if result.is_err() {
+            self.undo(0);
+        }
+        result
+    }
+
+    fn add_each(&mut self, files: &[Placed], progress: &dyn Fn()) -> Result<(), String> {
+        for file in files {
+            if file.state()? == State::Same {
+                self.report.unchanged.push(file.path.clone());
+                progress();
+                continue;
+            }
+            self.ensure_parent(&file.path)?;
+            let tmp = temporary(&file.path, self.pid);
+            let staged = stage(&tmp, file, self.umask);
+            self.staged.push((tmp, file.path.clone()));
+            staged.map_err(|e| fail(&file.path, &e))?;
+            progress();
+            self.pause
+                .at(Pause::AfterStaging(self.staged.len()), &mut self.deferred);
+            self.poll();
+        }
+        Ok(())
+    }
+
+    /// How many files are staged so far.
+    pub fn staged(&self) -> usize {
+        self.staged.len()
+    }
+
+    /// Take back everything staged (another part of the run failed).
+    pub fn abort(self) {
+        self.undo(0);
+    }
+
+    /// Make every staged file durable, rename each into place, make the
+    /// renames durable. Once renaming, a signal waits for the end.
+    pub fn commit(mut self, progress: &dyn Fn()) -> Result<Report, String> {
+        self.poll();
+        if self.staged.is_empty() {
+            return Ok(std::mem::take(&mut self.report));
+        }
+        if let Err(e) = sync_file_system(self.root) {
+            self.undo(0);
+            return Err(fail(self.root, &e));
+        }
+        for i in 0..self.staged.len() {
+            let (tmp, target) = &self.staged[i];
+            if let Err(e) = std::fs::rename(tmp, target) {
+                let message = fail(target, &e);
+                self.undo(i);
+                return Err(message);
+            }
+            self.report.written.push(target.clone());
+            progress();
+            self.pause
+                .at(Pause::AfterRenaming(i + 1), &mut self.deferred);
+        }
+        sync_file_system(self.root).map_err(|e| fail(self.root, &e))?;
+        let written = self.report.written.len();
+        let root = self.root.display().to_string();
+        self.deferred.exit_if_caught(|signal| {
+            format!(
+                "Interrupted by {signal} during the renames: finished them first; {written} files written in {root}."
+            )
+        });
+        Ok(std::mem::take(&mut self.report))
+    }
 }
 
-/// Write `files` (see the module comment), after removing the stale
-/// temporaries of `scan` (the directories where earlier runs staged). The
-/// caller holds the out dir's exclusive lock; `root` is the directory whose
-/// file system is synced. `progress` is called once per file, as it is
-/// found unchanged or staged.
+/// Write `files` at once (see the module comment and [`Writer`]).
 pub fn write_all(
     root: &Path,
     files: &[Placed],
@@ -214,45 +295,7 @@ pub fn write_all(
     pause: Pause,
     progress: &dyn Fn(),
 ) -> Result<Report, String> {
-    let mut deferred = Deferred::block();
-    let mut report = Report {
-        stale_removed: temporaries::remove_stale(scan)?,
-        ..Report::default()
-    };
-    let mut changed = Vec::new();
-    for file in files {
-        match file.state()? {
-            State::Same => {
-                report.unchanged.push(file.path.clone());
-                progress();
-            }
-            _ => changed.push(file),
-        }
-    }
-    let staging = stage_all(root, &changed, pause, &mut deferred, progress)?;
-    if staging.files.is_empty() {
-        return Ok(report);
-    }
-    if let Err(e) = sync_file_system(root) {
-        staging.undo(0);
-        return Err(fail(root, &e));
-    }
-    // From here on every target is renamed before a signal is acted on.
-    for (i, (tmp, file)) in staging.files.iter().enumerate() {
-        if let Err(e) = std::fs::rename(tmp, &file.path) {
-            staging.undo(i);
-            return Err(fail(&file.path, &e));
-        }
-        report.written.push(file.path.clone());
-        pause.at(Pause::AfterRenaming(i + 1), &mut deferred);
-    }
-    sync_file_system(root).map_err(|e| fail(root, &e))?;
-    let written = report.written.len();
-    deferred.exit_if_caught(|signal| {
-        format!(
-            "Interrupted by {signal} during the renames: finished them first; {written} files written in {}.",
-            root.display()
-        )
-    });
-    Ok(report)
+    let mut writer = Writer::begin(root, scan, pause)?;
+    writer.add(files, progress)?;
+    writer.commit(progress)
 }

@@ -1,0 +1,124 @@
+//! Where a fleet's rendered chunks go. Each sink holds at most what the
+//! all-or-nothing rule needs: stdout cannot take back what it printed, so
+//! its text is spooled (in memory while small, then in an unnamed 0600
+//! temporary file, never a name another process could open) and printed
+//! only once every host is valid; the out dir stages temporaries that stay
+//! invisible until every host is valid and they are renamed; a check only
+//! compares.
+
+use super::render::{Rendered, Sink};
+use crate::out;
+use std::io::{Seek, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+/// Stdout's text in memory up to this size, then in a temporary file.
+const SPOOL_IN_MEMORY: usize = 8 << 20;
+
+/// Every file under `# FILE: <host>/<name>`, files apart by a blank line
+/// (as `node run` prints several files), printed at the end.
+#[derive(Default)]
+pub struct Stdout {
+    memory: Vec<u8>,
+    file: Option<std::fs::File>,
+    first: bool,
+}
+
+/// An unnamed file in the temporary directory, readable by us alone.
+fn unnamed_temporary() -> Result<std::fs::File, String> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_TMPFILE)
+        .open(std::env::temp_dir())
+        .map_err(|e| {
+            format!(
+                "Error executing command: cannot spool the fleet's output in {}: {e}",
+                std::env::temp_dir().display()
+            )
+        })
+}
+
+impl Stdout {
+    pub fn new() -> Stdout {
+        Stdout {
+            first: true,
+            ..Stdout::default()
+        }
+    }
+
+    fn spill(&mut self) -> Result<(), String> {
+        let fail = |e: std::io::Error| format!("Error executing command: spooling the output: {e}");
+        if self.file.is_none() {
+            self.file = Some(unnamed_temporary()?);
+        }
+        if let Some(file) = &mut self.file {
+            file.write_all(&self.memory).map_err(fail)?;
+        }
+        self.memory.clear();
+        Ok(())
+    }
+
+    /// Print everything held, in order.
+    pub fn print(mut self) -> Result<(), String> {
+        let fail = |e: std::io::Error| format!("Error executing command: stdout: {e}");
+        let mut out = std::io::stdout().lock();
+        if let Some(mut file) = self.file.take() {
+            file.rewind().map_err(fail)?;
+            std::io::copy(&mut file, &mut out).map_err(fail)?;
+        }
+        out.write_all(&self.memory).map_err(fail)?;
+        out.flush().map_err(fail)
+    }
+}
+
+impl Sink for Stdout {
+    fn take(&mut self, chunk: &[Rendered]) -> Result<(), String> {
+        for r in chunk {
+            for a in &r.artifacts {
+                let gap = if self.first { "" } else { "\n" };
+                self.first = false;
+                let _ = writeln!(self.memory, "{gap}# FILE: {}/{}", r.host, a.file_name);
+                self.memory.extend_from_slice(a.text.as_bytes());
+            }
+        }
+        if self.memory.len() > SPOOL_IN_MEMORY {
+            self.spill()?;
+        }
+        Ok(())
+    }
+}
+
+/// Stages each host's changed files in the out dir as they come.
+pub struct Stage<'w, 'r> {
+    pub writer: &'w mut out::write::Writer<'r>,
+    pub dir: &'w Path,
+}
+
+impl Sink for Stage<'_, '_> {
+    fn take(&mut self, chunk: &[Rendered]) -> Result<(), String> {
+        for r in chunk {
+            let placed = out::placed_in(&self.dir.join(&r.host), &r.artifacts);
+            self.writer.add(&placed, &|| {})?;
+        }
+        self.writer.poll();
+        Ok(())
+    }
+}
+
+/// Compares each host's files with the out dir as they come.
+pub struct Check<'w> {
+    pub drift: out::check::Drift,
+    pub dir: &'w Path,
+}
+
+impl Sink for Check<'_> {
+    fn take(&mut self, chunk: &[Rendered]) -> Result<(), String> {
+        for r in chunk {
+            self.drift
+                .add(&out::placed_in(&self.dir.join(&r.host), &r.artifacts))?;
+        }
+        Ok(())
+    }
+}
