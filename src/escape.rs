@@ -33,6 +33,7 @@ pub fn shell_word(word: &str) -> Cow<'_, str> {
 }
 
 /// Quote every word of a command and join them with single spaces.
+#[cfg(test)]
 pub fn shell_command<S: AsRef<str>>(words: &[S]) -> String {
     words
         .iter()
@@ -61,8 +62,18 @@ pub fn systemd_refusal(value: &str) -> Option<&'static str> {
 /// Quote one argument of a systemd `Exec*=` line so that systemd passes
 /// exactly `word` to the program: `%` specifiers and `$` expansion are
 /// escaped (`%%`, `$$`), and anything but plain characters is wrapped in
-/// double quotes with `\` and `"` escaped.
+/// double quotes with `\` and `"` escaped. (Units build their lines with
+/// [`systemd_word_into`].)
+#[cfg(test)]
 pub fn systemd_word(word: &str) -> Result<String, &'static str> {
+    let mut out = String::with_capacity(word.len() + 2);
+    systemd_word_into(&mut out, word)?;
+    Ok(out)
+}
+
+/// [`systemd_word`], appended to `out` (a unit line is built word by word
+/// without a string for each).
+pub fn systemd_word_into(out: &mut String, word: &str) -> Result<(), &'static str> {
     if let Some(reason) = systemd_refusal(word) {
         return Err(reason);
     }
@@ -70,7 +81,6 @@ pub fn systemd_word(word: &str) -> Result<String, &'static str> {
         && word
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./-_$".contains(&b));
-    let mut out = String::with_capacity(word.len() + 2);
     if !plain {
         out.push('"');
     }
@@ -86,7 +96,7 @@ pub fn systemd_word(word: &str) -> Result<String, &'static str> {
     if !plain {
         out.push('"');
     }
-    Ok(out)
+    Ok(())
 }
 
 /// One `NAME=value` line of an environment file, read the same by systemd's

@@ -195,7 +195,7 @@ pub fn run(plan: &Plan, engine: &Engine, settings: &RunSettings) -> Result<i32, 
         .status();
 
     let ctx = TemplateContext::new(plan, engine);
-    let banner = render::render("run-start.txt.j2", &ctx)?;
+    let banner = render::Context::new(plan, engine).render("run-start.txt.j2")?;
     print!("{banner}");
     let _ = std::io::stdout().flush();
 

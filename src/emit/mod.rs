@@ -146,16 +146,12 @@ pub fn engine(runtime: &str, runtime_path: Option<&str>) -> Result<Engine, Strin
 
 /// Render `format` for `plan`.
 pub fn emit(format: Format, plan: &Plan, engine: &Engine) -> Result<Vec<Artifact>, String> {
-    let ctx = TemplateContext::new(plan, engine);
+    let ctx = || render::Context::new(plan, engine);
     let one = |name: &str, mode: u32, text: String| Ok(vec![Artifact::new(name, mode, text)]);
     match format {
-        Format::Text => one(
-            "calico-node.txt",
-            0o644,
-            render::render("dryrun.txt.j2", &ctx)?,
-        ),
+        Format::Text => one("calico-node.txt", 0o644, ctx().render("dryrun.txt.j2")?),
         Format::Docker => {
-            let line = render::render("docker-command.j2", &ctx)? + "\n";
+            let line = ctx().render("docker-command.j2")? + "\n";
             one("calico-node.cmd", 0o644, line)
         }
         Format::Systemd => units::systemd(plan, engine).map(|a| vec![a]),
@@ -163,22 +159,14 @@ pub fn emit(format: Format, plan: &Plan, engine: &Engine) -> Result<Vec<Artifact
             units::systemd_envfile(plan, engine).map(|(env, unit)| vec![env, unit])
         }
         Format::Env => Ok(vec![units::env_file(plan, engine)?]),
-        Format::Script => one(
-            "calico-node.sh",
-            0o755,
-            render::render("calico-node.sh.j2", &ctx)?,
-        ),
+        Format::Script => one("calico-node.sh", 0o755, ctx().render("calico-node.sh.j2")?),
         Format::Json => {
-            let text = serde_json::to_string_pretty(&ctx)
+            let text = serde_json::to_string_pretty(&TemplateContext::new(plan, engine))
                 .map_err(|e| format!("Error executing command: {e}"))?
                 + "\n";
             one("calico-node.json", 0o644, text)
         }
-        Format::Compose => one(
-            "compose.yaml",
-            0o644,
-            render::render("compose.yaml.j2", &ctx)?,
-        ),
+        Format::Compose => one("compose.yaml", 0o644, ctx().render("compose.yaml.j2")?),
         Format::CloudInit => provision::cloud_init(plan, engine).map(|a| vec![a]),
         Format::Ignition => provision::ignition(plan, engine).map(|a| vec![a]),
         Format::Kubernetes => kubernetes::manifest(plan, engine).map(|a| vec![a]),

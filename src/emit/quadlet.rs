@@ -7,7 +7,7 @@
 use super::Artifact;
 use crate::escape;
 use crate::plan::Plan;
-use crate::render::{self, Engine, TemplateContext};
+use crate::render::{self, Engine};
 
 /// Refuse, naming the option, what a Quadlet line cannot hold.
 fn check_values(plan: &Plan) -> Result<(), String> {
@@ -55,8 +55,7 @@ fn env_file(plan: &Plan) -> Result<Artifact, String> {
 
 pub fn quadlet(plan: &Plan, engine: &Engine) -> Result<Vec<Artifact>, String> {
     check_values(plan)?;
-    let ctx = TemplateContext::new(plan, engine);
-    let container = render::render("calico-node.container.j2", &ctx)?;
+    let container = render::Context::new(plan, engine).render("calico-node.container.j2")?;
     let mut files = vec![Artifact::new("calico-node.container", 0o644, container)];
     if plan.secrets().next().is_some() {
         files.push(env_file(plan)?);

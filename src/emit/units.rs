@@ -5,7 +5,7 @@
 use super::Artifact;
 use crate::escape;
 use crate::plan::{Mode, Plan};
-use crate::render::{self, Engine, Extras, TemplateContext};
+use crate::render::{self, Engine, Extras};
 
 /// Where the unit is installed on a host.
 pub const UNIT_PATH: &str = "/etc/systemd/system/calico-node.service";
@@ -48,11 +48,8 @@ fn unit_text(
     engine: &Engine,
     env_file: Option<&'static str>,
 ) -> Result<String, String> {
-    let plan = attached(plan);
-    let ctx = TemplateContext::new(&plan, engine);
-    render::render_with(
+    render::Context::owning(attached(plan), engine).render_with(
         "calico-node.service.j2",
-        &ctx,
         &Extras {
             env_file,
             ..Extras::default()
@@ -62,10 +59,8 @@ fn unit_text(
 
 /// `calico-node.env`: the whole environment, secrets included (mode 0600).
 pub fn env_file(plan: &Plan, engine: &Engine) -> Result<Artifact, String> {
-    let ctx = TemplateContext::new(plan, engine);
-    let text = render::render_with(
+    let text = render::Context::new(plan, engine).render_with(
         "calico-node.env.j2",
-        &ctx,
         &Extras {
             secrets: true,
             ..Extras::default()

@@ -3,52 +3,54 @@
 //! [`TemplateContext`], and quote only through the filters registered here,
 //! each of which is the one routine in [`crate::escape`] for its syntax.
 
+mod lazy;
+
 use crate::escape;
 use crate::plan::Plan;
+use std::sync::Arc;
 use minijinja::syntax::SyntaxConfig;
 use minijinja::value::{Serde, Value, ValueKind};
-use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior, context};
+use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior};
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// The templates shipped in the binary, by name.
 const TEMPLATES: &[(&str, &str)] = &[
     (
         "calico-node.yml.j2",
-        include_str!("../templates/calico-node.yml.j2"),
+        include_str!("../../templates/calico-node.yml.j2"),
     ),
     (
         "docker-command.j2",
-        include_str!("../templates/docker-command.j2"),
+        include_str!("../../templates/docker-command.j2"),
     ),
-    ("dryrun.txt.j2", include_str!("../templates/dryrun.txt.j2")),
+    ("dryrun.txt.j2", include_str!("../../templates/dryrun.txt.j2")),
     (
         "run-start.txt.j2",
-        include_str!("../templates/run-start.txt.j2"),
+        include_str!("../../templates/run-start.txt.j2"),
     ),
     (
         "calico-node.service.j2",
-        include_str!("../templates/calico-node.service.j2"),
+        include_str!("../../templates/calico-node.service.j2"),
     ),
     (
         "calico-node.env.j2",
-        include_str!("../templates/calico-node.env.j2"),
+        include_str!("../../templates/calico-node.env.j2"),
     ),
     (
         "calico-node.sh.j2",
-        include_str!("../templates/calico-node.sh.j2"),
+        include_str!("../../templates/calico-node.sh.j2"),
     ),
     (
         "compose.yaml.j2",
-        include_str!("../templates/compose.yaml.j2"),
+        include_str!("../../templates/compose.yaml.j2"),
     ),
     (
         "calico-node.container.j2",
-        include_str!("../templates/calico-node.container.j2"),
+        include_str!("../../templates/calico-node.container.j2"),
     ),
     (
         "detect-ip.txt.j2",
-        include_str!("../templates/detect-ip.txt.j2"),
+        include_str!("../../templates/detect-ip.txt.j2"),
     ),
 ];
 
@@ -96,6 +98,14 @@ pub struct TemplateContext<'a> {
     pub unit_env_file: &'static str,
 }
 
+/// The command that starts the container: the engine, then the words of
+/// `run_groups` (secrets by name).
+pub fn argv(plan: &Plan, engine: &Engine) -> Vec<String> {
+    std::iter::once(engine.command.clone())
+        .chain(plan.run_groups(false).into_iter().flatten())
+        .collect()
+}
+
 impl<'a> TemplateContext<'a> {
     pub fn new(plan: &'a Plan, engine: &'a Engine) -> Self {
         let run_groups = plan.run_groups(false);
@@ -115,30 +125,28 @@ impl<'a> TemplateContext<'a> {
         }
     }
 
-    /// Secret values by name, handed only to templates that write 0600 files.
-    pub fn secret_values(&self) -> BTreeMap<String, String> {
-        self.plan
-            .secrets()
-            .map(|v| (v.name.clone(), v.value.clone()))
-            .collect()
-    }
 }
 
-/// The words of a string or a list of strings.
-fn words(value: &Value, filter: &str) -> Result<Vec<String>, Error> {
+/// Each word of a string (one word) or of a list of strings, in order.
+fn each_word(
+    value: &Value,
+    filter: &str,
+    mut each: impl FnMut(&str) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let not_a_string = || {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("{filter}: list items must be strings"),
+        )
+    };
     match value.kind() {
-        ValueKind::String => Ok(vec![value.as_str().unwrap_or_default().to_string()]),
-        ValueKind::Seq => value
-            .try_iter()?
-            .map(|w| {
-                w.as_str().map(str::to_owned).ok_or_else(|| {
-                    Error::new(
-                        ErrorKind::InvalidOperation,
-                        format!("{filter}: list items must be strings"),
-                    )
-                })
-            })
-            .collect(),
+        ValueKind::String => each(value.as_str().unwrap_or_default()),
+        ValueKind::Seq => {
+            for word in value.try_iter()? {
+                each(word.as_str().ok_or_else(not_a_string)?)?;
+            }
+            Ok(())
+        }
         _ => Err(Error::new(
             ErrorKind::InvalidOperation,
             format!("{filter}: expects a string or a list of strings"),
@@ -149,21 +157,31 @@ fn words(value: &Value, filter: &str) -> Result<Vec<String>, Error> {
 /// `sh`: a string becomes one POSIX shell word; a list becomes its words,
 /// each quoted, joined by single spaces.
 fn sh_filter(value: Value) -> Result<String, Error> {
-    Ok(escape::shell_command(&words(&value, "sh")?))
+    let mut out = String::new();
+    let mut first = true;
+    each_word(&value, "sh", |w| {
+        if !std::mem::take(&mut first) {
+            out.push(' ');
+        }
+        out.push_str(&escape::shell_word(w));
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 /// `systemd`: the same for a systemd `Exec*=` line; refuses what a unit
 /// line cannot hold.
 fn systemd_filter(value: Value) -> Result<String, Error> {
-    let quoted = words(&value, "systemd")?
-        .iter()
-        .map(|w| {
-            escape::systemd_word(w).map_err(|reason| {
-                Error::new(ErrorKind::InvalidOperation, format!("{reason}: {w:?}"))
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(quoted.join(" "))
+    let mut out = String::new();
+    let mut first = true;
+    each_word(&value, "systemd", |w| {
+        if !std::mem::take(&mut first) {
+            out.push(' ');
+        }
+        escape::systemd_word_into(&mut out, w)
+            .map_err(|reason| Error::new(ErrorKind::InvalidOperation, format!("{reason}: {w:?}")))
+    })?;
+    Ok(out)
 }
 
 /// `yaml`: a YAML double-quoted scalar.
@@ -242,30 +260,45 @@ pub struct Extras {
     pub env_file: Option<&'static str>,
 }
 
-fn render_in(
-    env: &Environment,
-    name: &str,
-    ctx: &TemplateContext,
-    extras: &Extras,
-) -> Result<String, Error> {
-    let secrets = if extras.secrets {
-        ctx.secret_values()
-    } else {
-        BTreeMap::new()
-    };
-    let value =
-        context! { secrets => secrets, env_file => extras.env_file, ..Value::from(Serde(ctx)) };
-    env.get_template(name)?.render(value)
+/// A plan and engine ready for the built-in templates: each render gets a
+/// context whose fields become template values only when read
+/// (`lazy.rs`). Made once per plan, used for each of its files.
+pub struct Context {
+    plan: Arc<Plan>,
+    engine: Arc<Engine>,
 }
 
-/// Render the embedded template `name` with `ctx` and `extras`.
-pub fn render_with(name: &str, ctx: &TemplateContext, extras: &Extras) -> Result<String, String> {
-    render_in(shared(), name, ctx, extras).map_err(|e| format!("Error executing command: {e}"))
-}
+impl Context {
+    pub fn new(plan: &Plan, engine: &Engine) -> Context {
+        Context::owning(plan.clone(), engine)
+    }
 
-/// Render the embedded template `name` with `ctx` alone.
-pub fn render(name: &str, ctx: &TemplateContext) -> Result<String, String> {
-    render_with(name, ctx, &Extras::default())
+    /// The same for a plan made for this render alone.
+    pub fn owning(plan: Plan, engine: &Engine) -> Context {
+        Context {
+            plan: Arc::new(plan),
+            engine: Arc::new(engine.clone()),
+        }
+    }
+
+    /// Render the embedded template `name` with `extras`.
+    pub fn render_with(&self, name: &str, extras: &Extras) -> Result<String, String> {
+        let value = Value::from_object(lazy::LazyContext::new(
+            self.plan.clone(),
+            self.engine.clone(),
+            extras.secrets,
+            extras.env_file,
+        ));
+        shared()
+            .get_template(name)
+            .and_then(|t| t.render(value))
+            .map_err(|e| format!("Error executing command: {e}"))
+    }
+
+    /// Render the embedded template `name` with the context alone.
+    pub fn render(&self, name: &str) -> Result<String, String> {
+        self.render_with(name, &Extras::default())
+    }
 }
 
 /// Render an embedded template that is not about a plan (`detect-ip`).
@@ -299,6 +332,7 @@ pub fn render_user(label: &str, source: &str, ctx: &TemplateContext) -> Result<S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use minijinja::context;
 
     #[test]
     fn every_embedded_template_compiles() {

@@ -1,0 +1,212 @@
+//! The context built-in templates read, made into template values field
+//! by field as a template asks for them. Turning the whole
+//! [`super::TemplateContext`] into template values for every file (the
+//! plan's every variable and volume, the command three ways) was most of a
+//! fleet's rendering and of its allocations, though a unit reads a handful
+//! of fields. The values are the same ones (each field goes through its own
+//! `Serialize`), so a template cannot tell the difference: a test holds the
+//! two equal, and every golden case passes unchanged. Each field is
+//! computed at most once per render (`OnceLock`). User templates (`--template`)
+//! still get the eager context, the documented `-o json` value.
+
+use super::{Engine, SCHEMA, UNIT_ENV_FILE};
+use crate::plan::Plan;
+use minijinja::value::{Enumerator, Object, Serde, Value};
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+/// The keys of the context, as `-o json` has them, plus the two extras
+/// built-in templates receive.
+const KEYS: [&str; 11] = [
+    "schema",
+    "plan",
+    "engine",
+    "argv",
+    "run_groups",
+    "run_groups_by_name",
+    "stop_argv",
+    "secret_names",
+    "unit_env_file",
+    "secrets",
+    "env_file",
+];
+
+/// One render's context.
+#[derive(Debug)]
+pub struct LazyContext {
+    plan: Arc<Plan>,
+    engine: Arc<Engine>,
+    /// Hand the secrets' values to the template (0600 env files only).
+    secrets: bool,
+    env_file: Option<&'static str>,
+    cache: [OnceLock<Value>; KEYS.len()],
+}
+
+impl LazyContext {
+    pub fn new(
+        plan: Arc<Plan>,
+        engine: Arc<Engine>,
+        secrets: bool,
+        env_file: Option<&'static str>,
+    ) -> LazyContext {
+        LazyContext {
+            plan,
+            engine,
+            secrets,
+            env_file,
+            cache: Default::default(),
+        }
+    }
+
+    fn compute(&self, key: &str) -> Value {
+        let plan = &*self.plan;
+        match key {
+            "schema" => Value::from(SCHEMA),
+            "plan" => Value::from_object(PlanView::new(self.plan.clone())),
+            "engine" => Value::from(Serde(&*self.engine)),
+            "argv" => Value::from(Serde(super::argv(plan, &self.engine))),
+            "run_groups" => Value::from(Serde(plan.run_groups(false))),
+            "run_groups_by_name" => Value::from(Serde(plan.run_groups(true))),
+            "stop_argv" => Value::from(Serde(plan.stop_argv(&self.engine.command))),
+            "secret_names" => Value::from_iter(plan.secrets().map(|v| Value::from(v.name.as_str()))),
+            "unit_env_file" => Value::from(UNIT_ENV_FILE),
+            "secrets" => {
+                let values: BTreeMap<&str, &str> = if self.secrets {
+                    plan.secrets().map(|v| (v.name.as_str(), v.value.as_str())).collect()
+                } else {
+                    BTreeMap::new()
+                };
+                Value::from(Serde(values))
+            }
+            _ => Value::from(self.env_file),
+        }
+    }
+}
+
+impl Object for LazyContext {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let i = KEYS.iter().position(|k| Some(*k) == key.as_str())?;
+        Some(self.cache[i].get_or_init(|| self.compute(KEYS[i])).clone())
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&KEYS)
+    }
+}
+
+/// The plan's fields, as its `Serialize` has them.
+const PLAN_KEYS: [&str; 8] = [
+    "node_name",
+    "container_name",
+    "image",
+    "mode",
+    "datastore",
+    "env",
+    "volumes",
+    "ignored_options",
+];
+
+#[derive(Debug)]
+struct PlanView {
+    plan: Arc<Plan>,
+    cache: [OnceLock<Value>; PLAN_KEYS.len()],
+}
+
+impl PlanView {
+    fn new(plan: Arc<Plan>) -> PlanView {
+        PlanView {
+            plan,
+            cache: Default::default(),
+        }
+    }
+
+    fn compute(&self, key: &str) -> Value {
+        let p = &*self.plan;
+        match key {
+            "node_name" => Value::from(p.node_name.as_str()),
+            "container_name" => Value::from(p.container_name.as_str()),
+            "image" => Value::from(p.image.as_str()),
+            "mode" => Value::from(Serde(p.mode)),
+            "datastore" => Value::from(Serde(p.datastore)),
+            "env" => Value::from(Serde(&p.env)),
+            "volumes" => Value::from(Serde(&p.volumes)),
+            _ => Value::from(Serde(&p.ignored_options)),
+        }
+    }
+}
+
+impl Object for PlanView {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let i = PLAN_KEYS.iter().position(|k| Some(*k) == key.as_str())?;
+        Some(self.cache[i].get_or_init(|| self.compute(PLAN_KEYS[i])).clone())
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&PLAN_KEYS)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{EnvVar, Mode, Volume};
+
+    fn plan() -> Plan {
+        let var = |name: &str, value: &str, secret: bool| EnvVar {
+            name: name.into(),
+            value: value.into(),
+            origin: "--name",
+            secret,
+        };
+        Plan {
+            node_name: "n 1".into(),
+            container_name: "calico-node".into(),
+            image: "quay.io/calico/node:v3".into(),
+            mode: Mode::Detached,
+            datastore: crate::config::DatastoreType::Etcdv3,
+            env: vec![
+                var("NODENAME", "n 1", false),
+                var("ETCD_PASSWORD", "s3cret", true),
+            ],
+            volumes: vec![Volume {
+                host: "/var/log/calico".into(),
+                container: "/var/log/calico".into(),
+                read_only: true,
+                origin: "--log-dir",
+            }],
+            ignored_options: vec!["--as".into()],
+        }
+    }
+
+    /// What a template sees of `value`, as JSON.
+    fn seen(value: Value) -> serde_json::Value {
+        let mut env = minijinja::Environment::new();
+        env.add_template("t", "{{ ctx | tojson }}").unwrap();
+        let text = env.get_template("t").unwrap().render(minijinja::context! { ctx => value }).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+
+    #[test]
+    fn the_lazy_context_is_the_eager_one_plus_the_extras() {
+        let (plan, engine) = (plan(), crate::emit::engine("docker", None).unwrap());
+        let eager = seen(Value::from(Serde(super::super::TemplateContext::new(&plan, &engine))));
+        for (secrets, env_file) in [(false, None), (true, Some(UNIT_ENV_FILE))] {
+            let lazy = Value::from_object(LazyContext::new(
+                Arc::new(plan.clone()),
+                Arc::new(engine.clone()),
+                secrets,
+                env_file,
+            ));
+            let mut expected = eager.clone();
+            let secret_map = if secrets {
+                serde_json::json!({"ETCD_PASSWORD": "s3cret"})
+            } else {
+                serde_json::json!({})
+            };
+            expected["secrets"] = secret_map;
+            expected["env_file"] = serde_json::json!(env_file);
+            assert_eq!(seen(lazy), expected);
+        }
+        assert_eq!(eager["plan"]["env"][1]["value"], serde_json::Value::Null, "secrets stay null");
+    }
+}
