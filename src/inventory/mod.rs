@@ -325,7 +325,7 @@ pub fn parse(label: &str, text: &str) -> Result<Inventory, String> {
             .keys()
             .all(|k| matches!(k.as_str(), Some("hosts" | "defaults")));
     let inventory = if native {
-        native::parse(top)
+        native::parse(top.clone())
     } else {
         ansible_yaml::parse(top)
     };

@@ -40,7 +40,9 @@ fn merged(
 }
 
 /// The hosts; with errors in `defaults`, none (every host would be wrong).
-pub(super) fn parse(top: &Mapping) -> Inventory {
+/// The document is consumed host by host, so a large inventory is not held
+/// twice (as YAML values and as hosts).
+pub(super) fn parse(mut top: Mapping) -> Inventory {
     let options = Options::new();
     let mut errors = Vec::new();
     let defaults = match top.get("defaults") {
@@ -54,13 +56,13 @@ pub(super) fn parse(top: &Mapping) -> Inventory {
             Vec::new()
         }
     };
-    let hosts = match top.get("hosts") {
-        Some(Value::Mapping(m)) => m.clone(),
+    let hosts = match top.remove("hosts") {
+        Some(Value::Mapping(m)) => m,
         Some(Value::Null) => Mapping::new(),
         Some(other) => {
             errors.push(format!(
                 "hosts: must be a mapping of host names, not {}",
-                kind_of(other)
+                kind_of(&other)
             ));
             Mapping::new()
         }
@@ -68,11 +70,11 @@ pub(super) fn parse(top: &Mapping) -> Inventory {
     };
     let mut found = Vec::new();
     let defaults_ok = errors.is_empty();
-    for (k, v) in &hosts {
-        let Some(name) = key_text(k) else {
+    for (k, v) in hosts {
+        let Some(name) = key_text(&k) else {
             errors.push(format!(
                 "hosts: a host name must be a string, not {}",
-                kind_of(k)
+                kind_of(&k)
             ));
             continue;
         };
@@ -83,11 +85,11 @@ pub(super) fn parse(top: &Mapping) -> Inventory {
         let before = errors.len();
         let own = match v {
             Value::Null => Vec::new(),
-            Value::Mapping(m) => options_of(&options, &name, m, &mut errors),
+            Value::Mapping(m) => options_of(&options, &name, &m, &mut errors),
             other => {
                 errors.push(format!(
                     "{name}: must be a mapping of options, not {}",
-                    kind_of(other)
+                    kind_of(&other)
                 ));
                 continue;
             }

@@ -123,7 +123,7 @@ pub fn read(path: &str, ansible: Option<&Path>) -> Result<Resolved, String> {
         })
     };
     match (kind, ansible) {
-        (Kind::Native(top), _) => plain(non_empty(native::parse(&top), &label)?),
+        (Kind::Native(top), _) => plain(non_empty(native::parse(top), &label)?),
         (Kind::AnsibleList(doc), _) => plain(non_empty(ansible_json::parse(&doc), &label)?),
         (Kind::BadYaml(why), _) => Err(format!("Error executing command: inventory {label} {why}")),
         (_, Some(program)) if path != "-" => resolve(program, Path::new(path), &label),
