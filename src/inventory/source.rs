@@ -37,6 +37,8 @@ pub fn ansible_inventory() -> Option<PathBuf> {
 
 /// What an inventory's text is.
 enum Kind {
+    /// A native inventory, already read as it streamed.
+    NativeRead(Inventory),
     Native(Mapping),
     AnsibleList(Value),
     AnsibleYaml(Mapping),
@@ -52,6 +54,9 @@ enum Kind {
 /// What `text` is; `yaml_named` when its file name ends in `.yaml`,
 /// `.yml` or `.json`.
 fn classify(text: &str, yaml_named: bool) -> Kind {
+    if let Some(inventory) = native::stream(text) {
+        return Kind::NativeRead(inventory);
+    }
     let doc: Value = match serde_yaml::from_str(text) {
         Ok(doc) => doc,
         Err(e) if yaml_named => return Kind::BadYaml(format!("is not valid YAML: {e}")),
@@ -123,6 +128,7 @@ pub fn read(path: &str, ansible: Option<&Path>) -> Result<Resolved, String> {
         })
     };
     match (kind, ansible) {
+        (Kind::NativeRead(inventory), _) => plain(non_empty(inventory, &label)?),
         (Kind::Native(top), _) => plain(non_empty(native::parse(top), &label)?),
         (Kind::AnsibleList(doc), _) => plain(non_empty(ansible_json::parse(&doc), &label)?),
         (Kind::BadYaml(why), _) => Err(format!("Error executing command: inventory {label} {why}")),
@@ -311,7 +317,10 @@ mod tests {
 
     #[test]
     fn kinds_by_content() {
-        assert!(matches!(classify("hosts: {a: }", true), Kind::Native(_)));
+        assert!(matches!(
+            classify("hosts: {a: }", true),
+            Kind::NativeRead(_)
+        ));
         assert!(matches!(
             classify("all: {hosts: {a: }}", true),
             Kind::AnsibleYaml(_)

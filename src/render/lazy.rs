@@ -68,11 +68,15 @@ impl LazyContext {
             "run_groups" => Value::from(Serde(plan.run_groups(false))),
             "run_groups_by_name" => Value::from(Serde(plan.run_groups(true))),
             "stop_argv" => Value::from(Serde(plan.stop_argv(&self.engine.command))),
-            "secret_names" => Value::from_iter(plan.secrets().map(|v| Value::from(v.name.as_str()))),
+            "secret_names" => {
+                Value::from_iter(plan.secrets().map(|v| Value::from(v.name.as_str())))
+            }
             "unit_env_file" => Value::from(UNIT_ENV_FILE),
             "secrets" => {
                 let values: BTreeMap<&str, &str> = if self.secrets {
-                    plan.secrets().map(|v| (v.name.as_str(), v.value.as_str())).collect()
+                    plan.secrets()
+                        .map(|v| (v.name.as_str(), v.value.as_str()))
+                        .collect()
                 } else {
                     BTreeMap::new()
                 };
@@ -138,7 +142,11 @@ impl PlanView {
 impl Object for PlanView {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let i = PLAN_KEYS.iter().position(|k| Some(*k) == key.as_str())?;
-        Some(self.cache[i].get_or_init(|| self.compute(PLAN_KEYS[i])).clone())
+        Some(
+            self.cache[i]
+                .get_or_init(|| self.compute(PLAN_KEYS[i]))
+                .clone(),
+        )
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
@@ -182,14 +190,20 @@ mod tests {
     fn seen(value: Value) -> serde_json::Value {
         let mut env = minijinja::Environment::new();
         env.add_template("t", "{{ ctx | tojson }}").unwrap();
-        let text = env.get_template("t").unwrap().render(minijinja::context! { ctx => value }).unwrap();
+        let text = env
+            .get_template("t")
+            .unwrap()
+            .render(minijinja::context! { ctx => value })
+            .unwrap();
         serde_json::from_str(&text).unwrap()
     }
 
     #[test]
     fn the_lazy_context_is_the_eager_one_plus_the_extras() {
         let (plan, engine) = (plan(), crate::emit::engine("docker", None).unwrap());
-        let eager = seen(Value::from(Serde(super::super::TemplateContext::new(&plan, &engine))));
+        let eager = seen(Value::from(Serde(super::super::TemplateContext::new(
+            &plan, &engine,
+        ))));
         for (secrets, env_file) in [(false, None), (true, Some(UNIT_ENV_FILE))] {
             let lazy = Value::from_object(LazyContext::new(
                 Arc::new(plan.clone()),
@@ -207,6 +221,10 @@ mod tests {
             expected["env_file"] = serde_json::json!(env_file);
             assert_eq!(seen(lazy), expected);
         }
-        assert_eq!(eager["plan"]["env"][1]["value"], serde_json::Value::Null, "secrets stay null");
+        assert_eq!(
+            eager["plan"]["env"][1]["value"],
+            serde_json::Value::Null,
+            "secrets stay null"
+        );
     }
 }

@@ -7,11 +7,11 @@ mod lazy;
 
 use crate::escape;
 use crate::plan::Plan;
-use std::sync::Arc;
 use minijinja::syntax::SyntaxConfig;
 use minijinja::value::{Serde, Value, ValueKind};
 use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// The templates shipped in the binary, by name.
 const TEMPLATES: &[(&str, &str)] = &[
@@ -23,7 +23,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "docker-command.j2",
         include_str!("../../templates/docker-command.j2"),
     ),
-    ("dryrun.txt.j2", include_str!("../../templates/dryrun.txt.j2")),
+    (
+        "dryrun.txt.j2",
+        include_str!("../../templates/dryrun.txt.j2"),
+    ),
     (
         "run-start.txt.j2",
         include_str!("../../templates/run-start.txt.j2"),
@@ -124,7 +127,6 @@ impl<'a> TemplateContext<'a> {
             unit_env_file: UNIT_ENV_FILE,
         }
     }
-
 }
 
 /// Each word of a string (one word) or of a list of strings, in order.
