@@ -74,6 +74,19 @@ pub fn systemd_word(word: &str) -> Result<String, &'static str> {
 /// [`systemd_word`], appended to `out` (a unit line is built word by word
 /// without a string for each).
 pub fn systemd_word_into(out: &mut String, word: &str) -> Result<(), &'static str> {
+    // Most words are plain and need nothing: one pass over the bytes.
+    let untouched = !word.is_empty()
+        && word.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'@' | b'+' | b'=' | b':' | b',' | b'.' | b'/' | b'-' | b'_'
+                )
+        });
+    if untouched {
+        out.push_str(word);
+        return Ok(());
+    }
     if let Some(reason) = systemd_refusal(word) {
         return Err(reason);
     }

@@ -59,8 +59,19 @@ pub struct Volume {
 impl Volume {
     /// The `-v` argument: `HOST:CONTAINER`, with `:ro` when read-only.
     pub fn spec(&self) -> String {
-        let ro = if self.read_only { ":ro" } else { "" };
-        format!("{}:{}{}", self.host, self.container, ro)
+        let mut spec = String::new();
+        self.write_spec(&mut spec);
+        spec
+    }
+
+    /// [`Volume::spec`], appended to `out`.
+    pub fn write_spec(&self, out: &mut String) {
+        out.push_str(&self.host);
+        out.push(':');
+        out.push_str(&self.container);
+        if self.read_only {
+            out.push_str(":ro");
+        }
     }
 }
 
@@ -107,26 +118,39 @@ impl Plan {
     /// emitters can lay them out one per line. Secrets are always passed by
     /// name; with `all_by_name`, every variable is.
     pub fn run_groups(&self, all_by_name: bool) -> Vec<Vec<String>> {
-        let mut head: Vec<String> = vec!["run".into(), "--net=host".into(), "--privileged".into()];
-        head.push(format!("--name={}", self.container_name));
+        let mut groups = Vec::with_capacity(self.env.len() + self.volumes.len() + 2);
+        self.each_run_group(all_by_name, |group| {
+            groups.push(group.iter().map(|w| w.to_string()).collect());
+        });
+        groups
+    }
+
+    /// The groups of [`Plan::run_groups`], each handed to `group` as
+    /// borrowed words (a template builds its own values from them).
+    pub fn each_run_group(&self, all_by_name: bool, mut group: impl FnMut(&[&str])) {
+        let name = format!("--name={}", self.container_name);
+        let mut head = vec!["run", "--net=host", "--privileged", name.as_str()];
         match self.mode {
-            Mode::InitSystem => head.push("--rm".into()),
-            Mode::Detached => head.extend(["-d".into(), "--restart=always".into()]),
+            Mode::InitSystem => head.push("--rm"),
+            Mode::Detached => head.extend(["-d", "--restart=always"]),
         }
-        let mut groups = vec![head];
+        group(&head);
+        let mut word = String::new();
         for var in &self.env {
-            let word = if var.secret || all_by_name {
-                var.name.clone()
-            } else {
-                format!("{}={}", var.name, var.value)
-            };
-            groups.push(vec!["-e".into(), word]);
+            word.clear();
+            word.push_str(&var.name);
+            if !(var.secret || all_by_name) {
+                word.push('=');
+                word.push_str(&var.value);
+            }
+            group(&["-e", &word]);
         }
         for vol in &self.volumes {
-            groups.push(vec!["-v".into(), vol.spec()]);
+            word.clear();
+            vol.write_spec(&mut word);
+            group(&["-v", &word]);
         }
-        groups.push(vec![self.image.clone()]);
-        groups
+        group(&[&self.image]);
     }
 
     /// The engine command that stops the container.

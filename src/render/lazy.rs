@@ -65,8 +65,8 @@ impl LazyContext {
             "plan" => Value::from_object(PlanView::new(self.plan.clone())),
             "engine" => Value::from(Serde(&*self.engine)),
             "argv" => Value::from(Serde(super::argv(plan, &self.engine))),
-            "run_groups" => Value::from(Serde(plan.run_groups(false))),
-            "run_groups_by_name" => Value::from(Serde(plan.run_groups(true))),
+            "run_groups" => groups(plan, false),
+            "run_groups_by_name" => groups(plan, true),
             "stop_argv" => Value::from(Serde(plan.stop_argv(&self.engine.command))),
             "secret_names" => {
                 Value::from_iter(plan.secrets().map(|v| Value::from(v.name.as_str())))
@@ -85,6 +85,17 @@ impl LazyContext {
             _ => Value::from(self.env_file),
         }
     }
+}
+
+/// `run_groups` as template values, made from the plan's words directly.
+fn groups(plan: &Plan, all_by_name: bool) -> Value {
+    let mut groups = Vec::with_capacity(plan.env.len() + plan.volumes.len() + 2);
+    plan.each_run_group(all_by_name, |group| {
+        groups.push(Value::from(
+            group.iter().map(|w| Value::from(*w)).collect::<Vec<_>>(),
+        ));
+    });
+    Value::from(groups)
 }
 
 impl Object for LazyContext {
