@@ -2,22 +2,7 @@
 //! it: the name with a leading `/`, binds as the `-v` words given
 //! (`HostConfig.Binds`: `HOST:CONTAINER[:ro]`), image IDs with `sha256:`.
 
-use super::{Bind, Container, Image, single, split_env};
-use serde_json::Value;
-
-fn text(v: &Value) -> String {
-    v.as_str().unwrap_or_default().to_string()
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
+use super::{Bind, Container, Image, container_of, image_of, single, strings, text};
 
 /// A `-v` word: `HOST:CONTAINER`, then options (`ro`, `rw`, `z`, ...).
 fn bind(word: &str) -> Bind {
@@ -34,30 +19,16 @@ fn bind(word: &str) -> Bind {
 
 pub fn container(json: &str) -> Result<Container, String> {
     let c = single(json, "docker container inspect")?;
-    let host = &c["HostConfig"];
-    Ok(Container {
-        name: text(&c["Name"]).trim_start_matches('/').to_string(),
-        image_ref: text(&c["Config"]["Image"]),
-        image_id: text(&c["Image"]),
-        env: split_env(&strings(&c["Config"]["Env"])),
-        binds: strings(&host["Binds"]).iter().map(|b| bind(b)).collect(),
-        privileged: host["Privileged"] == true,
-        network_mode: text(&host["NetworkMode"]),
-        restart_policy: text(&host["RestartPolicy"]["Name"]),
-        auto_remove: host["AutoRemove"] == true,
-        running: c["State"]["Running"] == true,
-        status: text(&c["State"]["Status"]),
-        exit_code: c["State"]["ExitCode"].as_i64().unwrap_or_default(),
-        finished_at: text(&c["State"]["FinishedAt"]),
-    })
+    let name = text(&c["Name"]).trim_start_matches('/').to_string();
+    let binds = strings(&c["HostConfig"]["Binds"])
+        .iter()
+        .map(|b| bind(b))
+        .collect();
+    Ok(container_of(&c, name, text(&c["Config"]["Image"]), binds))
 }
 
 pub fn image(json: &str) -> Result<Image, String> {
-    let i = single(json, "docker image inspect")?;
-    Ok(Image {
-        id: text(&i["Id"]),
-        env: split_env(&strings(&i["Config"]["Env"])),
-    })
+    image_of(json, "docker image inspect")
 }
 
 #[cfg(test)]

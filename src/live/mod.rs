@@ -122,6 +122,57 @@ impl EngineKind {
 /// The `PATH` both engines give a container whose image sets none.
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+/// A JSON string's text ("" for anything else).
+fn text(v: &serde_json::Value) -> String {
+    v.as_str().unwrap_or_default().to_string()
+}
+
+/// A JSON list's strings.
+fn strings(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What both engines report alike (`HostConfig`, `State`, `Config.Env`,
+/// `Image`), with the name, reference and binds each reads its own way.
+fn container_of(
+    c: &serde_json::Value,
+    name: String,
+    image_ref: String,
+    binds: Vec<Bind>,
+) -> Container {
+    let host = &c["HostConfig"];
+    Container {
+        name,
+        image_ref,
+        image_id: text(&c["Image"]),
+        env: split_env(&strings(&c["Config"]["Env"])),
+        binds,
+        privileged: host["Privileged"] == true,
+        network_mode: text(&host["NetworkMode"]),
+        restart_policy: text(&host["RestartPolicy"]["Name"]),
+        auto_remove: host["AutoRemove"] == true,
+        running: c["State"]["Running"] == true,
+        status: text(&c["State"]["Status"]),
+        exit_code: c["State"]["ExitCode"].as_i64().unwrap_or_default(),
+        finished_at: text(&c["State"]["FinishedAt"]),
+    }
+}
+
+/// An image from either engine's `image inspect`.
+fn image_of(json: &str, what: &str) -> Result<Image, String> {
+    let i = single(json, what)?;
+    Ok(Image {
+        id: text(&i["Id"]),
+        env: split_env(&strings(&i["Config"]["Env"])),
+    })
+}
+
 /// `NAME=value` split at the first `=`.
 fn split_env(items: &[String]) -> Vec<(String, String)> {
     items

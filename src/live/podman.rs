@@ -5,22 +5,8 @@
 //! variables podman adds to every container (`container=podman`,
 //! `HOSTNAME`, `TERM`, a default `PATH`), which `EngineKind::added` knows.
 
-use super::{Bind, Container, Image, single, split_env};
+use super::{Bind, Container, Image, container_of, image_of, single, text};
 use serde_json::Value;
-
-fn text(v: &Value) -> String {
-    v.as_str().unwrap_or_default().to_string()
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 fn binds(mounts: &Value) -> Vec<Bind> {
     let Some(mounts) = mounts.as_array() else {
@@ -39,30 +25,17 @@ fn binds(mounts: &Value) -> Vec<Bind> {
 
 pub fn container(json: &str) -> Result<Container, String> {
     let c = single(json, "podman container inspect")?;
-    let host = &c["HostConfig"];
-    Ok(Container {
-        name: text(&c["Name"]),
-        image_ref: text(&c["ImageName"]),
-        image_id: text(&c["Image"]),
-        env: split_env(&strings(&c["Config"]["Env"])),
-        binds: binds(&c["Mounts"]),
-        privileged: host["Privileged"] == true,
-        network_mode: text(&host["NetworkMode"]),
-        restart_policy: text(&host["RestartPolicy"]["Name"]),
-        auto_remove: host["AutoRemove"] == true,
-        running: c["State"]["Running"] == true,
-        status: text(&c["State"]["Status"]),
-        exit_code: c["State"]["ExitCode"].as_i64().unwrap_or_default(),
-        finished_at: text(&c["State"]["FinishedAt"]),
-    })
+    let binds = binds(&c["Mounts"]);
+    Ok(container_of(
+        &c,
+        text(&c["Name"]),
+        text(&c["ImageName"]),
+        binds,
+    ))
 }
 
 pub fn image(json: &str) -> Result<Image, String> {
-    let i = single(json, "podman image inspect")?;
-    Ok(Image {
-        id: text(&i["Id"]),
-        env: split_env(&strings(&i["Config"]["Env"])),
-    })
+    image_of(json, "podman image inspect")
 }
 
 #[cfg(test)]
