@@ -323,6 +323,12 @@ pub fn parse(label: &str, text: &str) -> Result<Inventory, String> {
     parse_values(label, text)
 }
 
+/// A native inventory read as it streams, if it is plainly one.
+#[cfg(test)]
+pub fn parse_streamed(text: &str) -> Option<Inventory> {
+    native::stream(text)
+}
+
 /// The same, always through YAML values.
 #[cfg(test)]
 pub fn parse_values(label: &str, text: &str) -> Result<Inventory, String> {

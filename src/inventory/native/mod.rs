@@ -4,6 +4,7 @@
 //! memory grows with the hosts, not with the YAML), or from values already
 //! read.
 
+mod events;
 mod stream;
 
 pub(super) use stream::stream;

@@ -1,147 +1,72 @@
-//! A native inventory read as the YAML parser streams it: each host entry
-//! becomes the host's options as soon as it is read, and only that entry is
-//! ever a YAML value. A whole document as YAML values took several times
-//! the memory of its hosts (169 MiB for 100,000 hosts). Anything that is
-//! not plainly a native inventory (another top-level key, no `hosts`, a
-//! repeated host, bad YAML) makes this reader step aside: the caller then
-//! reads the document as values, with the messages that path gives.
+//! A native inventory read as the YAML parser streams it (`events.rs`):
+//! each host entry becomes the host's options as soon as it is read, and
+//! only that entry is ever held as YAML values. A whole document as values
+//! (or as serde_yaml's list of events) took several times the memory of
+//! its hosts. Anything that is not plainly a native inventory (another
+//! top-level key, no `hosts`, a repeated key, anchors, tags, bad YAML)
+//! makes this reader step aside: the caller then reads the document as
+//! values, with the messages that path gives.
 
 use super::super::Options;
-use super::{OptValue, assemble, read_defaults, read_host};
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
-use serde_yaml::Value;
+use super::events::{Event, Events};
+use super::{assemble, read_defaults, read_host};
+use serde_yaml::{Mapping, Value};
 use std::collections::HashSet;
 
-type OwnOptions = Vec<(String, OptValue)>;
-
-/// The `hosts` mapping, read entry by entry.
-struct Hosts<'o> {
-    options: &'o Options,
-}
-
-/// What `hosts` held: each valid host's own options, the hosts' errors.
-#[derive(Default)]
-struct HostsRead {
-    hosts: Vec<(String, OwnOptions)>,
-    errors: Vec<String>,
-}
-
-impl<'de> DeserializeSeed<'de> for Hosts<'_> {
-    type Value = Option<HostsRead>;
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Hosts<'_> {
-    /// None: not a mapping of hosts (the value path says what it is).
-    type Value = Option<HostsRead>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a mapping of host names")
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Some(HostsRead::default()))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut read = HostsRead::default();
-        let mut seen = HashSet::new();
-        while let Some(key) = map.next_key::<Value>()? {
-            let value: Value = map.next_value()?;
-            if !seen.insert(key.clone()) {
-                return Err(de::Error::custom("a host given twice"));
-            }
-            if let Some(host) = read_host(self.options, &key, &value, &mut read.errors) {
-                read.hosts.push(host);
-            }
-        }
-        Ok(Some(read))
-    }
-
-    // Any other kind of value: not for this reader.
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(None)
-    }
-}
-
-/// The whole document: `defaults` and `hosts` only.
-struct Document<'o> {
-    options: &'o Options,
-}
-
-/// What the document held, when it is plainly native.
-struct DocumentRead {
-    defaults: Option<Value>,
-    hosts: HostsRead,
-}
-
-impl<'de> Visitor<'de> for Document<'_> {
-    type Value = Option<DocumentRead>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a native inventory")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let (mut defaults, mut hosts, mut native) = (None, None, true);
-        while let Some(key) = map.next_key::<Value>()? {
-            match key.as_str() {
-                Some("defaults") if defaults.is_none() => defaults = Some(map.next_value()?),
-                Some("hosts") if hosts.is_none() => {
-                    let read = map.next_value_seed(Hosts {
-                        options: self.options,
-                    })?;
-                    native &= read.is_some();
-                    hosts = Some(read.unwrap_or_default());
-                }
-                _ => {
-                    native = false;
-                    map.next_value::<IgnoredAny>()?;
+/// The value that starts with `first` (already read): a scalar, or a whole
+/// mapping or sequence.
+fn value(events: &mut Events, first: Event) -> Option<Value> {
+    match first {
+        Event::Scalar(v) => Some(v),
+        Event::MapStart => {
+            let mut map = Mapping::new();
+            loop {
+                let key = match events.next()? {
+                    Event::MapEnd => return Some(Value::Mapping(map)),
+                    other => value(events, other)?,
+                };
+                let next = events.next()?;
+                let v = value(events, next)?;
+                if map.insert(key, v).is_some() {
+                    return None; // a repeated key: serde_yaml's message
                 }
             }
         }
-        Ok(match hosts {
-            Some(hosts) if native => Some(DocumentRead { defaults, hosts }),
-            _ => None,
-        })
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(None)
+        Event::SeqStart => {
+            let mut items = Vec::new();
+            loop {
+                match events.next()? {
+                    Event::SeqEnd => return Some(Value::Sequence(items)),
+                    other => items.push(value(events, other)?),
+                }
+            }
+        }
+        _ => None,
     }
 }
 
-impl<'de> DeserializeSeed<'de> for Document<'_> {
-    type Value = Option<DocumentRead>;
+/// What `hosts` held: each valid host's own options, and the hosts' errors.
+type HostsRead = (Vec<(String, Vec<(String, super::OptValue)>)>, Vec<String>);
 
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
+/// The `hosts` mapping, entry by entry.
+fn hosts(events: &mut Events, options: &Options) -> Option<HostsRead> {
+    let (mut found, mut errors, mut seen) = (Vec::new(), Vec::new(), HashSet::new());
+    match events.next()? {
+        Event::Scalar(Value::Null) => return Some((found, errors)),
+        Event::MapStart => {}
+        _ => return None,
+    }
+    loop {
+        let key = match events.next()? {
+            Event::MapEnd => return Some((found, errors)),
+            other => value(events, other)?,
+        };
+        let next = events.next()?;
+        let v = value(events, next)?;
+        if !seen.insert(key.clone()) {
+            return None;
+        }
+        found.extend(read_host(options, &key, &v, &mut errors));
     }
 }
 
@@ -149,18 +74,32 @@ impl<'de> DeserializeSeed<'de> for Document<'_> {
 /// (or not valid YAML): then the caller reads it as YAML values.
 pub fn stream(text: &str) -> Option<super::Inventory> {
     let options = Options::new();
-    let deserializer = serde_yaml::Deserializer::from_str(text);
-    let read = Document { options: &options }
-        .deserialize(deserializer)
-        .ok()??;
+    let mut events = Events::new(text)?;
+    let (mut defaults, mut read) = (None, None);
+    match events.next()? {
+        Event::MapStart => {}
+        _ => return None,
+    }
+    loop {
+        match events.next()? {
+            Event::MapEnd => break,
+            Event::Scalar(Value::String(key)) if key == "defaults" && defaults.is_none() => {
+                let next = events.next()?;
+                defaults = Some(value(&mut events, next)?);
+            }
+            Event::Scalar(Value::String(key)) if key == "hosts" && read.is_none() => {
+                read = Some(hosts(&mut events, &options)?);
+            }
+            _ => return None,
+        }
+    }
+    let (Event::DocumentEnd, Event::StreamEnd) = (events.next()?, events.next()?) else {
+        return None;
+    };
+    let (found, host_errors) = read?;
     let mut errors = Vec::new();
-    let defaults = read_defaults(&options, read.defaults.as_ref(), &mut errors);
-    Some(assemble(
-        defaults,
-        errors,
-        read.hosts.hosts,
-        read.hosts.errors,
-    ))
+    let defaults = read_defaults(&options, defaults.as_ref(), &mut errors);
+    Some(assemble(defaults, errors, found, host_errors))
 }
 
 #[cfg(test)]
@@ -178,6 +117,11 @@ mod tests {
             "defaults: {out-dir: x}\nhosts: {a: {}}\n",
             "defaults: 3\nhosts: {a: }\n",
             "hosts:\n  a: 5\n  b: {init-system: yes}\n",
+            "hosts:\n  a: {as: 1.10, ip: ~, init-system: True}\n  b: {as: 0x10, ip: \"10.0.0.1\"}\n",
+            "hosts:\n  c: {as: +5, no-default-ippools: false}\n  d: {as: -5, name: .inf}\n  e: {name: '...'}\n",
+            "hosts:\n  f: {as: [1, {x: 2}], name: null}\n  7: {}\n  g: {node-image: \"a: b\"}\n",
+            "hosts:\n  h:\n    as: 64512\n    log-dir: |\n      /x\n",
+            "hosts:\n  i: {as: 0123, ip: 10.0.0.1, ip6: 1.2, name: 1.2.3, node-image: 1e3}\n  j: {as: 0, name: 00}\n",
         ] {
             let streamed = stream(text).unwrap_or_else(|| panic!("not streamed: {text}"));
             let valued = parse("t", text).unwrap();
@@ -198,6 +142,11 @@ mod tests {
             "[1, 2]\n",
             "{\"_meta\": {\"hostvars\": {}}}",
             "hosts: {a: }\nhosts: {b: }\n",
+            "hosts: {a: &x {as: 1}, b: *x}\n",
+            "hosts: {a: !!str 1}\n",
+            "hosts: {a: }\n---\nhosts: {b: }\n",
+            "hosts: {a: {as: 1, as: 2}}\n",
+            "hosts: {a: {as: 18446744073709551616}}\n",
         ] {
             assert!(stream(text).is_none(), "{text}");
         }
