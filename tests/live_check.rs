@@ -146,14 +146,7 @@ impl<'a> Live<'a> {
     }
 }
 
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\n{}{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use support::describe as text;
 
 #[test]
 fn check_and_if_changed_against_a_real_docker_engine() {

@@ -151,6 +151,27 @@ fn sigkill_leaves_temporaries_that_check_reports_and_the_next_write_removes() {
     );
 }
 
+/// A fleet written with AS 64512, then rewritten with 64513 by a writer
+/// paused at `pause` and sent `sig`: the out dir, its files before, and how
+/// the writer ended (its stderr, its status).
+fn interrupted(
+    dir: &Path,
+    pause: &str,
+    sig: i32,
+    paused_state: impl Fn(&Path),
+) -> (PathBuf, Vec<String>, String, std::process::ExitStatus) {
+    let out = dir.join("out");
+    let inv = inventory(dir, 64512);
+    assert!(run(&fleet_args(&inv, &out, &[]), 1000).status.success());
+    let before = listing(&out);
+    inventory(dir, 64513);
+    let child = paused(&fleet_args(&inv, &out, &[]), pause);
+    paused_state(&out);
+    signal(&child, sig);
+    let (stderr, status) = finish(child);
+    (out, before, stderr, status)
+}
+
 #[test]
 fn a_signal_before_the_renames_leaves_every_old_file() {
     for (sig, name) in [
@@ -159,15 +180,9 @@ fn a_signal_before_the_renames_leaves_every_old_file() {
         (libc::SIGHUP, "SIGHUP"),
     ] {
         let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("out");
-        let inv = inventory(dir.path(), 64512);
-        assert!(run(&fleet_args(&inv, &out, &[]), 1000).status.success());
-        let before = listing(&out);
-        inventory(dir.path(), 64513);
-        let child = paused(&fleet_args(&inv, &out, &[]), "stage:25");
-        assert_eq!(temporaries(&out).len(), 25);
-        signal(&child, sig);
-        let (stderr, status) = finish(child);
+        let (out, before, stderr, status) = interrupted(dir.path(), "stage:25", sig, |out| {
+            assert_eq!(temporaries(out).len(), 25);
+        });
         assert_eq!(status.signal(), Some(sig), "{name}: {stderr}");
         assert_eq!(
             stderr,
@@ -200,15 +215,9 @@ fn a_signal_into_a_new_directory_leaves_no_host_directory() {
 fn a_signal_during_the_renames_finishes_them() {
     for (sig, name) in [(libc::SIGINT, "SIGINT"), (libc::SIGTERM, "SIGTERM")] {
         let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("out");
-        let inv = inventory(dir.path(), 64512);
-        assert!(run(&fleet_args(&inv, &out, &[]), 1000).status.success());
-        let before = listing(&out);
-        inventory(dir.path(), 64513);
-        let child = paused(&fleet_args(&inv, &out, &[]), "rename:10");
-        assert_eq!(hosts_with_as(&out, 64513), 10, "paused among the renames");
-        signal(&child, sig);
-        let (stderr, status) = finish(child);
+        let (out, before, stderr, status) = interrupted(dir.path(), "rename:10", sig, |out| {
+            assert_eq!(hosts_with_as(out, 64513), 10, "paused among the renames");
+        });
         assert_eq!(status.signal(), Some(sig), "{name}: {stderr}");
         assert_eq!(
             stderr,

@@ -201,14 +201,7 @@ impl Case {
     }
 }
 
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use support::describe as text;
 
 #[test]
 fn real_docker_engine_runs_what_we_print_and_start() {

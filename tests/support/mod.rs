@@ -21,6 +21,16 @@ pub fn calicoctl(args: &[&str]) -> Command {
     cmd
 }
 
+/// An output's status and both streams, for a failing assertion's message.
+pub fn describe(out: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 pub fn stdout_of(output: &Output) -> String {
     assert!(
         output.status.success(),
