@@ -7,6 +7,8 @@
 //! stand-in program recorded, what was written under the `/proc` stand-in).
 //! `absent` lists paths that must not exist after the run (a stand-in that
 //! must not have been called leaves no log); blessing never changes it.
+//! A hostile tree is made with `[links]` (a symbolic link at each path,
+//! pointing where its value says) and `fifos` (a list of paths).
 //! In every string `{root}` is the case's working directory and `{standins}`
 //! is `tests/standins` (stand-in `docker` and `modprobe`); outputs have the
 //! working directory replaced by `{root}` before comparison, and the commit
@@ -85,6 +87,19 @@ fn run_case(doc: &DocumentMut, root: &Path) -> Outcome {
     if let Some(dirs) = doc.get("dirs").and_then(Item::as_array) {
         for d in dirs {
             std::fs::create_dir_all(root.join(d.as_str().unwrap())).unwrap();
+        }
+    }
+    for (name, target) in strings(doc.get("links")) {
+        let path = root.join(&name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(fill(&target), &path).unwrap();
+    }
+    if let Some(fifos) = doc.get("fifos").and_then(Item::as_array) {
+        for f in fifos {
+            let path = root.join(f.as_str().unwrap());
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            let made = Command::new("mkfifo").arg(&path).status().unwrap();
+            assert!(made.success(), "mkfifo {}", path.display());
         }
     }
 
@@ -270,6 +285,10 @@ fn golden_cases() {
         golden.display()
     );
     let blessing = std::env::var("BLESS").is_ok_and(|v| v == "1");
+    assert!(
+        !(blessing && support::in_ci()),
+        "BLESS=1 is refused under CI=true: CI checks the golden files, it never re-blesses them"
+    );
     let mut failures = Vec::new();
     let mut ran = 0;
     for path in &paths {

@@ -191,16 +191,17 @@ fn deliver(
     };
     let dir = Path::new(dir);
     let settings = out::Settings::from_env(|name| env.get(name).cloned())?;
-    let placed = out::placed_in(dir, artifacts);
-    let scan = [dir.to_path_buf()];
+    let placed = out::placed_in(dir, None, artifacts);
+    let scan = out::temporaries::Scan::Root;
     if args.check {
-        let _lock = settings.lock_for_check(dir)?;
-        let stale = out::temporaries::find(&scan)?;
+        let opened = settings.lock_for_check(dir)?;
+        let tree = opened.as_ref().map(|(tree, _lock)| tree);
+        let stale = out::temporaries::find(tree, scan)?;
         let colour = ColorChoice::parse(&args.color)?.for_stdout();
-        return Ok(out::check::check(&placed, &[], &stale)?.print(dir, colour));
+        return Ok(out::check::check(&placed, tree, &[], &stale)?.print(dir, colour));
     }
-    let _lock = settings.lock_for_write(dir)?;
-    let report = out::write::write_all(dir, &placed, &scan, settings.pause, &|| {})?;
+    let (tree, _lock) = settings.lock_for_write(dir)?;
+    let report = out::write::write_all(&tree, &placed, scan, settings.pause, &|| {})?;
     out::report_stale(report.stale_removed);
     for path in &report.written {
         eprintln!("Wrote {}", path.display());

@@ -3,8 +3,12 @@
 //! `+++ DIR/x (generated)`), a line for each missing file, mode difference
 //! and stray host directory, and a `stale:` line for each temporary an
 //! interrupted run left. The diff of a file that holds secrets is not
-//! shown: a CI log is no place for them.
+//! shown: a CI log is no place for them. Whatever is not a regular file
+//! where one goes, or not a real directory where a host's goes, is one
+//! line naming what it is, never followed and never read.
 
+use super::temporaries::Stale;
+use super::tree::Tree;
 use super::{Placed, State};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -15,6 +19,9 @@ pub struct Drift {
     pub text: String,
     pub items: usize,
     pub matching: usize,
+    /// The last host directory reported as not a directory (its files
+    /// are one line, not one each).
+    blocked: Option<PathBuf>,
 }
 
 fn diff(path: &Path, old: &[u8], new: &str) -> String {
@@ -61,11 +68,27 @@ impl Drift {
 impl Drift {
     /// Compare `files` with the disk, adding what differs (a fleet hands
     /// them over host by host).
-    pub fn add(&mut self, files: &[Placed]) -> Result<(), String> {
+    pub fn add(&mut self, files: &[Placed], tree: Option<&Tree>) -> Result<(), String> {
         for file in files {
             let shown = file.path.display();
-            match file.state()? {
+            match file.state(tree)? {
                 State::Same => self.matching += 1,
+                State::Blocked(found) => {
+                    let dir = file.host_dir();
+                    if self.blocked.as_deref() != Some(dir) {
+                        self.items += 1;
+                        let _ = writeln!(
+                            self.text,
+                            "not a directory: {} is {found} (not followed)",
+                            dir.display()
+                        );
+                        self.blocked = Some(dir.to_path_buf());
+                    }
+                }
+                State::NotAFile(found) => {
+                    self.items += 1;
+                    let _ = writeln!(self.text, "not a file: {shown} is {found} (not read)");
+                }
                 State::Missing => {
                     self.items += 1;
                     let _ = writeln!(self.text, "missing: {shown}");
@@ -97,13 +120,13 @@ impl Drift {
 
     /// Add the temporaries killed runs left (`stale`) and the host
     /// directories the inventory no longer has (`strays`).
-    pub fn finish(&mut self, stale: &[PathBuf], strays: &[PathBuf]) {
-        for path in stale {
+    pub fn finish(&mut self, stale: &[Stale], strays: &[PathBuf]) {
+        for file in stale {
             self.items += 1;
             let _ = writeln!(
                 self.text,
                 "stale: {} (a temporary left by an interrupted run; the next write removes it)",
-                path.display()
+                file.path.display()
             );
         }
         for stray in strays {
@@ -119,9 +142,14 @@ impl Drift {
 
 /// Compare `files` with the disk; `strays` are host directories that the
 /// inventory no longer has, `stale` the temporaries killed runs left.
-pub fn check(files: &[Placed], strays: &[PathBuf], stale: &[PathBuf]) -> Result<Drift, String> {
+pub fn check(
+    files: &[Placed],
+    tree: Option<&Tree>,
+    strays: &[PathBuf],
+    stale: &[Stale],
+) -> Result<Drift, String> {
     let mut drift = Drift::default();
-    drift.add(files)?;
+    drift.add(files, tree)?;
     drift.finish(stale, strays);
     Ok(drift)
 }

@@ -5,11 +5,14 @@
 //! run, and every `--check` a shared one (checks may run side by side, never
 //! beside a write). The lock file holds no data: flock needs only a file.
 //! A run that finds the lock taken retries for a few seconds, then fails
-//! naming the holder's pid, which the kernel lists in `/proc/locks`.
+//! naming the holder's pid, which the kernel lists in `/proc/locks`. The
+//! lock file is opened inside the opened out dir and never through a link
+//! (a planted `.calicoctl.lock -> /etc/...` would otherwise have us create
+//! or lock a file of the link's choosing).
 
-use std::os::fd::AsRawFd;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-use std::path::Path;
+use super::tree::{self, Found, Tree};
+use rustix::fs::{FlockOperation, Mode, OFlags};
+use std::os::unix::fs::MetadataExt;
 use std::time::{Duration, Instant};
 
 /// The lock file's name inside an out dir.
@@ -35,18 +38,13 @@ pub enum Kind {
 
 fn try_flock(file: &std::fs::File, kind: Kind) -> std::io::Result<bool> {
     let op = match kind {
-        Kind::Shared => libc::LOCK_SH,
-        Kind::Exclusive => libc::LOCK_EX,
+        Kind::Shared => FlockOperation::NonBlockingLockShared,
+        Kind::Exclusive => FlockOperation::NonBlockingLockExclusive,
     };
-    // SAFETY: flock on a descriptor we own and keep open.
-    if unsafe { libc::flock(file.as_raw_fd(), op | libc::LOCK_NB) } == 0 {
-        return Ok(true);
-    }
-    let e = std::io::Error::last_os_error();
-    match e.raw_os_error() {
-        Some(libc::EWOULDBLOCK) => Ok(false),
-        Some(libc::EINTR) => Ok(false),
-        _ => Err(e),
+    match rustix::fs::flock(file, op) {
+        Ok(()) => Ok(true),
+        Err(rustix::io::Errno::WOULDBLOCK | rustix::io::Errno::INTR) => Ok(false),
+        Err(e) => Err(tree::io(e)),
     }
 }
 
@@ -74,28 +72,51 @@ fn holder(file: &std::fs::File) -> Option<u32> {
     })
 }
 
-fn open(path: &Path, kind: Kind) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true).mode(0o644).custom_flags(libc::O_CLOEXEC);
-    if kind == Kind::Exclusive {
-        options.write(true).create(true);
+fn open(tree: &Tree, kind: Kind) -> std::io::Result<std::fs::File> {
+    let flags = OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK | OFlags::NOCTTY;
+    let create = OFlags::RDWR | OFlags::CREATE;
+    let mode = Mode::from_raw_mode(0o644);
+    if let Some(found) = tree::kind_at(tree.fd(), LOCK_FILE)?
+        && found != Found::File
+    {
+        // Not opened at all: a device's open can act.
+        return Err(std::io::Error::other(format!("it is {found}")));
     }
-    match options.open(path) {
+    let first = match kind {
+        Kind::Exclusive => flags | create,
+        Kind::Shared => flags | OFlags::RDONLY,
+    };
+    let fd = match rustix::fs::openat(tree.fd(), LOCK_FILE, first, mode) {
         // A check in a directory no write has locked yet: make the file if
         // it may (so a writer starting now waits for it).
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && kind == Kind::Shared => {
-            options.write(true).create(true).open(path)
+        Err(rustix::io::Errno::NOENT) if kind == Kind::Shared => {
+            rustix::fs::openat(tree.fd(), LOCK_FILE, flags | create, mode)
         }
         other => other,
+    };
+    let file = std::fs::File::from(fd.map_err(tree::io)?);
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("it is not a regular file"));
+    }
+    Ok(file)
+}
+
+/// Why the lock file could not be opened, in words (a link is named as
+/// one, not as the kernel's "too many levels of symbolic links").
+fn why(tree: &Tree, e: &std::io::Error) -> String {
+    match tree::kind_at(tree.fd(), LOCK_FILE) {
+        Ok(Some(found)) if found != Found::File => format!("it is {found}, not followed"),
+        _ => e.to_string(),
     }
 }
 
-/// Take `kind` of lock on `dir` (which must exist), waiting up to `wait`.
-/// A `--check` in a directory it may not write into (a read-only
-/// checkout) cannot race a writer there and goes on unlocked.
-pub fn acquire(dir: &Path, kind: Kind, wait: Duration) -> Result<Lock, String> {
+/// Take `kind` of lock on the out dir `tree`, waiting up to `wait`. A
+/// `--check` in a directory it may not write into (a read-only checkout)
+/// cannot race a writer there and goes on unlocked.
+pub fn acquire(tree: &Tree, kind: Kind, wait: Duration) -> Result<Lock, String> {
+    let dir = tree.root();
     let path = dir.join(LOCK_FILE);
-    let file = match open(&path, kind) {
+    let file = match open(tree, kind) {
         Ok(file) => file,
         Err(e)
             if kind == Kind::Shared
@@ -108,8 +129,9 @@ pub fn acquire(dir: &Path, kind: Kind, wait: Duration) -> Result<Lock, String> {
         }
         Err(e) => {
             return Err(format!(
-                "Error executing command: cannot open the lock {}: {e}",
-                path.display()
+                "Error executing command: cannot open the lock {}: {}",
+                path.display(),
+                why(tree, &e)
             ));
         }
     };
@@ -129,7 +151,7 @@ pub fn acquire(dir: &Path, kind: Kind, wait: Duration) -> Result<Lock, String> {
     }
 }
 
-fn busy(dir: &Path, file: &std::fs::File, wait: Duration) -> String {
+fn busy(dir: &std::path::Path, file: &std::fs::File, wait: Duration) -> String {
     let who = holder(file).map_or("another process".to_string(), |pid| {
         format!("process {pid}")
     });
@@ -145,29 +167,46 @@ fn busy(dir: &Path, file: &std::fs::File, wait: Duration) -> String {
 mod tests {
     use super::*;
 
+    fn tree(dir: &tempfile::TempDir) -> Tree {
+        Tree::open(dir.path()).unwrap().unwrap()
+    }
+
+    #[test]
+    fn a_lock_file_that_is_a_link_is_refused_not_followed() {
+        let outside = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let target = outside.path().join("made-through-the-link");
+        std::os::unix::fs::symlink(&target, dir.path().join(LOCK_FILE)).unwrap();
+        for kind in [Kind::Exclusive, Kind::Shared] {
+            let e = acquire(&tree(&dir), kind, Duration::ZERO).unwrap_err();
+            assert!(e.ends_with("it is a symbolic link, not followed"), "{e}");
+        }
+        assert!(!target.exists(), "nothing is created where the link points");
+    }
+
     #[test]
     fn a_second_exclusive_lock_fails_naming_this_process() {
         let dir = tempfile::tempdir().unwrap();
-        let first = acquire(dir.path(), Kind::Exclusive, Duration::ZERO).unwrap();
+        let first = acquire(&tree(&dir), Kind::Exclusive, Duration::ZERO).unwrap();
         // A second open file description conflicts with the first even in
         // one process, as another process would.
-        let e = acquire(dir.path(), Kind::Exclusive, Duration::from_millis(60)).unwrap_err();
+        let e = acquire(&tree(&dir), Kind::Exclusive, Duration::from_millis(60)).unwrap_err();
         let me = std::process::id();
         assert!(e.contains(&format!("in use by process {me} ")), "{e}");
         assert!(!e.contains('\n'));
         drop(first);
-        acquire(dir.path(), Kind::Exclusive, Duration::ZERO).unwrap();
+        acquire(&tree(&dir), Kind::Exclusive, Duration::ZERO).unwrap();
     }
 
     #[test]
     fn shared_locks_go_together_and_keep_a_writer_out() {
         let dir = tempfile::tempdir().unwrap();
-        let a = acquire(dir.path(), Kind::Shared, Duration::ZERO).unwrap();
-        let b = acquire(dir.path(), Kind::Shared, Duration::ZERO).unwrap();
-        assert!(acquire(dir.path(), Kind::Exclusive, Duration::ZERO).is_err());
+        let a = acquire(&tree(&dir), Kind::Shared, Duration::ZERO).unwrap();
+        let b = acquire(&tree(&dir), Kind::Shared, Duration::ZERO).unwrap();
+        assert!(acquire(&tree(&dir), Kind::Exclusive, Duration::ZERO).is_err());
         drop((a, b));
-        let w = acquire(dir.path(), Kind::Exclusive, Duration::ZERO).unwrap();
-        assert!(acquire(dir.path(), Kind::Shared, Duration::ZERO).is_err());
+        let w = acquire(&tree(&dir), Kind::Exclusive, Duration::ZERO).unwrap();
+        assert!(acquire(&tree(&dir), Kind::Shared, Duration::ZERO).is_err());
         drop(w);
         let meta = std::fs::metadata(dir.path().join(LOCK_FILE)).unwrap();
         assert_eq!(meta.len(), 0, "the lock file holds no data");

@@ -3,22 +3,27 @@
 //! Both start from the same list of placed files, so what `--check` calls
 //! drift is exactly what a write would change. Both hold the out dir's lock
 //! (`lock`) while they look; a write defers signals (`signals`) and clears
-//! what killed runs left (`temporaries`).
+//! what killed runs left (`temporaries`). Everything below the out dir is
+//! opened relative to the directory above it, never through a link
+//! (`tree`).
 
 pub mod check;
 pub mod lock;
 mod signals;
 pub mod temporaries;
+pub mod tree;
 pub mod write;
 
 use crate::emit::Artifact;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use tree::{Entry, Found, Tree};
 
-/// One file to be at `path`.
+/// One file to be at `path`: `name` in the directory of `host` (None: the
+/// out dir itself).
 #[derive(Debug)]
 pub struct Placed<'a> {
     pub path: PathBuf,
+    pub host: Option<&'a str>,
     pub artifact: &'a Artifact,
 }
 
@@ -32,40 +37,43 @@ pub enum State {
         old: Option<Vec<u8>>,
         old_mode: u32,
     },
+    /// Something not a regular file is at the file's name (never read).
+    NotAFile(Found),
+    /// The host's directory is not a real directory (never followed).
+    Blocked(Found),
 }
 
 impl Placed<'_> {
-    /// Compare with the disk. A path that is a directory is an error.
-    pub fn state(&self) -> Result<State, String> {
-        let meta = match std::fs::symlink_metadata(&self.path) {
-            Ok(m) => m,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::Missing),
-            Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {
-                let dir = self.path.parent().unwrap_or(&self.path);
-                return Err(format!(
-                    "Error executing command: --out-dir {} is not a directory",
-                    dir.display()
-                ));
-            }
-            Err(e) => return Err(fail(&self.path, &e)),
+    /// Compare with the disk (nothing there when `tree` is None: the out
+    /// dir does not exist). Nothing is followed or opened but a regular
+    /// file (see `tree.rs`).
+    pub fn state(&self, tree: Option<&Tree>) -> Result<State, String> {
+        let Some(tree) = tree else {
+            return Ok(State::Missing);
         };
-        if meta.is_dir() {
-            return Err(format!(
-                "Error executing command: cannot write {}: it is a directory",
-                self.path.display()
-            ));
-        }
-        let old_mode = meta.permissions().mode() & 0o7777;
-        let old = std::fs::read(&self.path).ok();
-        let same_text = old.as_deref() == Some(self.artifact.text.as_bytes());
-        if same_text && meta.is_file() && old_mode == self.artifact.mode {
+        let entry = tree
+            .read(self.host, &self.artifact.file_name)
+            .map_err(|e| fail(&self.path, &e))?;
+        let (old, old_mode) = match entry {
+            Err(found) => return Ok(State::Blocked(found)),
+            Ok(Entry::Missing) => return Ok(State::Missing),
+            Ok(Entry::Other(found)) => return Ok(State::NotAFile(found)),
+            Ok(Entry::File { bytes, mode }) => (bytes, mode),
+        };
+        let same_text = old == self.artifact.text.as_bytes();
+        if same_text && old_mode == self.artifact.mode {
             Ok(State::Same)
         } else {
             Ok(State::Differs {
-                old: if same_text { None } else { old },
+                old: (!same_text).then_some(old),
                 old_mode,
             })
         }
+    }
+
+    /// Where this file's host directory is shown.
+    pub fn host_dir(&self) -> &Path {
+        self.path.parent().unwrap_or(&self.path)
     }
 }
 
@@ -98,19 +106,24 @@ impl Settings {
         Ok(Settings { lock_wait, pause })
     }
 
-    /// The exclusive lock for writing into `dir`, made first if missing.
-    pub fn lock_for_write(&self, dir: &Path) -> Result<lock::Lock, String> {
+    /// `dir` opened for writing, made first if missing, and its exclusive
+    /// lock.
+    pub fn lock_for_write(&self, dir: &Path) -> Result<(Tree, lock::Lock), String> {
         write::ensure_dir(dir)?;
-        lock::acquire(dir, lock::Kind::Exclusive, self.lock_wait)
+        let tree =
+            open_tree(dir)?.ok_or_else(|| fail(dir, &std::io::ErrorKind::NotFound.into()))?;
+        let lock = lock::acquire(&tree, lock::Kind::Exclusive, self.lock_wait)?;
+        Ok((tree, lock))
     }
 
-    /// The shared lock for comparing with `dir` (none when it does not
-    /// exist: there is nothing to read).
-    pub fn lock_for_check(&self, dir: &Path) -> Result<Option<lock::Lock>, String> {
-        if !dir.is_dir() {
+    /// `dir` opened for comparing, and its shared lock (None when it does
+    /// not exist: there is nothing to read).
+    pub fn lock_for_check(&self, dir: &Path) -> Result<Option<(Tree, lock::Lock)>, String> {
+        let Some(tree) = open_tree(dir)? else {
             return Ok(None);
-        }
-        lock::acquire(dir, lock::Kind::Shared, self.lock_wait).map(Some)
+        };
+        let lock = lock::acquire(&tree, lock::Kind::Shared, self.lock_wait)?;
+        Ok(Some((tree, lock)))
     }
 }
 
@@ -121,27 +134,51 @@ pub fn report_stale(removed: usize) {
     }
 }
 
-/// The directories directly inside `dir`, sorted (none when it does not
-/// exist or cannot be read).
-pub fn subdirs(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut found: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .map(|e| e.path())
-        .collect();
-    found.sort();
-    found
+/// Open the out dir `dir` (None: it does not exist).
+pub fn open_tree(dir: &Path) -> Result<Option<Tree>, String> {
+    match Tree::open(dir) {
+        Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => Err(format!(
+            "Error executing command: --out-dir {} is not a directory",
+            dir.display()
+        )),
+        Err(e) => Err(format!(
+            "Error executing command: cannot open {}: {e}",
+            dir.display()
+        )),
+        Ok(tree) => Ok(tree),
+    }
 }
 
-/// Where `artifacts` go in `dir` (one host, or `node run`).
-pub fn placed_in<'a>(dir: &Path, artifacts: &'a [Artifact]) -> Vec<Placed<'a>> {
+/// The names of the real directories directly inside the out dir (links
+/// to directories are not), sorted.
+pub fn subdirs(tree: &Tree) -> Result<Vec<String>, String> {
+    let entries = tree::list(tree.fd()).map_err(|e| {
+        format!(
+            "Error executing command: cannot read {}: {e}",
+            tree.root().display()
+        )
+    })?;
+    let mut found: Vec<String> = entries
+        .into_iter()
+        .filter(|(_, kind)| *kind == Some(Found::Directory))
+        .map(|(name, _)| name)
+        .collect();
+    found.sort();
+    Ok(found)
+}
+
+/// Where `artifacts` go: in `root`, or in its directory `host`.
+pub fn placed_in<'a>(
+    root: &Path,
+    host: Option<&'a str>,
+    artifacts: &'a [Artifact],
+) -> Vec<Placed<'a>> {
+    let dir = host.map_or_else(|| root.to_path_buf(), |h| root.join(h));
     artifacts
         .iter()
         .map(|artifact| Placed {
             path: dir.join(&artifact.file_name),
+            host,
             artifact,
         })
         .collect()

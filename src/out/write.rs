@@ -13,12 +13,17 @@
 //! every temporary back; once renaming, the renames are finished first
 //! (`signals.rs`). A fleet of 10,000 hosts is syscall-bound: each new file
 //! costs one stat, one mkdir for its host, open, write, close and rename.
+//! Every one of those is relative to an opened directory, never through a
+//! link (`tree.rs`): a link, fifo or device where a file goes is replaced
+//! by the rename; a host directory that is a link is refused.
 
 use super::signals::Deferred;
-use super::temporaries::{self, temporary};
+use super::temporaries::{self, Scan, temporary};
+use super::tree::{self, Found, HostDir, Tree};
 use super::{Placed, State, fail};
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::fd::AsFd;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 /// What a write did.
@@ -30,35 +35,17 @@ pub struct Report {
     pub stale_removed: usize,
 }
 
-/// Make the data and metadata of the file system holding `dir` durable.
-fn sync_file_system(dir: &Path) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd;
-    let handle = std::fs::File::open(dir)?;
-    // SAFETY: syncfs takes a file descriptor we own and keep open for the call.
-    let status = unsafe { libc::syncfs(handle.as_raw_fd()) };
-    if status == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
-}
-
 /// The process's umask (read by setting it, then set back at once).
 fn umask() -> u32 {
-    // SAFETY: umask only swaps the process's file mode mask.
-    let old = unsafe { libc::umask(0o077) };
-    // SAFETY: as above, restoring the value read.
-    unsafe { libc::umask(old) };
-    old
+    let mask = rustix::fs::Mode::from_raw_mode(0o077);
+    let old = rustix::process::umask(mask);
+    rustix::process::umask(old);
+    old.as_raw_mode()
 }
 
-fn stage(tmp: &Path, file: &Placed, umask: u32) -> std::io::Result<()> {
+fn stage(dir: impl AsFd, tmp: &str, file: &Placed, umask: u32) -> std::io::Result<()> {
     let mode = file.artifact.mode;
-    let mut handle = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(tmp)?;
+    let mut handle = tree::create_new_at(dir, tmp, mode)?;
     handle.write_all(file.artifact.text.as_bytes())?;
     if mode & umask != 0 {
         handle.set_permissions(std::fs::Permissions::from_mode(mode))?;
@@ -132,57 +119,81 @@ impl Pause {
     }
 }
 
+/// One staged file: its temporary's name and its own, in the directory of
+/// `host` (None: the out dir), and where it is shown.
+struct Staged {
+    host: Option<String>,
+    tmp: String,
+    name: String,
+    path: PathBuf,
+}
+
 /// A write in progress: files are compared and staged as they come (a
 /// fleet hands them over host by host, so its texts need not all be held
 /// at once), then renamed all together by [`Writer::commit`], or taken
 /// back by [`Writer::abort`]. Signals are deferred from [`Writer::begin`]
 /// to the end (see `signals.rs`). The caller holds the out dir's lock.
 pub struct Writer<'r> {
-    root: &'r Path,
+    tree: &'r Tree,
     pause: Pause,
     deferred: Deferred,
     report: Report,
-    /// Directories this write made, to take back when empty.
-    dirs: Vec<PathBuf>,
-    /// (temporary, target) of every staged file.
-    staged: Vec<(PathBuf, PathBuf)>,
-    /// The last directory made sure of (files come grouped by host).
-    made: Option<PathBuf>,
+    /// Host directories this write made, to take back when empty.
+    dirs: Vec<String>,
+    staged: Vec<Staged>,
     pid: u32,
     umask: u32,
 }
 
 impl<'r> Writer<'r> {
-    /// Start a write into `root`: defer signals, then remove the stale
-    /// temporaries of `scan` (the directories where earlier runs staged).
-    pub fn begin(root: &'r Path, scan: &[PathBuf], pause: Pause) -> Result<Writer<'r>, String> {
+    /// Start a write into `tree`: defer signals, then remove the stale
+    /// temporaries where `scan` says earlier runs staged.
+    pub fn begin(tree: &'r Tree, scan: Scan, pause: Pause) -> Result<Writer<'r>, String> {
         let deferred = Deferred::block();
         let report = Report {
-            stale_removed: temporaries::remove_stale(scan)?,
+            stale_removed: temporaries::remove_stale(tree, scan)?,
             ..Report::default()
         };
         Ok(Writer {
-            root,
+            tree,
             pause,
             deferred,
             report,
             dirs: Vec::new(),
             staged: Vec::new(),
-            made: None,
             pid: std::process::id(),
             umask: umask(),
         })
+    }
+
+    /// Run `act` in the directory of `host` (None: the out dir), which
+    /// this write made or checked to be a real directory.
+    fn in_dir<T>(
+        &self,
+        host: Option<&str>,
+        act: impl FnOnce(std::os::fd::BorrowedFd) -> std::io::Result<T>,
+    ) -> std::io::Result<T> {
+        let Some(host) = host else {
+            return act(self.tree.fd());
+        };
+        match &*self.tree.host(host)? {
+            HostDir::Open(fd) => act(fd.as_fd()),
+            HostDir::Missing => Err(std::io::ErrorKind::NotFound.into()),
+            HostDir::Not(found) => Err(std::io::Error::other(format!("it is {found}"))),
+        }
     }
 
     /// Remove what was staged from `from` on, and the directories made
     /// (when empty); how many temporaries were removed.
     fn undo(&self, from: usize) -> usize {
         let files = &self.staged[from.min(self.staged.len())..];
-        for (tmp, _) in files {
-            let _ = std::fs::remove_file(tmp);
+        for file in files {
+            let _ = self.in_dir(file.host.as_deref(), |dir| tree::remove_at(dir, &file.tmp));
         }
+        self.tree.forget();
         for dir in self.dirs.iter().rev() {
-            let _ = std::fs::remove_dir(dir);
+            let _ =
+                rustix::fs::unlinkat(self.tree.fd(), dir.as_str(), rustix::fs::AtFlags::REMOVEDIR);
         }
         files.len()
     }
@@ -192,24 +203,13 @@ impl<'r> Writer<'r> {
     pub fn poll(&mut self) {
         if self.deferred.arrived().is_some() {
             let removed = self.undo(0);
-            let root = self.root.display().to_string();
+            let root = self.tree.root().display().to_string();
             self.deferred.exit_if_caught(|signal| {
                 format!(
                     "Error executing command: interrupted by {signal}: nothing changed in {root} ({removed} temporary files removed)"
                 )
             });
         }
-    }
-
-    fn ensure_parent(&mut self, target: &Path) -> Result<(), String> {
-        let parent = target.parent().unwrap_or(self.root);
-        if self.made.as_deref() != Some(parent) {
-            if ensure_dir(parent)? {
-                self.dirs.push(parent.to_path_buf());
-            }
-            self.made = Some(parent.to_path_buf());
-        }
-        Ok(())
     }
 
     /// Compare `files` with the disk and stage each that differs; `progress`
@@ -224,15 +224,36 @@ impl<'r> Writer<'r> {
 
     fn add_each(&mut self, files: &[Placed], progress: &dyn Fn()) -> Result<(), String> {
         for file in files {
-            if file.state()? == State::Same {
-                self.report.unchanged.push(file.path.clone());
-                progress();
-                continue;
+            match file.state(Some(self.tree))? {
+                State::Same => {
+                    self.report.unchanged.push(file.path.clone());
+                    progress();
+                    continue;
+                }
+                State::NotAFile(Found::Directory) => {
+                    return Err(format!(
+                        "Error executing command: cannot write {}: it is a directory",
+                        file.path.display()
+                    ));
+                }
+                State::Blocked(found) => {
+                    return Err(tree::not_a_directory(file.host_dir(), found));
+                }
+                State::Missing | State::Differs { .. } | State::NotAFile(_) => {}
             }
-            self.ensure_parent(&file.path)?;
-            let tmp = temporary(&file.path, self.pid);
-            let staged = stage(&tmp, file, self.umask);
-            self.staged.push((tmp, file.path.clone()));
+            if let Some(host) = file.host
+                && self.tree.make_host(host)?
+            {
+                self.dirs.push(host.to_string());
+            }
+            let tmp = temporary(&file.artifact.file_name, self.pid);
+            let staged = self.in_dir(file.host, |dir| stage(dir, &tmp, file, self.umask));
+            self.staged.push(Staged {
+                host: file.host.map(str::to_string),
+                tmp,
+                name: file.artifact.file_name.clone(),
+                path: file.path.clone(),
+            });
             staged.map_err(|e| fail(&file.path, &e))?;
             progress();
             self.pause
@@ -252,32 +273,41 @@ impl<'r> Writer<'r> {
         self.undo(0);
     }
 
+    /// Rename the staged file `i` into place (replacing whatever entry is
+    /// at its name, never following it).
+    fn rename(&self, i: usize) -> std::io::Result<()> {
+        let file = &self.staged[i];
+        self.in_dir(file.host.as_deref(), |dir| {
+            rustix::fs::renameat(dir, file.tmp.as_str(), dir, file.name.as_str()).map_err(tree::io)
+        })
+    }
+
     /// Make every staged file durable, rename each into place, make the
     /// renames durable. Once renaming, a signal waits for the end.
     pub fn commit(mut self, progress: &dyn Fn()) -> Result<Report, String> {
         self.poll();
+        let root = self.tree.root();
         if self.staged.is_empty() {
             return Ok(std::mem::take(&mut self.report));
         }
-        if let Err(e) = sync_file_system(self.root) {
+        if let Err(e) = self.tree.sync() {
             self.undo(0);
-            return Err(fail(self.root, &e));
+            return Err(fail(root, &e));
         }
         for i in 0..self.staged.len() {
-            let (tmp, target) = &self.staged[i];
-            if let Err(e) = std::fs::rename(tmp, target) {
-                let message = fail(target, &e);
+            if let Err(e) = self.rename(i) {
+                let message = fail(&self.staged[i].path, &e);
                 self.undo(i);
                 return Err(message);
             }
-            self.report.written.push(target.clone());
+            self.report.written.push(self.staged[i].path.clone());
             progress();
             self.pause
                 .at(Pause::AfterRenaming(i + 1), &mut self.deferred);
         }
-        sync_file_system(self.root).map_err(|e| fail(self.root, &e))?;
+        self.tree.sync().map_err(|e| fail(root, &e))?;
         let written = self.report.written.len();
-        let root = self.root.display().to_string();
+        let root = root.display().to_string();
         self.deferred.exit_if_caught(|signal| {
             format!(
                 "Interrupted by {signal} during the renames: finished them first; {written} files written in {root}."
@@ -289,13 +319,13 @@ impl<'r> Writer<'r> {
 
 /// Write `files` at once (see the module comment and [`Writer`]).
 pub fn write_all(
-    root: &Path,
+    tree: &Tree,
     files: &[Placed],
-    scan: &[PathBuf],
+    scan: Scan,
     pause: Pause,
     progress: &dyn Fn(),
 ) -> Result<Report, String> {
-    let mut writer = Writer::begin(root, scan, pause)?;
+    let mut writer = Writer::begin(tree, scan, pause)?;
     writer.add(files, progress)?;
     writer.commit(progress)
 }

@@ -119,15 +119,16 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    /// The out dir's host directories not in the inventory, and where
-    /// temporaries can be: the out dir and each directory in it.
-    fn look(&self) -> (Vec<PathBuf>, Vec<PathBuf>) {
-        let subdirs = out::subdirs(self.dir);
-        let strays = strays(&subdirs, self.hosts);
-        let scan = std::iter::once(self.dir.to_path_buf())
-            .chain(subdirs)
-            .collect();
-        (strays, scan)
+    /// The out dir's host directories not in the inventory (none when it
+    /// does not exist).
+    fn strays(&self, tree: Option<&out::tree::Tree>) -> Result<Vec<PathBuf>, String> {
+        let Some(tree) = tree else {
+            return Ok(Vec::new());
+        };
+        Ok(strays(&out::subdirs(tree)?, self.hosts)
+            .into_iter()
+            .map(|name| self.dir.join(name))
+            .collect())
     }
 
     fn settings(&self) -> Result<out::Settings, String> {
@@ -136,20 +137,23 @@ impl Run<'_> {
 
     /// `--check`: compare every host's files, writing nothing.
     fn check(&self, playbook: Option<&emit::Artifact>, colour: ColorChoice) -> Result<u8, String> {
-        let _lock = self.settings()?.lock_for_check(self.dir)?;
-        let (strays, scan) = self.look();
+        let opened = self.settings()?.lock_for_check(self.dir)?;
+        let tree = opened.as_ref().map(|(tree, _lock)| tree);
+        let strays = self.strays(tree)?;
         let mut sink = sink::Check {
             drift: out::check::Drift::default(),
             dir: self.dir,
+            tree,
         };
         let warnings = render_into(self.hosts, self.format, self.progress, &mut sink)
             .map_err(|e| e.join("\n"))?;
         self.progress.finish();
         let mut drift = sink.drift;
         if let Some(p) = playbook {
-            drift.add(&[placed_playbook(self.dir, p)])?;
+            drift.add(&[placed_playbook(self.dir, p)], tree)?;
         }
-        drift.finish(&out::temporaries::find(&scan)?, &strays);
+        let scan = out::temporaries::Scan::RootAndHosts;
+        drift.finish(&out::temporaries::find(tree, scan)?, &strays);
         for w in &warnings {
             eprintln!("{w}");
         }
@@ -171,9 +175,10 @@ impl Run<'_> {
 
     fn write_locked(&self, playbook: Option<&emit::Artifact>) -> Result<u8, String> {
         let settings = self.settings()?;
-        let lock = settings.lock_for_write(self.dir)?;
-        let (strays, scan) = self.look();
-        let mut writer = out::write::Writer::begin(self.dir, &scan, settings.pause)?;
+        let (tree, lock) = settings.lock_for_write(self.dir)?;
+        let strays = self.strays(Some(&tree))?;
+        let scan = out::temporaries::Scan::RootAndHosts;
+        let mut writer = out::write::Writer::begin(&tree, scan, settings.pause)?;
         let mut sink = sink::Stage {
             writer: &mut writer,
             dir: self.dir,
@@ -217,20 +222,17 @@ impl Run<'_> {
 fn placed_playbook<'a>(dir: &Path, playbook: &'a emit::Artifact) -> out::Placed<'a> {
     out::Placed {
         path: dir.join(&playbook.file_name),
+        host: None,
         artifact: playbook,
     }
 }
 
-/// Host directories in `dir` that the inventory does not name.
-fn strays(subdirs: &[PathBuf], hosts: &inventory::Inventory) -> Vec<PathBuf> {
+/// Host directories (by name) that the inventory does not name.
+fn strays(subdirs: &[String], hosts: &inventory::Inventory) -> Vec<String> {
     let known: HashSet<&str> = hosts.hosts.iter().map(|h| h.name.as_str()).collect();
     subdirs
         .iter()
-        .filter(|d| {
-            !d.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| known.contains(n))
-        })
+        .filter(|d| !known.contains(d.as_str()))
         .cloned()
         .collect()
 }

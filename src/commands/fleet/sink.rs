@@ -99,7 +99,7 @@ pub struct Stage<'w, 'r> {
 impl Sink for Stage<'_, '_> {
     fn take(&mut self, chunk: &[Rendered]) -> Result<(), String> {
         for r in chunk {
-            let placed = out::placed_in(&self.dir.join(&r.host), &r.artifacts);
+            let placed = out::placed_in(self.dir, Some(&r.host), &r.artifacts);
             self.writer.add(&placed, &|| {})?;
         }
         self.writer.poll();
@@ -111,13 +111,14 @@ impl Sink for Stage<'_, '_> {
 pub struct Check<'w> {
     pub drift: out::check::Drift,
     pub dir: &'w Path,
+    pub tree: Option<&'w out::tree::Tree>,
 }
 
 impl Sink for Check<'_> {
     fn take(&mut self, chunk: &[Rendered]) -> Result<(), String> {
         for r in chunk {
-            self.drift
-                .add(&out::placed_in(&self.dir.join(&r.host), &r.artifacts))?;
+            let placed = out::placed_in(self.dir, Some(&r.host), &r.artifacts);
+            self.drift.add(&placed, self.tree)?;
         }
         Ok(())
     }
