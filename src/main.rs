@@ -8,9 +8,14 @@
 //! std's entry reads `/proc/self/maps` to place a stack guard and installs
 //! signal handlers, which measured as a sixth of a whole dry run (see
 //! bench/README.md). What it did that matters is done here: stdout is
-//! flushed before exit. SIGPIPE keeps its default, so `calicoctl ... | head`
-//! ends quietly as other Unix tools do.
+//! flushed before exit, standard descriptors closed at start are reopened
+//! on `/dev/null` (`stdio`), and a panic is caught: exit 101 with its
+//! message, as std's `main` gives, never an abort. SIGPIPE keeps its
+//! default, so `calicoctl ... | head` ends quietly as other Unix tools do.
 #![cfg_attr(not(test), no_main)]
+
+#[macro_use]
+mod stdio;
 
 mod autodetect;
 mod cli;
@@ -49,11 +54,11 @@ fn dispatch(all_args: &[String]) -> Result<u8, String> {
         [v] if v == "--version" => Ok(version::version_line()),
         [] => Err(USAGE.trim_end().to_string()),
         [h] if help(h) => {
-            print!("{USAGE}");
+            out!("{USAGE}");
             Ok(0)
         }
         [node, h] if node == "node" && help(h) => {
-            print!("{USAGE}");
+            out!("{USAGE}");
             Ok(0)
         }
         _ => Err(cli::invalid_option(all_args)),
@@ -64,6 +69,11 @@ fn dispatch(all_args: &[String]) -> Result<u8, String> {
 /// entry, so there this is a root of its own.)
 #[cfg_attr(test, allow(dead_code))]
 fn run() -> u8 {
+    // The test hook for the panic path (tests/streams.rs): a panic is exit
+    // 101 with its message, never an abort.
+    if std::env::var_os("CALICOCTL_TEST_PANIC").is_some() {
+        panic!("CALICOCTL_TEST_PANIC asked for a panic");
+    }
     let raw = std::env::args_os().skip(1).map(OsString::into_string);
     let result = match raw.collect::<Result<Vec<_>, _>>() {
         Ok(args) => dispatch(&args),
@@ -73,7 +83,7 @@ fn run() -> u8 {
         Ok(status) => status,
         // Every failure is a message on stderr and exit status 1.
         Err(message) => {
-            eprintln!("{message}");
+            errln!("{message}");
             1
         }
     }
@@ -84,8 +94,10 @@ fn run() -> u8 {
 #[cfg(not(test))]
 #[unsafe(no_mangle)]
 pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
-    let status = run();
-    let _ = std::io::Write::flush(&mut std::io::stdout());
+    stdio::reopen_closed();
+    // A panic has printed its message (std's hook) when it arrives here.
+    let status = std::panic::catch_unwind(run).unwrap_or(101);
+    stdio::flush_out();
     // Everything is written (stdout flushed, files synced where they are
     // written): leave without the allocator's and libc's exit-time cleanup.
     // SAFETY: _exit ends the process; nothing runs after it.

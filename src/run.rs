@@ -74,33 +74,33 @@ fn describe_status(status: ExitStatus) -> String {
 
 fn preflight(settings: &RunSettings) -> Result<(), String> {
     let modprobe = ["modprobe", "-a", "xt_set", "ip6_tables"];
-    println!("Running command to load modules: {}", modprobe.join(" "));
+    outln!("Running command to load modules: {}", modprobe.join(" "));
     match Command::new(modprobe[0])
         .args(&modprobe[1..])
         .stdin(Stdio::null())
         .status()
     {
         Ok(s) if s.success() => {}
-        Ok(s) => eprintln!(
+        Ok(s) => errln!(
             "WARNING: Could not load kernel modules: {}",
             describe_status(s)
         ),
-        Err(e) => eprintln!("WARNING: Could not load kernel modules: {e}"),
+        Err(e) => errln!("WARNING: Could not load kernel modules: {e}"),
     }
 
     let sys = settings.proc_root.join("sys");
-    println!("Enabling IPv4 forwarding");
+    outln!("Enabling IPv4 forwarding");
     write_sysctl(&sys.join("net/ipv4/ip_forward"), "1")
         .map_err(|_| "ERROR: Could not enable ipv4 forwarding".to_string())?;
     if sys.join("net/ipv6").exists() {
-        println!("Enabling IPv6 forwarding");
+        outln!("Enabling IPv6 forwarding");
         write_sysctl(&sys.join("net/ipv6/conf/all/forwarding"), "1")
             .map_err(|_| "ERROR: Could not enable ipv6 forwarding".to_string())?;
     }
 
-    println!("Increasing conntrack limit");
+    outln!("Increasing conntrack limit");
     if write_sysctl(&sys.join("net/netfilter/nf_conntrack_max"), "1000000").is_err() {
-        eprintln!("WARNING: Could not set nf_contrack_max. This may have an impact at scale.");
+        errln!("WARNING: Could not set nf_contrack_max. This may have an impact at scale.");
     }
     Ok(())
 }
@@ -158,7 +158,7 @@ fn wait_for_start(engine: &Engine, container: &str, timeout: Duration) -> Result
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
             Ok(line) => {
-                println!("{line}");
+                outln!("{line}");
                 if line == SUCCESS_LINE {
                     break true;
                 }
@@ -186,7 +186,7 @@ pub fn run(plan: &Plan, engine: &Engine, settings: &RunSettings) -> Result<i32, 
         preflight(settings)?;
     }
 
-    println!("Removing old calico-node container (if running).");
+    outln!("Removing old calico-node container (if running).");
     let _ = Command::new(&engine.command)
         .args(["rm", "-f", &plan.container_name])
         .stdin(Stdio::null())
@@ -196,8 +196,8 @@ pub fn run(plan: &Plan, engine: &Engine, settings: &RunSettings) -> Result<i32, 
 
     let ctx = TemplateContext::new(plan, engine);
     let banner = render::Context::new(plan, engine).render("run-start.txt.j2")?;
-    print!("{banner}");
-    let _ = std::io::stdout().flush();
+    out!("{banner}");
+    crate::stdio::flush_out();
 
     let mut cmd = engine_command(plan, &ctx.argv);
     if plan.mode == Mode::InitSystem {
@@ -227,7 +227,7 @@ pub fn run(plan: &Plan, engine: &Engine, settings: &RunSettings) -> Result<i32, 
         }
     }
 
-    print!("Container started, checking progress logs.\n\n");
+    out!("Container started, checking progress logs.\n\n");
     wait_for_start(engine, &plan.container_name, settings.log_timeout)?;
     Ok(0)
 }

@@ -44,6 +44,6 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
     clap_complete::generate(shell, &mut cmd, "calicoctl", &mut out);
     let text = String::from_utf8(out)
         .map_err(|e| format!("Error executing command: completion script: {e}"))?;
-    print!("{text}");
+    out!("{text}");
     Ok(0)
 }

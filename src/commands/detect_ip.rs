@@ -84,10 +84,10 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
                 .and_then(|r| r.detection.clone())
         };
         let value = serde_json::json!({ "ipv4": pick(4), "ipv6": pick(6) });
-        println!("{value}");
+        outln!("{value}");
     } else {
         let context = serde_json::json!({ "explain": args.explain, "families": reports });
-        print!("{}", render::render_report("detect-ip.txt.j2", &context)?);
+        out!("{}", render::render_report("detect-ip.txt.j2", &context)?);
     }
     if errors.is_empty() {
         Ok(0)

@@ -49,10 +49,10 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
     let scan = out::temporaries::Scan::None;
     let report = out::write::write_all(&tree, &placed, scan, out::write::Pause::Never, &|| {})?;
     for path in &report.written {
-        eprintln!("Wrote {}", path.display());
+        errln!("Wrote {}", path.display());
     }
     for path in &report.unchanged {
-        eprintln!("Unchanged {}", path.display());
+        errln!("Unchanged {}", path.display());
     }
     Ok(0)
 }

@@ -95,7 +95,7 @@ impl<'a> ConfigLoader<'a> {
 pub fn options_or_help<T>(parsed: Parsed<T>) -> Option<Box<T>> {
     match parsed {
         Parsed::Help(text) => {
-            print!("{text}");
+            out!("{text}");
             None
         }
         Parsed::Run(args) => Some(args),

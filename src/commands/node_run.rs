@@ -25,7 +25,7 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
         hostname.as_deref(),
     )?;
     if let Some(warning) = ignored_warning(&plan) {
-        eprintln!("{warning}");
+        errln!("{warning}");
     }
 
     let artifacts = if let Some(template) = &args.template {
@@ -119,11 +119,11 @@ fn live_differences(plan: &plan::Plan, engine: &Engine) -> Result<Vec<String>, S
 fn live_check(plan: &plan::Plan, engine: &Engine) -> Result<u8, String> {
     let differences = live_differences(plan, engine)?;
     if differences.is_empty() {
-        println!("{} matches the plan.", plan.container_name);
+        outln!("{} matches the plan.", plan.container_name);
         return Ok(0);
     }
     for line in &differences {
-        println!("{line}");
+        outln!("{line}");
     }
     Ok(2)
 }
@@ -135,7 +135,7 @@ fn leave_alone(plan: &plan::Plan, engine: &Engine) -> Result<bool, String> {
     run::require_root()?;
     let differences = live_differences(plan, engine)?;
     let Some(first) = differences.first() else {
-        println!("{} is running as planned; left alone.", plan.container_name);
+        outln!("{} is running as planned; left alone.", plan.container_name);
         return Ok(true);
     };
     let more = match differences.len() - 1 {
@@ -148,7 +148,7 @@ fn leave_alone(plan: &plan::Plan, engine: &Engine) -> Result<bool, String> {
     } else {
         "Replacing"
     };
-    println!("{verb} {}: {first}{more}.", plan.container_name);
+    outln!("{verb} {}: {first}{more}.", plan.container_name);
     Ok(false)
 }
 
@@ -186,7 +186,7 @@ fn deliver(
     env: &HashMap<String, String>,
 ) -> Result<u8, String> {
     let Some(dir) = &args.out_dir else {
-        print!("{}", emit::stdout_text(artifacts));
+        out!("{}", emit::stdout_text(artifacts));
         return Ok(0);
     };
     let dir = Path::new(dir);
@@ -204,10 +204,10 @@ fn deliver(
     let report = out::write::write_all(&tree, &placed, scan, settings.pause, &|| {})?;
     out::report_stale(report.stale_removed);
     for path in &report.written {
-        eprintln!("Wrote {}", path.display());
+        errln!("Wrote {}", path.display());
     }
     for path in &report.unchanged {
-        eprintln!("Unchanged {}", path.display());
+        errln!("Unchanged {}", path.display());
     }
     Ok(0)
 }
@@ -264,7 +264,7 @@ fn pin_addresses(
                     family.number()
                 )
             })?;
-        eprintln!(
+        errln!(
             "Pinned IPv{} {} (on {}, by {method_text}).",
             family.number(),
             found.cidr,

@@ -12,16 +12,16 @@ pub const GIT_COMMIT: &str = env!("CALICOCTL_GIT_COMMIT");
 pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
     if let Parsed::Help(text) = cli::parse::<cli::VersionArgs>(all_args, words, cli::VERSION_HELP)?
     {
-        print!("{text}");
+        out!("{text}");
         return Ok(0);
     }
-    println!("Client Version:    {VERSION}");
-    println!("Git commit:        {GIT_COMMIT}");
+    outln!("Client Version:    {VERSION}");
+    outln!("Git commit:        {GIT_COMMIT}");
     Ok(0)
 }
 
 /// `calicoctl --version`: the one version line.
 pub fn version_line() -> u8 {
-    println!("calicoctl {VERSION}");
+    outln!("calicoctl {VERSION}");
     0
 }

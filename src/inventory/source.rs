@@ -281,17 +281,25 @@ fn resolve(program: &Path, path: &Path, label: &str) -> Result<Resolved, String>
     })
 }
 
-/// An inventory on stdin that only Ansible can read: staged as a private
-/// temporary file (Ansible reads sources by path), then removed.
+/// An inventory on stdin that only Ansible can read: staged as a file in
+/// a private temporary directory of a random name (0700; Ansible reads
+/// sources by path), removed with it afterwards. Only what this run made
+/// is removed.
 fn resolve_stdin(program: &Path, bytes: &[u8]) -> Result<Resolved, String> {
-    use std::os::unix::fs::DirBuilderExt;
-    let dir = std::env::temp_dir().join(format!("calicoctl-inventory-{}", std::process::id()));
-    let made = std::fs::DirBuilder::new().mode(0o700).create(&dir);
-    let result = made
-        .and_then(|()| std::fs::write(dir.join("inventory"), bytes))
-        .map_err(|e| format!("Error executing command: cannot stage inventory (stdin) for ansible-inventory in {}: {e}", dir.display()))
-        .and_then(|()| resolve(program, &dir.join("inventory"), "(stdin)"));
-    let _ = std::fs::remove_dir_all(&dir);
+    let fail = |e: std::io::Error| {
+        format!(
+            "Error executing command: cannot stage inventory (stdin) for ansible-inventory in {}: {e}",
+            std::env::temp_dir().display()
+        )
+    };
+    let dir = tempfile::Builder::new()
+        .prefix("calicoctl-inventory-")
+        .tempdir()
+        .map_err(fail)?;
+    let path = dir.path().join("inventory");
+    std::fs::write(&path, bytes).map_err(fail)?;
+    let result = resolve(program, &path, "(stdin)");
+    let _ = dir.close();
     result
 }
 

@@ -42,19 +42,19 @@ impl Drift {
     /// 2 when it drifted.
     pub fn print(&self, dir: &Path, colour: bool) -> u8 {
         if colour {
-            print!("{}", crate::terminal::paint_report(&self.text));
+            out!("{}", crate::terminal::paint_report(&self.text));
         } else {
-            print!("{}", self.text);
+            out!("{}", self.text);
         }
         if self.items == 0 {
-            eprintln!(
+            errln!(
                 "No drift: {} files match in {}.",
                 self.matching,
                 dir.display()
             );
             0
         } else {
-            eprintln!(
+            errln!(
                 "Drift: {} differences in {} ({} files match).",
                 self.items,
                 dir.display(),

@@ -130,7 +130,7 @@ impl Settings {
 /// Say on stderr how many stale temporaries a write removed, if any.
 pub fn report_stale(removed: usize) {
     if removed > 0 {
-        eprintln!("Removed {removed} stale temporary files left by an interrupted run.");
+        errln!("Removed {removed} stale temporary files left by an interrupted run.");
     }
 }
 

@@ -98,7 +98,7 @@ impl Deferred {
             return;
         }
         let Some(signal) = self.caught else { return };
-        eprintln!("{}", message(&name(signal)));
+        errln!("{}", message(&name(signal)));
         let _ = std::io::Write::flush(&mut std::io::stdout());
         // SAFETY: set the default action, make the signal pending again and
         // unblock it: the process ends by it. _exit only if it did not.

@@ -113,7 +113,7 @@ impl Pause {
                 Pause::AfterRenaming(n) => ("renaming", n),
                 Pause::Never => return,
             };
-            eprintln!("Paused after {what} {n} files (CALICOCTL_TEST_PAUSE).");
+            errln!("Paused after {what} {n} files (CALICOCTL_TEST_PAUSE).");
             deferred.pause(std::time::Duration::from_secs(60));
         }
     }

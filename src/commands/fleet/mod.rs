@@ -54,7 +54,7 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
         return Ok(0);
     };
     if args.schema {
-        print!("{}", inventory::schema::native_schema());
+        out!("{}", inventory::schema::native_schema());
         return Ok(0);
     }
     let format = format_of(&args.output)?;
@@ -105,7 +105,7 @@ fn to_stdout(
     let warnings = render_into(hosts, format, progress, &mut stdout).map_err(|e| e.join("\n"))?;
     progress.finish();
     for w in &warnings {
-        eprintln!("{w}");
+        errln!("{w}");
     }
     stdout.print().map(|()| 0)
 }
@@ -155,7 +155,7 @@ impl Run<'_> {
         let scan = out::temporaries::Scan::RootAndHosts;
         drift.finish(&out::temporaries::find(tree, scan)?, &strays);
         for w in &warnings {
-            eprintln!("{w}");
+            errln!("{w}");
         }
         Ok(drift.print(self.dir, colour.for_stdout()))
     }
@@ -198,16 +198,16 @@ impl Run<'_> {
         drop(lock);
         self.progress.finish();
         for w in &warnings {
-            eprintln!("{w}");
+            errln!("{w}");
         }
         out::report_stale(report.stale_removed);
         for stray in &strays {
-            eprintln!(
+            errln!(
                 "WARNING: {} is not in the inventory; its files are left as they are.",
                 stray.display()
             );
         }
-        eprintln!(
+        errln!(
             "{} hosts: {} files written, {} unchanged, in {}.",
             self.hosts.hosts.len(),
             report.written.len(),
@@ -272,7 +272,7 @@ fn read_hosts(args: &FleetArgs, all_args: &[String]) -> Result<inventory::Invent
     let ansible = inventory::source::ansible_inventory();
     let read = inventory::source::read(path, ansible.as_deref())?;
     if let Some(note) = &read.note {
-        eprintln!("{note}");
+        errln!("{note}");
     }
     let mut hosts = read.inventory;
     if let Some(limit) = &args.limit {

@@ -9,7 +9,6 @@
 use super::render::{Rendered, Sink};
 use crate::out;
 use std::io::{Seek, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// Stdout's text in memory up to this size, then in a temporary file.
@@ -24,20 +23,16 @@ pub struct Stdout {
     first: bool,
 }
 
-/// An unnamed file in the temporary directory, readable by us alone.
+/// An unnamed file in the temporary directory, readable by us alone
+/// (`O_TMPFILE`, or where the file system has none a file made with a
+/// random name, 0600, and unlinked at once: tempfile does both).
 fn unnamed_temporary() -> Result<std::fs::File, String> {
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .mode(0o600)
-        .custom_flags(libc::O_TMPFILE)
-        .open(std::env::temp_dir())
-        .map_err(|e| {
-            format!(
-                "Error executing command: cannot spool the fleet's output in {}: {e}",
-                std::env::temp_dir().display()
-            )
-        })
+    tempfile::tempfile().map_err(|e| {
+        format!(
+            "Error executing command: cannot spool the fleet's output in {}: {e}",
+            std::env::temp_dir().display()
+        )
+    })
 }
 
 impl Stdout {
@@ -60,16 +55,28 @@ impl Stdout {
         Ok(())
     }
 
-    /// Print everything held, in order.
+    /// Print everything held, in order (a failed write to stdout ends the
+    /// run as `stdio` says).
     pub fn print(mut self) -> Result<(), String> {
-        let fail = |e: std::io::Error| format!("Error executing command: stdout: {e}");
-        let mut out = std::io::stdout().lock();
+        use std::io::Read;
+        let fail = |e: std::io::Error| {
+            format!("Error executing command: reading back the spooled output: {e}")
+        };
         if let Some(mut file) = self.file.take() {
             file.rewind().map_err(fail)?;
-            std::io::copy(&mut file, &mut out).map_err(fail)?;
+            let mut chunk = vec![0; 1 << 16];
+            loop {
+                match file.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => crate::stdio::out_bytes(&chunk[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(fail(e)),
+                }
+            }
         }
-        out.write_all(&self.memory).map_err(fail)?;
-        out.flush().map_err(fail)
+        crate::stdio::out_bytes(&self.memory);
+        crate::stdio::flush_out();
+        Ok(())
     }
 }
 
