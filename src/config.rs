@@ -66,6 +66,8 @@ pub enum ConfigError {
     Invalid,
     /// `datastoreType` is neither `etcdv3` nor `kubernetes`.
     UnsupportedDatastore,
+    /// Nested too deep to be handed to the YAML parser (`nesting.rs`).
+    TooDeep(crate::nesting::TooDeep),
 }
 
 impl ConfigError {
@@ -75,6 +77,9 @@ impl ConfigError {
             ConfigError::Invalid => "Error executing command: invalid config file".to_string(),
             ConfigError::UnsupportedDatastore => {
                 "Error executing command: unsupported backend specified in config".to_string()
+            }
+            ConfigError::TooDeep(deep) => {
+                format!("Error executing command: invalid config file: {deep}")
             }
         }
     }
@@ -93,6 +98,7 @@ impl DatastoreSpec {
 
 /// Parse the text of a configuration file (YAML or JSON).
 pub fn parse(text: &str) -> Result<DatastoreSpec, ConfigError> {
+    crate::nesting::check(text).map_err(ConfigError::TooDeep)?;
     let doc: CalicoApiConfig = serde_yaml::from_str(text).map_err(|_| ConfigError::Invalid)?;
     if doc.api_version != "projectcalico.org/v3" || doc.kind != "CalicoAPIConfig" {
         return Err(ConfigError::Invalid);

@@ -26,6 +26,7 @@ mod emit;
 mod escape;
 mod inventory;
 mod live;
+mod nesting;
 mod out;
 mod plan;
 mod render;

@@ -26,6 +26,10 @@ struct Reader {
     order: Vec<String>,
     /// Hosts in the order first seen.
     host_order: Vec<String>,
+    /// The names in `host_order`, to look them up in constant time.
+    seen: std::collections::HashSet<String>,
+    /// How many names the ranges made so far (bounded in all).
+    made: u64,
     errors: Vec<String>,
 }
 
@@ -127,6 +131,16 @@ impl Reader {
                     continue;
                 }
             };
+            // Counted before any name is made: one pattern's own bound is
+            // expand's to refuse, the inventory's in all is here.
+            let n = ranges::count(&host).unwrap_or(0);
+            if n <= ranges::MAX_NAMES && self.made + n > ranges::MAX_NAMES {
+                self.errors.push(format!(
+                    "group {group} hosts: {host}: the host patterns make more than {} hosts in all",
+                    ranges::MAX_NAMES
+                ));
+                return;
+            }
             let names = match ranges::expand(&host) {
                 Ok(names) => names,
                 Err(e) => {
@@ -134,8 +148,9 @@ impl Reader {
                     continue;
                 }
             };
+            self.made += names.len() as u64;
             for name in names {
-                if !self.host_order.contains(&name) {
+                if self.seen.insert(name.clone()) {
                     self.host_order.push(name.clone());
                 }
                 self.group(group).hosts.push((name, vars.clone()));
@@ -200,17 +215,33 @@ fn with_ancestors<'a>(
 
 /// The value of each `calico_` variable for one host (the first group's
 /// where two conflict), and the conflicts.
+/// Each host's entries in the groups that list it directly, in the
+/// groups' order: (group, that entry's host vars). Made once, so that
+/// resolving a host does not scan every group's host list.
+type Memberships<'a> = HashMap<&'a str, Vec<(&'a str, &'a [(String, Value)])>>;
+
+fn memberships<'a>(groups: &'a HashMap<String, Group>, order: &'a [String]) -> Memberships<'a> {
+    let mut found: Memberships = HashMap::new();
+    for g in order {
+        for (h, vars) in &groups[g].hosts {
+            found
+                .entry(h.as_str())
+                .or_default()
+                .push((g.as_str(), vars.as_slice()));
+        }
+    }
+    found
+}
+
 fn resolve(
     host: &str,
+    entries: &[(&str, &[(String, Value)])],
     groups: &HashMap<String, Group>,
     order: &[String],
     parents: &HashMap<&str, Vec<&str>>,
 ) -> (BTreeMap<String, (Value, String)>, Vec<String>) {
-    let direct: Vec<&str> = order
-        .iter()
-        .map(String::as_str)
-        .filter(|g| groups[*g].hosts.iter().any(|(h, _)| h == host))
-        .collect();
+    let mut direct: Vec<&str> = entries.iter().map(|(g, _)| *g).collect();
+    direct.dedup();
     let mut member: Vec<&str> = Vec::new();
     for g in &direct {
         for a in with_ancestors(g, parents) {
@@ -253,12 +284,9 @@ fn resolve(
     }
     // Host vars override every group; two groups disagreeing on them is an error.
     let mut host_vars: BTreeMap<&str, (&Value, &str)> = BTreeMap::new();
-    for g in &direct {
-        for (h, vars) in &groups[*g].hosts {
-            if h != host {
-                continue;
-            }
-            for (var, value) in vars {
+    for (g, vars) in entries {
+        {
+            for (var, value) in *vars {
                 match host_vars.get(var.as_str()) {
                     Some((v, other)) if *v != value => errors.push(format!(
                         "{host}: host variable {var} differs between groups {other} and {g}"
@@ -282,6 +310,8 @@ pub(super) fn parse(top: &Mapping) -> Inventory {
         groups: HashMap::new(),
         order: Vec::new(),
         host_order: Vec::new(),
+        seen: std::collections::HashSet::new(),
+        made: 0,
         errors: Vec::new(),
     };
     for (k, v) in top {
@@ -314,13 +344,17 @@ pub(super) fn parse(top: &Mapping) -> Inventory {
     let options = Options::new();
     let mut errors = Vec::new();
     let mut hosts = Vec::new();
+    let memberships = memberships(&reader.groups, &reader.order);
     for host in &reader.host_order {
         if let Err(e) = check_host_name(host) {
             errors.push(format!("{host}: {e}"));
             continue;
         }
         let before = errors.len();
-        let (vars, conflicts) = resolve(host, &reader.groups, &reader.order, &parents);
+        let entries = memberships
+            .get(host.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        let (vars, conflicts) = resolve(host, entries, &reader.groups, &reader.order, &parents);
         errors.extend(conflicts);
         let mut found = Vec::new();
         for (var, (value, _)) in vars {
@@ -343,8 +377,9 @@ pub(super) fn parse(top: &Mapping) -> Inventory {
         .map(|name| {
             let group = &reader.groups[name];
             let mut hosts: Vec<String> = Vec::new();
+            let mut listed = HashSet::new();
             for (h, _) in &group.hosts {
-                if !hosts.contains(h) {
+                if listed.insert(h.as_str()) {
                     hosts.push(h.clone());
                 }
             }

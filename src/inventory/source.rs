@@ -113,6 +113,10 @@ pub fn read(path: &str, ansible: Option<&Path>) -> Result<Resolved, String> {
     let executable =
         path != "-" && std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0);
     let text = String::from_utf8(bytes);
+    if let Ok(text) = &text {
+        crate::nesting::check(text)
+            .map_err(|deep| format!("Error executing command: inventory {label} is {deep}"))?;
+    }
     let yaml_named = [".yaml", ".yml", ".json"]
         .iter()
         .any(|ext| path.to_ascii_lowercase().ends_with(ext));
@@ -265,6 +269,7 @@ fn resolve(program: &Path, path: &Path, label: &str) -> Result<Resolved, String>
     }
     let text =
         String::from_utf8(output.stdout).map_err(|_| fail("printed no UTF-8 text".into()))?;
+    crate::nesting::check(&text).map_err(|deep| fail(format!("printed an inventory {deep}")))?;
     let doc: Value =
         serde_yaml::from_str(&text).map_err(|e| fail(format!("printed no JSON inventory: {e}")))?;
     if !ansible_json::recognise(&doc) {

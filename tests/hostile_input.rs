@@ -1,0 +1,394 @@
+//! Fuzzing with input an attacker wrote: deep nesting for every reader
+//! (native inventory, Ansible YAML and `ansible-inventory` JSON, the
+//! config file, a template) in flow and block style, with anchors and
+//! aliases, up to a million levels; host ranges of every shape; and hostile
+//! out-dir trees (links to files and directories outside, fifos,
+//! directories where files go) under `--check` and writes. Each input must
+//! end in a clean exit, a refusal of one line per error and never a signal;
+//! a secret outside the out dir is never printed and never changed.
+//! Timing is not asserted here (see `bench/deep.sh` for the time bound).
+
+mod support;
+
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::process::Output;
+
+/// A small seeded generator (xorshift): the same cases every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+const DEPTHS: [usize; 6] = [3, 64, 65, 1_000, 100_000, 1_000_000];
+
+/// A value nested `depth` deep, in one of several styles.
+fn nested(depth: usize, style: u64) -> String {
+    match style {
+        0 => format!("{}1{}", "[".repeat(depth), "]".repeat(depth)),
+        1 => format!("{}1{}", "{\"k\": ".repeat(depth), "}".repeat(depth)),
+        // Unclosed: the parser must not be the one to find out.
+        2 => "[".repeat(depth),
+        // Anchored and aliased on the way down.
+        3 => {
+            let mut s = String::new();
+            for i in 0..depth {
+                s += &format!("&a{i} [*a{} , ", i.saturating_sub(1));
+            }
+            s
+        }
+        // Block style, compact sequences.
+        _ => format!("\n{}x", "- ".repeat(depth)),
+    }
+}
+
+/// A template nested `depth` deep: lists, dicts, unclosed, parentheses,
+/// or `if` blocks.
+fn nested_template(depth: usize, style: u64) -> String {
+    match style {
+        0 => format!("{{{{ {}1{} }}}}", "[".repeat(depth), "]".repeat(depth)),
+        // Spaced: `}}` would end the expression.
+        1 => format!(
+            "{{{{ {}1{} }}}}",
+            "{\"k\": ".repeat(depth),
+            "} ".repeat(depth)
+        ),
+        2 => format!("{{{{ {}", "[".repeat(depth)),
+        3 => format!("{{{{ {}1{} }}}}", "(".repeat(depth), ")".repeat(depth)),
+        _ => format!(
+            "{}x{}",
+            "{% if true %}".repeat(depth),
+            "{% endif %}".repeat(depth)
+        ),
+    }
+}
+
+fn block_mapping(depth: usize) -> String {
+    // Indented block nesting grows as depth squared: bounded here.
+    let depth = depth.min(2_000);
+    (0..depth)
+        .map(|d| format!("{}k{d}:\n", " ".repeat(d + 4)))
+        .collect()
+}
+
+fn assert_clean(out: &Output, what: &str) {
+    assert_eq!(
+        out.status.signal(),
+        None,
+        "{what}: {}",
+        support::describe(out)
+    );
+    let code = out.status.code().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+    if code != 0 {
+        assert_eq!(code, 1, "{what}: {}", support::describe(out));
+        assert!(stderr.lines().all(|l| !l.is_empty()), "{what}: {stderr}");
+    }
+}
+
+fn refused_as_deep(out: &Output, what: &str) {
+    assert_clean(out, what);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{what}: {stderr}");
+    assert!(
+        stderr.contains("nested deeper than 64 levels") || stderr.contains("recursion limit"),
+        "{what}: {stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{what}: {stderr}");
+}
+
+/// The inputs of each reader holding `value`, and the command reading it.
+fn readers(dir: &Path, value: &str, block: &str, template: String) -> Vec<(&'static str, Output)> {
+    let write = |name: &str, text: String| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let native = write(
+        "native.yaml",
+        format!("hosts:\n  a:\n    x: {value}\n{block}"),
+    );
+    let ansible = write(
+        "ansible.yaml",
+        format!("all:\n  hosts:\n    a:\n      calico_x: {value}\n{block}"),
+    );
+    let json = write(
+        "list.json",
+        format!("{{\"_meta\": {{\"hostvars\": {{\"a\": {{\"calico_x\": {value}}}}}}}}}"),
+    );
+    let config = write(
+        "calicoctl.cfg",
+        format!(
+            "apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nspec:\n  x: {value}\n{block}"
+        ),
+    );
+    let template = write("t.j2", template);
+    let fleet = |path: &str| {
+        support::calicoctl(&["node", "fleet", "--inventory", path, "-o", "systemd"])
+            .env("PATH", "/nonexistent")
+            .output()
+            .unwrap()
+    };
+    vec![
+        ("native inventory", fleet(&native)),
+        ("Ansible YAML", fleet(&ansible)),
+        ("ansible-inventory JSON", fleet(&json)),
+        (
+            "config file",
+            support::calicoctl(&["node", "run", "--dryrun", "--config", &config])
+                .output()
+                .unwrap(),
+        ),
+        (
+            "template",
+            support::calicoctl(&["node", "run", "--template", &template])
+                .output()
+                .unwrap(),
+        ),
+    ]
+}
+
+#[test]
+fn deep_input_to_every_reader_is_refused_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng(0x5eed_cafe);
+    let mut refused = 0;
+    for &depth in &DEPTHS {
+        for style in 0..5 {
+            let value = nested(depth, style);
+            let block = if rng.below(2) == 0 {
+                block_mapping(depth)
+            } else {
+                String::new()
+            };
+            let template = nested_template(depth, style);
+            for (what, out) in readers(dir.path(), &value, &block, template) {
+                let what = format!("{what}, depth {depth}, style {style}");
+                // Templates are refused by minijinja's parser past its own
+                // limit (150 levels of parse recursion); YAML's block
+                // style is not nesting inside JSON's braces.
+                let past = if what.starts_with("template") {
+                    depth >= 1_000
+                } else if what.starts_with("ansible-inventory JSON") {
+                    depth > 64 && style != 4
+                } else {
+                    depth > 64
+                };
+                if past {
+                    refused_as_deep(&out, &what);
+                    refused += 1;
+                } else {
+                    assert_clean(&out, &what);
+                }
+            }
+        }
+    }
+    // Every case past the limit was refused: 4 depths and 5 styles for the
+    // three YAML readers, 4 styles for JSON; 3 depths and 5 styles of a
+    // template.
+    assert_eq!(refused, 4 * 5 * 3 + 4 * 4 + 3 * 5);
+}
+
+/// A random host pattern: up to three ranges of numbers or letters,
+/// padded or not, stepped or not, some malformed, some explosive (small
+/// otherwise, so that what is accepted renders quickly; the range module's
+/// own fuzzer covers the sizes between).
+fn pattern(rng: &mut Rng) -> String {
+    let mut s = format!("h{}", rng.below(10));
+    for _ in 0..=rng.below(3) {
+        let range = match rng.below(7) {
+            0 => format!("[{}:{}]", rng.below(10), rng.below(1_000_000_000_000)),
+            1 => format!("[0{}:{:02}]", rng.below(9), rng.below(20)),
+            2 => format!(
+                "[{}:{}]",
+                rng.pick(&["a", "c", "x"]),
+                rng.pick(&["b", "d", "z"])
+            ),
+            3 => format!("[{}:{}:{}]", rng.below(5), rng.below(40), rng.below(7)),
+            4 => format!("[:{}]", rng.below(15)),
+            5 => rng
+                .pick(&[
+                    "[1:",
+                    "[x:9]",
+                    "[1]",
+                    "[::]",
+                    "[9:1]",
+                    "[0:18446744073709551615]",
+                ])
+                .to_string(),
+            _ => format!("[0:{}]", rng.below(12)),
+        };
+        s += &range;
+        s += *rng.pick(&["", "-", ".x"]);
+    }
+    s
+}
+
+#[test]
+fn host_ranges_of_every_shape_are_bounded_before_they_expand() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng(0xabad_1dea);
+    let (mut made, mut refused) = (0, 0);
+    for case in 0..150 {
+        let patterns: Vec<String> = (0..=rng.below(3)).map(|_| pattern(&mut rng)).collect();
+        let hosts: String = patterns.iter().map(|p| format!("    {p}:\n")).collect();
+        let path = dir.path().join("inv.yaml");
+        std::fs::write(&path, format!("all:\n  hosts:\n{hosts}")).unwrap();
+        let out = support::calicoctl(&[
+            "node",
+            "fleet",
+            "--inventory",
+            path.to_str().unwrap(),
+            "-o",
+            "env",
+        ])
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+        let what = format!("case {case}: {patterns:?}");
+        assert_clean(&out, &what);
+        if out.status.success() {
+            made += 1;
+        } else {
+            refused += 1;
+        }
+    }
+    // Both sides are reached (the seed is fixed: 150 cases).
+    assert!(made > 10 && refused > 10, "made {made}, refused {refused}");
+}
+
+/// What may sit where a file or a host's directory goes.
+#[derive(Clone, Copy, Debug)]
+enum Plant {
+    Nothing,
+    File,
+    LinkToSecret,
+    LinkToOutside,
+    Fifo,
+    Directory,
+}
+
+const PLANTS: [Plant; 6] = [
+    Plant::Nothing,
+    Plant::File,
+    Plant::LinkToSecret,
+    Plant::LinkToOutside,
+    Plant::Fifo,
+    Plant::Directory,
+];
+
+fn plant(path: &Path, what: Plant, outside: &Path) {
+    match what {
+        Plant::Nothing => {}
+        Plant::File => std::fs::write(path, "old content\n").unwrap(),
+        Plant::LinkToSecret => std::os::unix::fs::symlink(outside.join("secret"), path).unwrap(),
+        Plant::LinkToOutside => std::os::unix::fs::symlink(outside, path).unwrap(),
+        Plant::Fifo => {
+            let made = std::process::Command::new("mkfifo")
+                .arg(path)
+                .status()
+                .unwrap();
+            assert!(made.success());
+        }
+        Plant::Directory => std::fs::create_dir(path).unwrap(),
+    }
+}
+
+const SECRET: &str = "SECRET-a1b2c3-never-shown\n";
+
+fn outside_unchanged(outside: &Path, what: &str) {
+    let names: Vec<_> = std::fs::read_dir(outside)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, ["secret"], "{what}: something was written outside");
+    assert_eq!(
+        std::fs::read_to_string(outside.join("secret")).unwrap(),
+        SECRET,
+        "{what}"
+    );
+}
+
+#[test]
+fn hostile_out_dirs_are_never_read_or_written_through() {
+    let mut rng = Rng(0x0dd_f00d);
+    for case in 0..60 {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret"), SECRET).unwrap();
+        std::fs::write(dir.path().join("inv.yaml"), "hosts:\n  a: {}\n  b: {}\n").unwrap();
+        let out_dir = dir.path().join("out");
+        std::fs::create_dir(&out_dir).unwrap();
+        let mut plan = Vec::new();
+        for host in ["a", "b"] {
+            let host_plant = *rng.pick(&PLANTS);
+            plant(&out_dir.join(host), host_plant, outside.path());
+            let file_plant = *rng.pick(&PLANTS);
+            if matches!(host_plant, Plant::Directory) {
+                plant(
+                    &out_dir.join(host).join("calico-node.service"),
+                    file_plant,
+                    outside.path(),
+                );
+            }
+            plan.push((host, host_plant, file_plant));
+        }
+        let lock = *rng.pick(&[
+            Plant::Nothing,
+            Plant::File,
+            Plant::LinkToSecret,
+            Plant::Fifo,
+        ]);
+        if !matches!(lock, Plant::File) {
+            plant(&out_dir.join(".calicoctl.lock"), lock, outside.path());
+        }
+        let what = format!("case {case}: {plan:?}, lock {lock:?}");
+        for check in [true, false] {
+            let mut args = vec![
+                "node",
+                "fleet",
+                "--inventory",
+                "inv.yaml",
+                "-o",
+                "systemd",
+                "--out-dir",
+                "out",
+            ];
+            if check {
+                args.push("--check");
+            }
+            let out = support::calicoctl(&args)
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+            let what = format!("{what}, check {check}");
+            assert_eq!(out.status.signal(), None, "{what}");
+            let shown = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(!shown.contains("SECRET"), "{what}: {shown}");
+            assert!(!shown.contains("panicked"), "{what}: {shown}");
+            assert!(
+                matches!(out.status.code(), Some(0..=2)),
+                "{what}: {}",
+                support::describe(&out)
+            );
+            outside_unchanged(outside.path(), &what);
+        }
+    }
+}
