@@ -60,12 +60,13 @@ impl Scan {
     }
 
     /// A block node starts at `column`: close what it is not inside of,
-    /// then open it.
-    fn block_node(&mut self, column: usize) -> Result<(), TooDeep> {
+    /// then open it (`opens`: it is a block collection's entry, not a
+    /// flow collection standing alone on its line).
+    fn block_node(&mut self, column: usize, opens: bool) -> Result<(), TooDeep> {
         while self.block.last().is_some_and(|&c| c > column) {
             self.block.pop();
         }
-        if self.block.last() != Some(&column) {
+        if opens && self.block.last() != Some(&column) {
             self.block.push(column);
         }
         self.deep()
@@ -88,15 +89,22 @@ impl Scan {
         if blank {
             return Ok(i);
         }
-        self.block_node(i - start)?;
-        // Compact entries: `- - x`, `- ? k`, each a deeper collection.
-        while i + 1 < text.len() && matches!(text[i], b'-' | b'?') && text[i + 1] == b' ' {
-            i += 2;
+        self.block_node(i - start, !matches!(text[i], b'[' | b'{'))?;
+        // Compact entries: in `- - x` and `- ? k` each indicator after the
+        // first opens a deeper collection.
+        let entry = |i: usize| {
+            matches!(text[i], b'-' | b'?')
+                && text
+                    .get(i + 1)
+                    .is_none_or(|b| matches!(b, b' ' | b'\n' | b'\r'))
+        };
+        while i < text.len() && entry(i) {
+            i += 1;
             while i < text.len() && text[i] == b' ' {
                 i += 1;
             }
-            if i < text.len() && !matches!(text[i], b'\n' | b'\r' | b'#') {
-                self.block_node(i - start)?;
+            if i < text.len() && entry(i) {
+                self.block_node(i - start, true)?;
             }
         }
         Ok(i)
