@@ -17,20 +17,19 @@
 #[macro_use]
 mod stdio;
 
-mod autodetect;
 mod cli;
 mod commands;
 mod config;
-mod detect;
 mod emit;
 mod escape;
 mod inventory;
+mod ip;
 mod live;
 mod nesting;
-mod out;
+mod outdir;
 mod plan;
 mod render;
-mod run;
+mod start;
 mod terminal;
 
 use cli::USAGE;

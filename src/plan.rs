@@ -4,9 +4,9 @@
 //! turned into a `Plan` by a pure function, so every emitter (dry-run text,
 //! run path, and the rest) works from the same validated value.
 
-use crate::autodetect::{self, Family, Method, Resolver};
 use crate::cli::NodeRunArgs;
 use crate::config::{DatastoreSpec, DatastoreType};
+use crate::ip::methods::{self, Family, Method, Resolver};
 use serde::Serialize;
 use std::net::IpAddr;
 
@@ -246,10 +246,8 @@ pub fn check_options(
             args.backend
         ));
     }
-    let ipv4_method =
-        autodetect::parse_method(&args.ip_autodetection_method, Family::V4, resolver)?;
-    let ipv6_method =
-        autodetect::parse_method(&args.ip6_autodetection_method, Family::V6, resolver)?;
+    let ipv4_method = methods::parse_method(&args.ip_autodetection_method, Family::V4, resolver)?;
+    let ipv6_method = methods::parse_method(&args.ip6_autodetection_method, Family::V6, resolver)?;
     Ok(CheckedOptions {
         ip,
         ip6,

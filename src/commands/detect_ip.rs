@@ -2,9 +2,10 @@
 //! the node runs.
 
 use super::{environment, interface_source};
-use crate::autodetect::{self, SystemResolver};
 use crate::cli;
-use crate::{detect, render};
+use crate::ip::detection;
+use crate::ip::methods::{self, SystemResolver};
+use crate::render;
 
 /// One family's report for `detect-ip`'s text template.
 #[derive(serde::Serialize)]
@@ -12,12 +13,12 @@ struct FamilyReport {
     family: u8,
     method: String,
     preamble: Option<String>,
-    steps: Vec<detect::Step>,
-    detection: Option<detect::Detection>,
+    steps: Vec<detection::Step>,
+    detection: Option<detection::Detection>,
 }
 
 pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
-    use autodetect::Family;
+    use methods::Family;
     let Some(args) = super::options_or_help(cli::parse::<cli::DetectIpArgs>(
         all_args,
         words,
@@ -52,7 +53,7 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
     .collect();
     let methods = families
         .iter()
-        .map(|(f, m)| autodetect::parse_method(m, *f, &SystemResolver))
+        .map(|(f, m)| methods::parse_method(m, *f, &SystemResolver))
         .collect::<Result<Vec<_>, _>>()?;
 
     let env = environment();
@@ -60,7 +61,7 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
     let mut reports = Vec::new();
     let mut errors = Vec::new();
     for ((family, text), method) in families.iter().zip(&methods) {
-        let outcome = detect::detect(&table, method, *family, &SystemResolver, reach.as_ref());
+        let outcome = detection::detect(&table, method, *family, &SystemResolver, reach.as_ref());
         if let Err(e) = &outcome.result {
             errors.push(format!(
                 "Error executing command: IPv{}: {e}",

@@ -4,7 +4,7 @@
 use crate::cli;
 use crate::cli::tree::command_tree;
 use crate::emit::Artifact;
-use crate::out;
+use crate::outdir;
 use clap::Command;
 use std::path::Path;
 
@@ -38,16 +38,17 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
     let dir = Path::new(&args.out_dir);
     // A system's man directory is shared with every other package: no lock
     // file of ours in it, and no other file there is ours to remove.
-    let placed = out::placed_in(dir, None, &artifacts);
-    out::write::ensure_dir(dir)?;
-    let tree = out::open_tree(dir)?.ok_or_else(|| {
+    let placed = outdir::placed_in(dir, None, &artifacts);
+    outdir::write::ensure_dir(dir)?;
+    let tree = outdir::open_tree(dir)?.ok_or_else(|| {
         format!(
             "Error executing command: cannot open {}: it went away",
             dir.display()
         )
     })?;
-    let scan = out::temporaries::Scan::None;
-    let report = out::write::write_all(&tree, &placed, scan, out::write::Pause::Never, &|| {})?;
+    let scan = outdir::temporaries::Scan::None;
+    let report =
+        outdir::write::write_all(&tree, &placed, scan, outdir::write::Pause::Never, &|| {})?;
     for path in &report.written {
         errln!("Wrote {}", path.display());
     }

@@ -7,11 +7,12 @@ pub mod detect_ip;
 pub mod fleet;
 pub mod man;
 pub mod node_run;
+pub mod planning;
 pub mod version;
 
 use crate::cli::{self, Parsed};
 use crate::config::{self, DatastoreSpec};
-use crate::detect;
+use crate::ip::detection;
 use std::collections::HashMap;
 
 /// Whether a variable can be configuration: calicoctl's own (`CALICO*`)
@@ -46,13 +47,16 @@ pub fn host_name(env: &HashMap<String, String>) -> Option<String> {
 /// (for tests), or the live system.
 pub fn interface_source(
     env: &HashMap<String, String>,
-) -> Result<(Vec<detect::Interface>, Box<dyn detect::Reach>), String> {
+) -> Result<(Vec<detection::Interface>, Box<dyn detection::Reach>), String> {
     match env.get("CALICOCTL_INTERFACES") {
         Some(path) => {
-            let fixture = detect::Fixture::load(path)?;
+            let fixture = detection::Fixture::load(path)?;
             Ok((fixture.interfaces.clone(), Box::new(fixture)))
         }
-        None => Ok((detect::live_interfaces()?, Box::new(detect::KernelReach))),
+        None => Ok((
+            detection::live_interfaces()?,
+            Box::new(detection::KernelReach),
+        )),
     }
 }
 

@@ -4,7 +4,7 @@
 //! One module per output family: `units` (systemd), `provision` (cloud-init
 //! and Ignition, which carry the units), `kubernetes` (a DaemonSet),
 //! `quadlet` (podman's own unit format). Writing
-//! them to disk is `crate::out`'s job. Text formats render templates; structured ones
+//! them to disk is `crate::outdir`'s job. Text formats render templates; structured ones
 //! (JSON, cloud-init, Ignition, Kubernetes) come from a serializer.
 
 mod kubernetes;

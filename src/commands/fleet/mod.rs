@@ -10,7 +10,7 @@ mod sink;
 use crate::cli::{self, FleetArgs};
 use crate::emit::{self, Format};
 use crate::inventory;
-use crate::out;
+use crate::outdir;
 use crate::terminal::{ColorChoice, Progress};
 use render::render_into;
 use std::collections::HashSet;
@@ -121,18 +121,18 @@ struct Run<'a> {
 impl Run<'_> {
     /// The out dir's host directories not in the inventory (none when it
     /// does not exist).
-    fn strays(&self, tree: Option<&out::tree::Tree>) -> Result<Vec<PathBuf>, String> {
+    fn strays(&self, tree: Option<&outdir::tree::Tree>) -> Result<Vec<PathBuf>, String> {
         let Some(tree) = tree else {
             return Ok(Vec::new());
         };
-        Ok(strays(&out::subdirs(tree)?, self.hosts)
+        Ok(strays(&outdir::subdirs(tree)?, self.hosts)
             .into_iter()
             .map(|name| self.dir.join(name))
             .collect())
     }
 
-    fn settings(&self) -> Result<out::Settings, String> {
-        out::Settings::from_env(|name| std::env::var(name).ok())
+    fn settings(&self) -> Result<outdir::Settings, String> {
+        outdir::Settings::from_env(|name| std::env::var(name).ok())
     }
 
     /// `--check`: compare every host's files, writing nothing.
@@ -141,7 +141,7 @@ impl Run<'_> {
         let tree = opened.as_ref().map(|(tree, _lock)| tree);
         let strays = self.strays(tree)?;
         let mut sink = sink::Check {
-            drift: out::check::Drift::default(),
+            drift: outdir::check::Drift::default(),
             dir: self.dir,
             tree,
         };
@@ -152,8 +152,8 @@ impl Run<'_> {
         if let Some(p) = playbook {
             drift.add(&[placed_playbook(self.dir, p)], tree)?;
         }
-        let scan = out::temporaries::Scan::RootAndHosts;
-        drift.finish(&out::temporaries::find(tree, scan)?, &strays);
+        let scan = outdir::temporaries::Scan::RootAndHosts;
+        drift.finish(&outdir::temporaries::find(tree, scan)?, &strays);
         for w in &warnings {
             errln!("{w}");
         }
@@ -167,7 +167,7 @@ impl Run<'_> {
         let result = self.write_locked(playbook);
         if result.is_err() && fresh {
             // Nothing was written: the directory this run made goes too.
-            let _ = std::fs::remove_file(self.dir.join(out::lock::LOCK_FILE));
+            let _ = std::fs::remove_file(self.dir.join(outdir::lock::LOCK_FILE));
             let _ = std::fs::remove_dir(self.dir);
         }
         result
@@ -177,8 +177,8 @@ impl Run<'_> {
         let settings = self.settings()?;
         let (tree, lock) = settings.lock_for_write(self.dir)?;
         let strays = self.strays(Some(&tree))?;
-        let scan = out::temporaries::Scan::RootAndHosts;
-        let mut writer = out::write::Writer::begin(&tree, scan, settings.pause)?;
+        let scan = outdir::temporaries::Scan::RootAndHosts;
+        let mut writer = outdir::write::Writer::begin(&tree, scan, settings.pause)?;
         let mut sink = sink::Stage {
             writer: &mut writer,
             dir: self.dir,
@@ -200,7 +200,7 @@ impl Run<'_> {
         for w in &warnings {
             errln!("{w}");
         }
-        out::report_stale(report.stale_removed);
+        outdir::report_stale(report.stale_removed);
         for stray in &strays {
             errln!(
                 "WARNING: {} is not in the inventory; its files are left as they are.",
@@ -219,8 +219,8 @@ impl Run<'_> {
 }
 
 /// The playbook, beside the host directories.
-fn placed_playbook<'a>(dir: &Path, playbook: &'a emit::Artifact) -> out::Placed<'a> {
-    out::Placed {
+fn placed_playbook<'a>(dir: &Path, playbook: &'a emit::Artifact) -> outdir::Placed<'a> {
+    outdir::Placed {
         path: dir.join(&playbook.file_name),
         host: None,
         artifact: playbook,

@@ -6,7 +6,7 @@
 //! failure of every host is still collected, and the caller takes back
 //! what the sink had (a writer's temporaries are invisible until renamed).
 
-use super::super::node_run::{ignored_warning, plan_for, presentation};
+use super::super::planning::{ignored_warning, plan_for, presentation};
 use super::super::{ConfigLoader, environment};
 use crate::cli::{self, Parsed};
 use crate::emit::{self, Artifact, Format};

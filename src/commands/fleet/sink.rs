@@ -7,7 +7,7 @@
 //! compares.
 
 use super::render::{Rendered, Sink};
-use crate::out;
+use crate::outdir;
 use std::io::{Seek, Write};
 use std::path::Path;
 
@@ -99,14 +99,14 @@ impl Sink for Stdout {
 
 /// Stages each host's changed files in the out dir as they come.
 pub struct Stage<'w, 'r> {
-    pub writer: &'w mut out::write::Writer<'r>,
+    pub writer: &'w mut outdir::write::Writer<'r>,
     pub dir: &'w Path,
 }
 
 impl Sink for Stage<'_, '_> {
     fn take(&mut self, chunk: &[Rendered]) -> Result<(), String> {
         for r in chunk {
-            let placed = out::placed_in(self.dir, Some(&r.host), &r.artifacts);
+            let placed = outdir::placed_in(self.dir, Some(&r.host), &r.artifacts);
             self.writer.add(&placed, &|| {})?;
         }
         self.writer.poll();
@@ -116,15 +116,15 @@ impl Sink for Stage<'_, '_> {
 
 /// Compares each host's files with the out dir as they come.
 pub struct Check<'w> {
-    pub drift: out::check::Drift,
+    pub drift: outdir::check::Drift,
     pub dir: &'w Path,
-    pub tree: Option<&'w out::tree::Tree>,
+    pub tree: Option<&'w outdir::tree::Tree>,
 }
 
 impl Sink for Check<'_> {
     fn take(&mut self, chunk: &[Rendered]) -> Result<(), String> {
         for r in chunk {
-            let placed = out::placed_in(self.dir, Some(&r.host), &r.artifacts);
+            let placed = outdir::placed_in(self.dir, Some(&r.host), &r.artifacts);
             self.drift.add(&placed, self.tree)?;
         }
         Ok(())

@@ -7,7 +7,7 @@
 //! asks the kernel which source address it would use through [`Reach`], so
 //! tests can fake it.
 
-use crate::autodetect::{Family, Method, Resolver};
+use crate::ip::methods::{Family, Method, Resolver};
 use ipnet::IpNet;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -370,7 +370,7 @@ fn can_reach(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::autodetect::{SystemResolver, parse_method};
+    use crate::ip::methods::{SystemResolver, parse_method};
 
     fn table(spec: &[(&str, u32, &[&str])]) -> Vec<Interface> {
         spec.iter()

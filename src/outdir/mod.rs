@@ -1,5 +1,6 @@
-//! Output to disk: the files of one or many hosts written into a directory
-//! (`write`), or compared with what is there (`check`, for `--check`).
+//! The out-dir writer: the files of one or many hosts written into a
+//! directory (`write`), or compared with what is there (`check`, for
+//! `--check`).
 //! Both start from the same list of placed files, so what `--check` calls
 //! drift is exactly what a write would change. Both hold the out dir's lock
 //! (`lock`) while they look; a write defers signals (`signals`) and clears

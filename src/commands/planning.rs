@@ -1,0 +1,166 @@
+//! Planning shared by `node run` and `node fleet`: the options that say
+//! how to present a plan (format and engine, checked together), validation
+//! and the plan in upstream's order (with `--pin-ip`'s detection), and the
+//! Kubernetes datastore's warning. A fleet plans each host exactly as `node
+//! run` plans one, by calling this module, never `node_run` itself.
+
+use super::{ConfigLoader, interface_source};
+use crate::cli::{self, NodeRunArgs};
+use crate::emit;
+use crate::ip::methods::SystemResolver;
+use crate::ip::{detection, methods};
+use crate::plan;
+use crate::render::Engine;
+use crate::terminal::ColorChoice;
+use std::collections::HashMap;
+
+/// The formats that are files (and so may go to `--out-dir`).
+fn file_format_names() -> String {
+    let names: Vec<&str> = emit::Format::ALL
+        .into_iter()
+        .filter(|f| f.writes_files())
+        .map(emit::Format::name)
+        .collect();
+    names.join(", ")
+}
+
+/// The options of this tool beyond upstream's, which say how to present
+/// the plan: the format and the engine, checked together.
+pub fn presentation(args: &NodeRunArgs) -> Result<(Option<emit::Format>, Engine), String> {
+    let format = args
+        .output
+        .as_deref()
+        .map(emit::Format::parse)
+        .transpose()?;
+    let engine = emit::engine(&args.runtime, args.runtime_path.as_deref())?;
+    ColorChoice::parse(&args.color)?;
+    // The libnetwork plugin and its socket are docker's: podman has neither,
+    // and refuses to bind host paths that do not exist.
+    if engine.name == "podman" && !args.disable_docker_networking {
+        return Err("Error executing command: --runtime podman needs --disable-docker-networking (the libnetwork plugin and /var/run/docker.sock are docker's)".to_string());
+    }
+    if args.template.is_some() && format.is_some() {
+        return Err(
+            "Error executing command: --template and --output cannot be used together".to_string(),
+        );
+    }
+    let writes_files = args.template.is_some() || format.is_some_and(emit::Format::writes_files);
+    if args.out_dir.is_some() && !writes_files {
+        return Err(format!(
+            "Error executing command: --out-dir needs --template or an --output that writes files ({})",
+            file_format_names()
+        ));
+    }
+    live_options(args, format)?;
+    Ok((format, engine))
+}
+
+/// `--check` without `--out-dir` and `--if-changed` ask the engine about
+/// the running container: neither goes with a dry run or a format.
+fn live_options(args: &NodeRunArgs, format: Option<emit::Format>) -> Result<(), String> {
+    let printing = args.dryrun || format.is_some() || args.template.is_some();
+    if args.check && args.out_dir.is_none() && printing {
+        return Err("Error executing command: --check without --out-dir compares the running container with the plan; it does not go with --dryrun, --output or --template (add --out-dir to compare files)".to_string());
+    }
+    if args.if_changed && args.check {
+        return Err("Error executing command: --if-changed and --check cannot be used together: --check only compares, --if-changed starts calico-node when it differs".to_string());
+    }
+    if args.if_changed && printing {
+        return Err("Error executing command: --if-changed starts calico-node when it differs from the plan; it does not go with --dryrun, --output or --template".to_string());
+    }
+    if args.if_changed && args.init_system {
+        return Err("Error executing command: --if-changed does not go with --init-system: the init system owns that container's lifecycle".to_string());
+    }
+    Ok(())
+}
+
+/// Validation and the plan, as upstream orders them.
+pub fn plan_for(
+    args: &NodeRunArgs,
+    env: &HashMap<String, String>,
+    configs: &mut ConfigLoader,
+    hostname: Option<&str>,
+) -> Result<plan::Plan, String> {
+    let mut checked = plan::check_options(args, &SystemResolver)?;
+    let node_name = plan::node_name(args, hostname)?;
+    let spec = configs.load(args.config.as_deref())?;
+    if args.pin_ip {
+        pin_addresses(args, &mut checked, env)?;
+    }
+    plan::build(args, &checked, &node_name, &spec)
+}
+
+/// The warning for options the Kubernetes datastore ignores, if any.
+pub fn ignored_warning(plan: &plan::Plan) -> Option<String> {
+    (!plan.ignored_options.is_empty()).then(|| {
+        format!(
+            "WARNING: calico/node ignores {} with the kubernetes datastore.",
+            plan.ignored_options.join(", ")
+        )
+    })
+}
+
+/// `--pin-ip`: detect now what calico/node would, and pass the result as
+/// `IP`/`IP6` instead of the autodetection method.
+fn pin_addresses(
+    args: &cli::NodeRunArgs,
+    checked: &mut plan::CheckedOptions,
+    env: &HashMap<String, String>,
+) -> Result<(), String> {
+    use methods::{Family, Method};
+    let wants = |v: &Option<String>, absent_counts: bool| match v.as_deref() {
+        None | Some("") => absent_counts,
+        Some(v) => v == "autodetect",
+    };
+    let families = [
+        (
+            Family::V4,
+            wants(&args.ip, true),
+            &args.ip_autodetection_method,
+        ),
+        (
+            Family::V6,
+            wants(&args.ip6, false),
+            &args.ip6_autodetection_method,
+        ),
+    ];
+    if !families.iter().any(|(_, wanted, _)| *wanted) {
+        return Ok(());
+    }
+    let (table, reach) = interface_source(env)?;
+    for (family, wanted, method_text) in families {
+        if !wanted {
+            continue;
+        }
+        let (method, slot, origin) = match family {
+            Family::V4 => (
+                &mut checked.ipv4_method,
+                &mut checked.ip,
+                &mut checked.ip_origin,
+            ),
+            Family::V6 => (
+                &mut checked.ipv6_method,
+                &mut checked.ip6,
+                &mut checked.ip6_origin,
+            ),
+        };
+        let found = detection::detect(&table, method, family, &SystemResolver, reach.as_ref())
+            .result
+            .map_err(|e| {
+                format!(
+                    "Error executing command: --pin-ip: IPv{}: {e}",
+                    family.number()
+                )
+            })?;
+        errln!(
+            "Pinned IPv{} {} (on {}, by {method_text}).",
+            family.number(),
+            found.cidr,
+            found.interface
+        );
+        *slot = Some(found.cidr);
+        *method = Method::FirstFound;
+        *origin = "--pin-ip";
+    }
+    Ok(())
+}
