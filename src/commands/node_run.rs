@@ -48,16 +48,19 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
 }
 
 /// The running container's differences from the plan.
-fn live_differences(plan: &plan::Plan, engine: &Engine) -> Result<Vec<String>, String> {
+fn live_differences(
+    plan: &plan::Plan,
+    engine: &Engine,
+) -> Result<live::compare::Comparison, String> {
     let kind = live::EngineKind::from_name(&engine.name);
     let observed = live::query(&engine.command, kind, &plan.container_name, &plan.image)?;
-    Ok(live::compare::differences(plan, &observed))
+    Ok(live::compare::compare(plan, &observed))
 }
 
 /// `--check` without `--out-dir`: each difference on stdout; 0 when the
 /// container runs as planned, 2 when not.
 fn live_check(plan: &plan::Plan, engine: &Engine) -> Result<u8, String> {
-    let differences = live_differences(plan, engine)?;
+    let differences = live_differences(plan, engine)?.lines();
     if differences.is_empty() {
         outln!("{} matches the plan.", plan.container_name);
         return Ok(0);
@@ -73,7 +76,12 @@ fn live_check(plan: &plan::Plan, engine: &Engine) -> Result<u8, String> {
 /// run path does.
 fn leave_alone(plan: &plan::Plan, engine: &Engine) -> Result<bool, String> {
     start::require_root()?;
-    let differences = live_differences(plan, engine)?;
+    let comparison = live_differences(plan, engine)?;
+    let verb = match comparison {
+        live::compare::Comparison::Absent { .. } => "Starting",
+        live::compare::Comparison::Present { .. } => "Replacing",
+    };
+    let differences = comparison.lines();
     let Some(first) = differences.first() else {
         outln!("{} is running as planned; left alone.", plan.container_name);
         return Ok(true);
@@ -82,11 +90,6 @@ fn leave_alone(plan: &plan::Plan, engine: &Engine) -> Result<bool, String> {
         0 => String::new(),
         1 => " (and 1 more difference)".to_string(),
         n => format!(" (and {n} more differences)"),
-    };
-    let verb = if first.starts_with("no container named") {
-        "Starting"
-    } else {
-        "Replacing"
     };
     outln!("{verb} {}: {first}{more}.", plan.container_name);
     Ok(false)

@@ -189,11 +189,42 @@ fn settings(plan: &Plan, c: &Container, lines: &mut Vec<String>) {
     }
 }
 
-/// Every difference between the plan and what the engine reported; empty
-/// when the container runs as planned.
-pub fn differences(plan: &Plan, observed: &Observed) -> Vec<String> {
+/// How the container compares with the plan: absent, or there with each
+/// difference as a line (none: it runs as planned). Callers decide on the
+/// variant (start or replace), never on a line's words.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Comparison {
+    Absent { name: String },
+    Present { differences: Vec<String> },
+}
+
+impl Comparison {
+    /// The report's lines, as `--check` prints them.
+    pub fn lines(&self) -> Vec<String> {
+        match self {
+            Comparison::Absent { name } => vec![format!("no container named {name}")],
+            Comparison::Present { differences } => differences.clone(),
+        }
+    }
+}
+
+/// Compare the plan with what the engine reported.
+pub fn compare(plan: &Plan, observed: &Observed) -> Comparison {
+    match &observed.container {
+        None => Comparison::Absent {
+            name: plan.container_name.clone(),
+        },
+        Some(_) => Comparison::Present {
+            differences: differences(plan, observed),
+        },
+    }
+}
+
+/// Every difference between the plan and a container the engine reported;
+/// empty when it runs as planned.
+fn differences(plan: &Plan, observed: &Observed) -> Vec<String> {
     let Some(c) = &observed.container else {
-        return vec![format!("no container named {}", plan.container_name)];
+        return Vec::new();
     };
     let mut lines = Vec::new();
     state(c, &mut lines);
