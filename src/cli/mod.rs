@@ -94,6 +94,9 @@ pub struct NodeRunArgs {
     /// Detect the address now and pass it as IP/IP6.
     #[arg(long)]
     pub pin_ip: bool,
+    /// calico/node's own variables: NAME=VALUE, or NAME to pass by name.
+    #[arg(long, value_name = "NAME[=VALUE]", action = clap::ArgAction::Append)]
+    pub env: Vec<String>,
 
     /// Long option names the user gave explicitly (not defaults), for
     /// warnings about options a datastore ignores.

@@ -87,7 +87,33 @@ pub fn plan_for(
     if args.pin_ip {
         pin_addresses(args, &mut checked, env)?;
     }
-    plan::build(args, &checked, &node_name, &spec)
+    plan::build(
+        args,
+        &checked,
+        &node_name,
+        &spec,
+        &by_name_values(args, env),
+    )
+}
+
+/// The environment `--env NAME` reads its values from: this process's
+/// variables of those names (only configuration variables are kept in
+/// `env`), each only when valid UTF-8.
+fn by_name_values<'e>(
+    args: &NodeRunArgs,
+    env: &'e HashMap<String, String>,
+) -> std::borrow::Cow<'e, HashMap<String, String>> {
+    let names: Vec<&String> = args.env.iter().filter(|w| !w.contains('=')).collect();
+    if names.is_empty() {
+        return std::borrow::Cow::Borrowed(env);
+    }
+    let mut all = env.clone();
+    for name in names {
+        if let Some(value) = std::env::var_os(name).and_then(|v| v.into_string().ok()) {
+            all.insert(name.clone(), value);
+        }
+    }
+    std::borrow::Cow::Owned(all)
 }
 
 /// The warning for options the Kubernetes datastore ignores, if any.

@@ -27,6 +27,31 @@ pub enum OptValue {
     Flag(bool),
     /// Given as null: not set (a host may unset a default this way).
     Unset,
+    /// `env`: calico/node's own variables, name and value (None: passed by
+    /// name), merged by name over the defaults' (the host's value wins).
+    Env(Vec<(String, Option<String>)>),
+}
+
+/// The `--env` word of one variable.
+pub(crate) fn env_word(name: &str, value: Option<&str>) -> String {
+    match value {
+        Some(v) => format!("{name}={v}"),
+        None => name.to_string(),
+    }
+}
+
+/// `over`'s variables set into `into`, by name: a name already there takes
+/// the new value in its place, a new one goes last.
+pub(crate) fn merge_env(
+    into: &mut Vec<(String, Option<String>)>,
+    over: &[(String, Option<String>)],
+) {
+    for (name, value) in over {
+        match into.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = value.clone(),
+            None => into.push((name.clone(), value.clone())),
+        }
+    }
 }
 
 /// One host of the inventory.
@@ -53,6 +78,10 @@ impl Host {
                     words.push(format!("--{key}={v}"));
                 }
                 OptValue::Flag(true) => words.push(format!("--{key}")),
+                OptValue::Env(vars) => words.extend(
+                    vars.iter()
+                        .map(|(n, v)| format!("--env={}", env_word(n, v.as_deref()))),
+                ),
                 OptValue::Flag(false) | OptValue::Unset => {}
             }
         }
@@ -78,6 +107,9 @@ impl Host {
                     set_value(&mut args, key, v)?;
                 }
                 OptValue::Flag(true) => set_flag(&mut args, key)?,
+                OptValue::Env(vars) => args
+                    .env
+                    .extend(vars.iter().map(|(n, v)| env_word(n, v.as_deref()))),
                 OptValue::Flag(false) | OptValue::Unset => {}
             }
         }
@@ -180,6 +212,9 @@ impl Options {
         let Some((_, flag)) = self.known.iter().find(|(k, _)| k == key) else {
             return Err(format!("unknown option '{key}'"));
         };
+        if key == "env" {
+            return env_value(value);
+        }
         match (value, flag) {
             (Value::Null, _) => Ok(OptValue::Unset),
             (Value::Bool(b), true) => Ok(OptValue::Flag(*b)),
@@ -237,6 +272,51 @@ impl Options {
         }
         self.value(key, value)
     }
+}
+
+/// An `env` mapping: variable names to values (strings, integers,
+/// true/false), null passing a variable by name.
+fn env_value(value: &Value) -> Result<OptValue, String> {
+    let map = match value {
+        Value::Null => return Ok(OptValue::Unset),
+        Value::Mapping(map) => map,
+        other => {
+            return Err(format!(
+                "option 'env' must be a mapping of variable names to values, not {}",
+                kind_of(other)
+            ));
+        }
+    };
+    let mut vars = Vec::with_capacity(map.len());
+    for (k, v) in map {
+        let Some(name) = key_text(k) else {
+            return Err("option 'env': a variable name must be a string".to_string());
+        };
+        let text = match v {
+            Value::Null => None,
+            Value::String(s) if s.contains("{{") || s.contains("{%") => {
+                return Err(format!(
+                    "option 'env': {name}: {s:?} is a Jinja2 template, which ansible-inventory does not evaluate; give the value itself"
+                ));
+            }
+            Value::String(s) => Some(s.clone()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Number(n) if n.is_f64() => {
+                return Err(format!(
+                    "option 'env': {name}: {n} reads as a decimal number; quote it"
+                ));
+            }
+            Value::Number(n) => Some(n.to_string()),
+            other => {
+                return Err(format!(
+                    "option 'env': {name}: a value must be a string, a number, true/false or null (by name), not {}",
+                    kind_of(other)
+                ));
+            }
+        };
+        vars.push((name, text));
+    }
+    Ok(OptValue::Env(vars))
 }
 
 /// What Ansible's `bool` filter reads as a boolean.
@@ -547,7 +627,15 @@ all:
             let defaults = clap_args(&[]);
             let option = (0..options.len()).prop_flat_map(move |i| {
                 let (key, flag) = host_options()[i].clone();
-                let value = if flag {
+                let value = if key == "env" {
+                    prop::collection::btree_map(
+                        "[A-Z_][A-Z0-9_]{0,5}",
+                        prop::option::of("[ -~]{0,8}"),
+                        0..4,
+                    )
+                    .prop_map(|vars| OptValue::Env(vars.into_iter().collect()))
+                    .boxed()
+                } else if flag {
                     prop_oneof![
                         Just(OptValue::Flag(true)),
                         Just(OptValue::Flag(false)),
@@ -593,7 +681,9 @@ all:
                 .unwrap();
             // And each option a host may set, on its own, has a setter.
             for (key, flag) in options {
-                let value = if flag {
+                let value = if key == "env" {
+                    OptValue::Env(vec![("A".into(), Some("v".into())), ("B".into(), None)])
+                } else if flag {
                     OptValue::Flag(true)
                 } else {
                     OptValue::Text("v".into())

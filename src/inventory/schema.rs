@@ -20,7 +20,14 @@ fn options_schema() -> Value {
             .find(|h| h.long.as_deref() == Some(name.as_str()))
             .map(|h| h.long_text(false).replace('\n', " "))
             .unwrap_or_default();
-        let schema = if flag {
+        let schema = if name == "env" {
+            json!({
+                "type": ["object", "null"],
+                "description": format!("{description} A mapping of names to values, merged by name over the defaults' (the host's value wins); null passes a variable by name."),
+                "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+                "additionalProperties": {"type": ["string", "integer", "boolean", "null"]},
+            })
+        } else if flag {
             json!({"type": ["boolean", "null"], "description": description})
         } else {
             // Strings; integers for numbers such as `as: 64512` (a decimal

@@ -33,11 +33,19 @@ fn options_of(
     found
 }
 
-/// A host's options over the defaults: the host's value wins.
+/// A host's options over the defaults: the host's value wins; `env` is
+/// merged by variable name (the host's value of a variable wins).
 fn merged(
     defaults: &[(String, OptValue)],
-    own: Vec<(String, OptValue)>,
+    mut own: Vec<(String, OptValue)>,
 ) -> Vec<(String, OptValue)> {
+    if let Some((_, OptValue::Env(base))) = defaults.iter().find(|(k, _)| k == "env")
+        && let Some((_, OptValue::Env(mine))) = own.iter_mut().find(|(k, _)| k == "env")
+    {
+        let mut all = base.clone();
+        super::merge_env(&mut all, mine);
+        *mine = all;
+    }
     let mut all: Vec<(String, OptValue)> = defaults
         .iter()
         .filter(|(k, _)| !own.iter().any(|(o, _)| o == k))

@@ -10,6 +10,8 @@ use crate::ip::methods::{self, Family, Method, Resolver};
 use serde::Serialize;
 use std::net::IpAddr;
 
+pub mod user_env;
+
 /// Name of the container, as upstream.
 pub const CONTAINER_NAME: &str = "calico-node";
 const ETCD_CA_CERT_NODE_FILE: &str = "/etc/calico/certs/ca_cert.crt";
@@ -322,14 +324,18 @@ impl Builder {
     }
 }
 
-/// Validation steps 9 and 10, then the plan. Pure: no I/O.
+/// Validation steps 9 and 10, then the plan; `--env`'s variables (ours,
+/// so checked after every step of upstream's) come last, by-name values
+/// read from `environ`. Pure: no I/O.
 pub fn build(
     args: &NodeRunArgs,
     checked: &CheckedOptions,
     node_name: &str,
     spec: &DatastoreSpec,
+    environ: &std::collections::HashMap<String, String>,
 ) -> Result<Plan, String> {
     check_networking_options(args)?;
+    let user = user_env::check(&args.env, environ)?;
     let datastore = spec.datastore().map_err(|e| e.message())?;
     if [&spec.etcd_key, &spec.etcd_cert, &spec.etcd_ca_cert]
         .iter()
@@ -354,6 +360,10 @@ pub fn build(
             args.given.iter().map(|s| s.to_string()).collect()
         }
     };
+    for var in user {
+        let origin = user_env::origin(&var.name);
+        b.push_env(&var.name, var.value, origin, var.by_name);
+    }
     check_values(&b, args)?;
 
     Ok(Plan {
