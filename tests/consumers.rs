@@ -691,6 +691,11 @@ impl Input {
                 "{what}: {:?}",
                 c.env
             ),
+            Input::Env => assert!(
+                c.env.contains(&format!("HOSTILE_ENV={value}")),
+                "{what}: {:?}",
+                c.env
+            ),
             Input::CaFile => {
                 assert!(
                     c.binds.contains(&format!(
@@ -834,6 +839,12 @@ fn hostile_values_reach_every_consumer_unchanged_or_are_refused() {
                     ),
                     Input::Endpoints => assert_eq!(
                         compose_env_value(&env["ETCD_ENDPOINTS"]),
+                        value,
+                        "{}",
+                        what("compose")
+                    ),
+                    Input::Env => assert_eq!(
+                        compose_env_value(&env["HOSTILE_ENV"]),
                         value,
                         "{}",
                         what("compose")

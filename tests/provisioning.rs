@@ -504,6 +504,11 @@ impl Input {
                 value,
                 "{what}"
             ),
+            Input::Env => assert_eq!(
+                env_entry(c, "HOSTILE_ENV").unwrap()["value"],
+                value,
+                "{what}"
+            ),
             Input::CaFile => {
                 let contents = std::fs::read(support::ca_path(dir, value)).unwrap();
                 assert_eq!(

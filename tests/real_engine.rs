@@ -76,6 +76,10 @@ fn created(inspect: &Value) -> Created {
 /// The hostile values every case carries, and where they must arrive.
 const NAME: &str = "n 1'\"$(touch pwned)`x`;%ü";
 const PASSWORD: &str = "pa$$ w'o\"rd %n";
+/// A calico/node setting passed with `--env` (a value), and one passed by
+/// name (its value from the environment, as a credential).
+const ENV_VALUE: &str = "a b'\"$(touch pwned)`x` %h $$ ü \\ end";
+const BYNAME_VALUE: &str = "by name $(touch pwned) %n";
 
 struct Case {
     dir: tempfile::TempDir,
@@ -107,8 +111,10 @@ impl Case {
             format!("--node-image={image}"),
             format!("--log-dir={}", d.join("log dir").display()),
             "--disable-docker-networking".into(),
+            format!("--env=HOSTILE_ENV={ENV_VALUE}"),
             "-c".into(),
             d.join("calicoctl.cfg").display().to_string(),
+            "--env=BYNAME_ENV".into(),
         ];
         args.extend(extra.iter().map(|s| s.to_string()));
         args
@@ -121,6 +127,7 @@ impl Case {
         all.extend_from_slice(words);
         all.extend(args.iter().map(String::as_str));
         let out = support::calicoctl(&all)
+            .env("BYNAME_ENV", BYNAME_VALUE)
             .current_dir(self.dir.path())
             .output()
             .unwrap();
@@ -143,6 +150,7 @@ impl Case {
             .env("DOCKER_HOST", engine.host())
             .env("CALICOCTL_LOG_TIMEOUT_MS", timeout_ms)
             .env("CALICOCTL_DEFAULT_CONFIG", "/nonexistent")
+            .env("BYNAME_ENV", BYNAME_VALUE)
             .current_dir(self.dir.path())
             .output()
             .unwrap()
@@ -158,6 +166,7 @@ impl Case {
             .env("DOCKER_HOST", engine.host())
             .env("ETCD_USERNAME", "calico")
             .env("ETCD_PASSWORD", PASSWORD)
+            .env("BYNAME_ENV", BYNAME_VALUE)
             .current_dir(self.dir.path())
             .output()
             .unwrap()
@@ -185,6 +194,12 @@ impl Case {
             "{what}: {:?}",
             c.env
         );
+        for var in [
+            format!("HOSTILE_ENV={ENV_VALUE}"),
+            format!("BYNAME_ENV={BYNAME_VALUE}"),
+        ] {
+            assert!(c.env.contains(&var), "{what}: {var} not in {:?}", c.env);
+        }
         assert!(c.binds.contains(&log), "{what}: {:?}", c.binds);
         assert!(
             c.binds.contains(&"/lib/modules:/lib/modules".to_string()),
@@ -357,6 +372,7 @@ fn real_docker_engine_runs_what_we_print_and_start() {
         .env("DOCKER_HOST", engine.host())
         .env("ETCD_USERNAME", "calico")
         .env("ETCD_PASSWORD", PASSWORD)
+        .env("BYNAME_ENV", BYNAME_VALUE)
         .env("CALICOCTL_PROC_ROOT", &proc_root)
         .env("CALICOCTL_LOG_TIMEOUT_MS", "60000")
         .current_dir(case.dir.path())
@@ -392,17 +408,21 @@ fn real_systemd_runs_both_unit_forms() {
     let image = "calico/node:standin";
     let case = Case::new();
     for format in ["systemd-envfile", "systemd"] {
-        // -o systemd refuses secrets (a unit is world-readable): without them.
+        // -o systemd refuses secrets (a unit is world-readable): without
+        // them (the credentials and the by-name --env), with --env's value.
         let mut args = case.args(image, &[]);
         if format == "systemd" {
-            args.truncate(4);
+            args.truncate(5);
         }
         let out_dir = case.dir.path().join(format);
         let mut all: Vec<String> = vec!["node".into(), "run".into(), "-o".into(), format.into()];
         all.push(format!("--out-dir={}", out_dir.display()));
         all.extend(args);
         let all: Vec<&str> = all.iter().map(String::as_str).collect();
-        let out = support::calicoctl(&all).output().unwrap();
+        let out = support::calicoctl(&all)
+            .env("BYNAME_ENV", BYNAME_VALUE)
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{}", text(&out));
         let read = |name: &str| std::fs::read_to_string(out_dir.join(name)).unwrap();
         if format == "systemd-envfile" {
@@ -433,7 +453,17 @@ fn real_systemd_runs_both_unit_forms() {
             "{format}: {:?}",
             c.env
         );
+        assert!(
+            c.env.contains(&format!("HOSTILE_ENV={ENV_VALUE}")),
+            "{format}: {:?}",
+            c.env
+        );
         if format == "systemd-envfile" {
+            assert!(
+                c.env.contains(&format!("BYNAME_ENV={BYNAME_VALUE}")),
+                "{format}: {:?}",
+                c.env
+            );
             assert!(
                 c.env.contains(&format!("ETCD_PASSWORD={PASSWORD}")),
                 "{format}: {:?}",

@@ -150,15 +150,18 @@ pub enum Input {
     Image,
     Endpoints,
     CaFile,
+    /// `--env HOSTILE_ENV=VALUE`: one of calico/node's own settings.
+    Env,
 }
 
 impl Input {
-    pub const ALL: [Input; 5] = [
+    pub const ALL: [Input; 6] = [
         Input::Name,
         Input::LogDir,
         Input::Image,
         Input::Endpoints,
         Input::CaFile,
+        Input::Env,
     ];
 
     /// The calicoctl arguments carrying `value`. A configuration file is
@@ -176,6 +179,7 @@ impl Input {
             Input::LogDir => vec![format!("--log-dir=/logs/<{value}>")],
             Input::Image => vec![format!("--node-image={value}")],
             Input::Endpoints => config("etcdEndpoints", value),
+            Input::Env => vec![format!("--env=HOSTILE_ENV={value}")],
             Input::CaFile => {
                 let path = ca_path(dir, value);
                 let _ = std::fs::write(&path, value);
