@@ -17,6 +17,9 @@ use support::dockerd::Dockerd;
 const IMAGE: &str = "calico/node:standin";
 /// Quotes, a command substitution, a newline: compared exactly, never shown.
 const PASSWORD: &str = "pa$$ w'o\"rd $(touch pwned)\nline two";
+/// A calico/node setting passed with --env, and one passed by name.
+const ENV_VALUE: &str = "a b'\"$(touch pwned)`x` %h $$ ü";
+const BYNAME_VALUE: &str = "by name $(touch pwned)";
 
 struct Live<'a> {
     engine: &'a Dockerd,
@@ -49,6 +52,8 @@ impl<'a> Live<'a> {
             "--disable-docker-networking".into(),
             "-c".into(),
             self.dir.path().join("calicoctl.cfg").display().to_string(),
+            format!("--env=HOSTILE_ENV={ENV_VALUE}"),
+            "--env=BYNAME_ENV".into(),
         ];
         args.extend(extra.iter().map(|s| s.to_string()));
         args
@@ -76,6 +81,7 @@ impl<'a> Live<'a> {
             .env("CALICOCTL_LOG_TIMEOUT_MS", "60000")
             .env("CALICOCTL_PROC_ROOT", &proc_root)
             .env("CALICOCTL_DEFAULT_CONFIG", "/nonexistent")
+            .env("BYNAME_ENV", BYNAME_VALUE)
             .output()
             .unwrap()
     }
@@ -90,7 +96,7 @@ impl<'a> Live<'a> {
             String::from_utf8_lossy(&out.stdout).into_owned(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         );
-        for secret in [PASSWORD, "line two", "pa$$"] {
+        for secret in [PASSWORD, "line two", "pa$$", BYNAME_VALUE] {
             assert!(
                 !stdout.contains(secret) && !stderr.contains(secret),
                 "a secret printed: {stdout}{stderr}"
@@ -109,6 +115,7 @@ impl<'a> Live<'a> {
             .env("DOCKER_HOST", self.engine.host())
             .env("ETCD_USERNAME", "calico")
             .env("ETCD_PASSWORD", password)
+            .env("BYNAME_ENV", BYNAME_VALUE)
             .output()
             .unwrap()
     }
@@ -183,6 +190,19 @@ fn check_and_if_changed_against_a_real_docker_engine() {
         "calico-node is running as planned; left alone.\n"
     );
     assert_eq!(live.identity(), before, "same container, same start");
+
+    // The --env variables were started with it: a missing one is drift.
+    let env = live.env_of();
+    for var in [
+        format!("HOSTILE_ENV={ENV_VALUE}"),
+        format!("BYNAME_ENV={BYNAME_VALUE}"),
+    ] {
+        assert!(env.contains(&var), "{var} not in {env:?}");
+    }
+    assert_eq!(
+        live.check(&["--as=64512", "--env=EXTRA_ENV=1"]),
+        (2, "env EXTRA_ENV: running (unset), planned 1\n".into())
+    );
 
     // Drift, one kind at a time.
     assert_eq!(

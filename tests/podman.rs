@@ -300,7 +300,10 @@ fn podman_reads_the_quadlet_env_file_exactly() {
         config.to_str().unwrap(),
         "--out-dir",
         out_dir.to_str().unwrap(),
+        "--env",
+        "BYNAME_ENV",
     ])
+    .env("BYNAME_ENV", password)
     .output()
     .unwrap();
     assert!(
@@ -321,6 +324,7 @@ fn podman_reads_the_quadlet_env_file_exactly() {
     for want in [
         "ETCD_USERNAME=calico".to_string(),
         format!("ETCD_PASSWORD={password}"),
+        format!("BYNAME_ENV={password}"),
     ] {
         assert!(env.contains(&want), "{want:?} not in {env:?}");
     }
