@@ -3,7 +3,9 @@
 //! `target/rootfs/`), where `quadlet -dryrun` turns our `.container` into
 //! the service it would install. It must accept the file, and the
 //! `ExecStart` it generates must carry every variable (or the env file),
-//! every volume, `--privileged` and `--network host`, values exact.
+//! every volume, `--privileged` and `--network host`, values exact. And
+//! that `ExecStart` run by real podman starts a container carrying a
+//! hostile `--env` value and a by-name one exactly.
 
 mod support;
 
@@ -33,8 +35,11 @@ fn rootfs() -> Option<PathBuf> {
     Some(root)
 }
 
-/// The service Quadlet generates for `files`, or its complaint.
+/// The service Quadlet generates for `files`, or its complaint. One at a
+/// time: every call lays its files in the root's one Quadlet directory.
 fn quadlet_dryrun(root: &Path, files: &[(String, String)]) -> Result<String, String> {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = root.join("etc/containers/systemd");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -259,4 +264,79 @@ fn quadlet_generator_accepts_our_container_and_carries_the_plan() {
         reached >= 40,
         "only {reached} hostile values reached Quadlet"
     );
+}
+
+/// A hostile `--env` value and a by-name one reach a real container from
+/// the Quadlet file: podman 5's generator (the trixie root) turns our
+/// `.container` into its service, and that service's `ExecStart` is run by
+/// real podman (the host's 4.3, private: support/podman.rs), the env file
+/// beside it. Two options only systemd can honour (`--cgroups=split` needs
+/// the unit's own cgroup, `--sdnotify=conmon` its notify socket) are left
+/// out; every value comes from the generated command as it is.
+#[test]
+fn quadlet_service_starts_a_container_with_every_value() {
+    let Some(root) = rootfs() else { return };
+    let Some(podman) = support::podman::Podman::new() else {
+        return;
+    };
+    let image = "localhost/calico-node-standin:quadlet";
+    podman.import_image(image);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let value = "a b'\"$(touch pwned)`x` %h $$ ü \\ end";
+    let by_name = "by name %n 'q' $(touch pwned)";
+    let out_dir = d.join("out");
+    std::fs::create_dir_all(d.join("log")).unwrap();
+    let out = support::calicoctl(&[
+        "node",
+        "run",
+        "-o",
+        "quadlet",
+        "--disable-docker-networking",
+        "--name=n1",
+        &format!("--log-dir={}", d.join("log").display()),
+        &format!("--node-image={image}"),
+        &format!("--env=HOSTILE_ENV={value}"),
+        "--env=BYNAME_ENV",
+        &format!("--out-dir={}", out_dir.display()),
+    ])
+    .env("BYNAME_ENV", by_name)
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{}", support::describe(&out));
+    let mut files: Vec<(String, String)> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let text = std::fs::read_to_string(e.path()).unwrap();
+            (e.file_name().into_string().unwrap(), text)
+        })
+        .collect();
+    files.sort();
+    let service = quadlet_dryrun(&root, &files).unwrap();
+    let installed = "/etc/containers/systemd/";
+    let words: Vec<String> = exec_start(&service)
+        .into_iter()
+        .skip(1)
+        .filter(|w| w != "--cgroups=split" && w != "--sdnotify=conmon")
+        .map(|w| match w.strip_prefix(installed) {
+            Some(name) => out_dir.join(name).display().to_string(),
+            None => w,
+        })
+        .collect();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    podman.run(&words);
+    let env: Vec<String> = podman.inspect("calico-node")["Config"]["Env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    for want in [
+        format!("HOSTILE_ENV={value}"),
+        format!("BYNAME_ENV={by_name}"),
+    ] {
+        assert!(env.contains(&want), "{want:?} not in {env:?}");
+    }
+    assert!(!d.join("pwned").exists());
 }

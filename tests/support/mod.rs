@@ -4,6 +4,7 @@
 
 pub mod dockerd;
 pub mod engine;
+pub mod podman;
 pub mod systemd;
 pub mod systemd_host;
 
