@@ -8,12 +8,7 @@
 #   bash bench/deep.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=$(cargo build --release --quiet --message-format=json \
-  | python3 -c 'import json, sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m.get("executable"):
-        print(m["executable"])')
+. bench/release-bin.sh
 DIR=$(mktemp -d)
 trap 'rm -rf "$DIR"' EXIT
 export CALICOCTL_DEFAULT_CONFIG=/nonexistent CALICOCTL_HOSTNAME=node1

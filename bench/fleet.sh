@@ -13,12 +13,7 @@ cd "$(dirname "$0")/.."
 BENCH_DIR=${BENCH_DIR:-target/bench}
 TMPFS=${TMPFS:-/dev/shm}/calicoctl-bench
 RUNS=${RUNS:-5}
-BIN=$(cargo build --release --quiet --message-format=json \
-  | python3 -c 'import json, sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m.get("executable"):
-        print(m["executable"])')
+. bench/release-bin.sh
 PEER="/usr/bin/python3 $PWD/bench/peer_jinja2.py"
 FLOOR="/usr/bin/python3 $PWD/bench/floor.py"
 mkdir -p "$BENCH_DIR" "$TMPFS"

@@ -106,7 +106,12 @@ fn generate(dir: &Path, args: &[String]) -> Result<Vec<(String, String)>, String
         support::assert_clean_refusal(&out, &format!("{args:?}"));
         return Err(String::from_utf8_lossy(&out.stderr).to_string());
     }
-    let mut files: Vec<(String, String)> = std::fs::read_dir(&out_dir)
+    Ok(files_in(&out_dir))
+}
+
+/// The files written into `out_dir`, by name, sorted.
+fn files_in(out_dir: &Path) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = std::fs::read_dir(out_dir)
         .unwrap()
         .map(|e| {
             let e = e.unwrap();
@@ -115,7 +120,7 @@ fn generate(dir: &Path, args: &[String]) -> Result<Vec<(String, String)>, String
         })
         .collect();
     files.sort();
-    Ok(files)
+    files
 }
 
 /// The plan of `args`, from `-o json`.
@@ -304,16 +309,7 @@ fn quadlet_service_starts_a_container_with_every_value() {
     .output()
     .unwrap();
     assert!(out.status.success(), "{}", support::describe(&out));
-    let mut files: Vec<(String, String)> = std::fs::read_dir(&out_dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            let text = std::fs::read_to_string(e.path()).unwrap();
-            (e.file_name().into_string().unwrap(), text)
-        })
-        .collect();
-    files.sort();
-    let service = quadlet_dryrun(&root, &files).unwrap();
+    let service = quadlet_dryrun(&root, &files_in(&out_dir)).unwrap();
     let installed = "/etc/containers/systemd/";
     let words: Vec<String> = exec_start(&service)
         .into_iter()

@@ -7,7 +7,7 @@
 
 mod support;
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 const FULL: &str = "Error executing command: cannot write to standard output: No space left on device (os error 28)\n";
 
@@ -103,63 +103,35 @@ fn closed_pipe() -> std::io::PipeWriter {
 fn a_closed_pipe_ends_the_run_quietly() {
     use std::os::unix::process::ExitStatusExt;
     let dir = tempfile::tempdir().unwrap();
-    for args in printing_commands(dir.path()) {
-        // SIGPIPE at its default (as Command leaves it): killed by it.
-        let out = run(&args, closed_pipe().into(), dir.path());
-        assert_eq!(
-            out.status.signal(),
-            Some(13),
-            "{args:?}: {}",
-            support::describe(&out)
-        );
+    // Ended as `status` says (a signal or an exit code), nothing on stderr.
+    let quiet = |out: &Output, signal: Option<i32>, code: Option<i32>, args: &[String]| {
+        let got = (out.status.signal(), out.status.code());
+        assert_eq!(got, (signal, code), "{args:?}: {}", support::describe(out));
         assert!(
             out.stderr.is_empty(),
             "{args:?}: {}",
-            support::describe(&out)
+            support::describe(out)
         );
+    };
+    for args in printing_commands(dir.path()) {
+        // SIGPIPE at its default (as Command leaves it): killed by it.
+        let out = run(&args, closed_pipe().into(), dir.path());
+        quiet(&out, Some(13), None, &args);
         // SIGPIPE ignored by whoever started it: EPIPE, and a quiet 141.
-        let out = Command::new("sh")
-            .arg("-c")
-            .arg("trap '' PIPE; exec \"$@\"")
-            .arg("sh")
-            .arg(env!("CARGO_BIN_EXE_calicoctl"))
-            .args(&args)
-            .env_clear()
-            .env("PATH", "/usr/bin:/bin")
-            .env("CALICOCTL_HOSTNAME", "node1")
-            .env("CALICOCTL_DEFAULT_CONFIG", "/nonexistent/calicoctl.cfg")
+        let out = support::calicoctl_in_sh("trap '' PIPE; exec \"$@\"", &args)
             .env("CALICOCTL_INTERFACES", interfaces(dir.path()))
             .stdout(closed_pipe())
             .stderr(Stdio::piped())
             .output()
             .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(141),
-            "{args:?}: {}",
-            support::describe(&out)
-        );
-        assert!(
-            out.stderr.is_empty(),
-            "{args:?}: {}",
-            support::describe(&out)
-        );
+        quiet(&out, None, Some(141), &args);
     }
 }
 
 /// `calicoctl ARGS` run by sh with the descriptors `closing` closed.
 fn with_closed(closing: &str, args: &[&str], dir: &std::path::Path) -> Output {
-    Command::new("sh")
-        .arg("-c")
-        .arg(format!("cd \"$1\" && shift && exec \"$@\" {closing}"))
-        .arg("sh")
-        .arg(dir)
-        .arg(env!("CARGO_BIN_EXE_calicoctl"))
-        .args(args)
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("CALICOCTL_HOSTNAME", "node1")
-        .env("CALICOCTL_DEFAULT_CONFIG", "/nonexistent/calicoctl.cfg")
+    support::calicoctl_in_sh(&format!("exec \"$@\" {closing}"), args)
+        .current_dir(dir)
         .output()
         .unwrap()
 }

@@ -22,6 +22,23 @@ pub fn calicoctl(args: &[&str]) -> Command {
     cmd
 }
 
+/// The calicoctl binary under test started by `sh -c SCRIPT`, where the
+/// script runs it as `"$@"` (after closing descriptors, trapping a signal),
+/// with the same clean environment as [`calicoctl`].
+pub fn calicoctl_in_sh<S: AsRef<std::ffi::OsStr>>(script: &str, args: &[S]) -> Command {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(script)
+        .arg("sh")
+        .arg(env!("CARGO_BIN_EXE_calicoctl"))
+        .args(args)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("CALICOCTL_HOSTNAME", "node1")
+        .env("CALICOCTL_DEFAULT_CONFIG", "/nonexistent/calicoctl.cfg");
+    cmd
+}
+
 /// An output's status and both streams, for a failing assertion's message.
 pub fn describe(out: &Output) -> String {
     format!(
