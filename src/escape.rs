@@ -32,16 +32,6 @@ pub fn shell_word(word: &str) -> Cow<'_, str> {
     Cow::Owned(quoted)
 }
 
-/// Quote every word of a command and join them with single spaces.
-#[cfg(test)]
-pub fn shell_command<S: AsRef<str>>(words: &[S]) -> String {
-    words
-        .iter()
-        .map(|w| shell_word(w.as_ref()))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// Why a systemd unit line cannot hold `value`, if it cannot.
 ///
 /// systemd joins lines ending in `\` and has no quoting for a line break,
@@ -372,10 +362,5 @@ mod tests {
         }
         assert_eq!(base64(&[0xff, 0xfe, 0x00]), "//4A");
         assert_eq!(data_url(b"A=1\n"), "data:;base64,QT0xCg==");
-    }
-
-    #[test]
-    fn command_joins_quoted_words() {
-        assert_eq!(shell_command(&["echo", "a b", "c"]), "echo 'a b' c");
     }
 }
