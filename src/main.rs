@@ -21,6 +21,7 @@ mod cli;
 mod commands;
 mod config;
 mod emit;
+mod error;
 mod escape;
 mod inventory;
 mod ip;

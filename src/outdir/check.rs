@@ -9,7 +9,7 @@
 
 use super::temporaries::Stale;
 use super::tree::Tree;
-use super::{Placed, State};
+use super::{Error, Placed, State};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -68,7 +68,7 @@ impl Drift {
 impl Drift {
     /// Compare `files` with the disk, adding what differs (a fleet hands
     /// them over host by host).
-    pub fn add(&mut self, files: &[Placed], tree: Option<&Tree>) -> Result<(), String> {
+    pub fn add(&mut self, files: &[Placed], tree: Option<&Tree>) -> Result<(), Error> {
         for file in files {
             let shown = file.path.display();
             match file.state(tree)? {
@@ -147,7 +147,7 @@ pub fn check(
     tree: Option<&Tree>,
     strays: &[PathBuf],
     stale: &[Stale],
-) -> Result<Drift, String> {
+) -> Result<Drift, Error> {
     let mut drift = Drift::default();
     drift.add(files, tree)?;
     drift.finish(stale, strays);

@@ -10,6 +10,7 @@
 //! (a planted `.calicoctl.lock -> /etc/...` would otherwise have us create
 //! or lock a file of the link's choosing).
 
+use super::Error;
 use super::tree::{self, Found, Tree};
 use rustix::fs::{FlockOperation, Mode, OFlags};
 use std::os::unix::fs::MetadataExt;
@@ -113,7 +114,7 @@ fn why(tree: &Tree, e: &std::io::Error) -> String {
 /// Take `kind` of lock on the out dir `tree`, waiting up to `wait`. A
 /// `--check` in a directory it may not write into (a read-only checkout)
 /// cannot race a writer there and goes on unlocked.
-pub fn acquire(tree: &Tree, kind: Kind, wait: Duration) -> Result<Lock, String> {
+pub fn acquire(tree: &Tree, kind: Kind, wait: Duration) -> Result<Lock, Error> {
     let dir = tree.root();
     let path = dir.join(LOCK_FILE);
     let file = match open(tree, kind) {
@@ -128,11 +129,10 @@ pub fn acquire(tree: &Tree, kind: Kind, wait: Duration) -> Result<Lock, String> 
             return Ok(Lock { _file: None });
         }
         Err(e) => {
-            return Err(format!(
-                "Error executing command: cannot open the lock {}: {}",
-                path.display(),
-                why(tree, &e)
-            ));
+            return Err(Error::LockOpen {
+                why: why(tree, &e),
+                path,
+            });
         }
     };
     let start = Instant::now();
@@ -140,27 +140,16 @@ pub fn acquire(tree: &Tree, kind: Kind, wait: Duration) -> Result<Lock, String> 
         match try_flock(&file, kind) {
             Ok(true) => return Ok(Lock { _file: Some(file) }),
             Ok(false) if start.elapsed() < wait => std::thread::sleep(Duration::from_millis(25)),
-            Ok(false) => return Err(busy(dir, &file, wait)),
-            Err(e) => {
-                return Err(format!(
-                    "Error executing command: cannot lock {}: {e}",
-                    path.display()
-                ));
+            Ok(false) => {
+                return Err(Error::Busy {
+                    dir: dir.to_path_buf(),
+                    holder: holder(&file),
+                    waited: wait,
+                });
             }
+            Err(source) => return Err(Error::Lock { path, source }),
         }
     }
-}
-
-fn busy(dir: &std::path::Path, file: &std::fs::File, wait: Duration) -> String {
-    let who = holder(file).map_or("another process".to_string(), |pid| {
-        format!("process {pid}")
-    });
-    format!(
-        "Error executing command: {} is in use by {who} (waited {:.1} s for {}); try again when it is done",
-        dir.display(),
-        wait.as_secs_f64(),
-        LOCK_FILE
-    )
 }
 
 #[cfg(test)]
@@ -178,7 +167,9 @@ mod tests {
         let target = outside.path().join("made-through-the-link");
         std::os::unix::fs::symlink(&target, dir.path().join(LOCK_FILE)).unwrap();
         for kind in [Kind::Exclusive, Kind::Shared] {
-            let e = acquire(&tree(&dir), kind, Duration::ZERO).unwrap_err();
+            let e = acquire(&tree(&dir), kind, Duration::ZERO)
+                .unwrap_err()
+                .to_string();
             assert!(e.ends_with("it is a symbolic link, not followed"), "{e}");
         }
         assert!(!target.exists(), "nothing is created where the link points");
@@ -190,7 +181,9 @@ mod tests {
         let first = acquire(&tree(&dir), Kind::Exclusive, Duration::ZERO).unwrap();
         // A second open file description conflicts with the first even in
         // one process, as another process would.
-        let e = acquire(&tree(&dir), Kind::Exclusive, Duration::from_millis(60)).unwrap_err();
+        let e = acquire(&tree(&dir), Kind::Exclusive, Duration::from_millis(60))
+            .unwrap_err()
+            .to_string();
         let me = std::process::id();
         assert!(e.contains(&format!("in use by process {me} ")), "{e}");
         assert!(!e.contains('\n'));

@@ -9,11 +9,14 @@
 //! (`tree`).
 
 pub mod check;
+mod error;
 pub mod lock;
 mod signals;
 pub mod temporaries;
 pub mod tree;
 pub mod write;
+
+pub use error::Error;
 
 use crate::emit::Artifact;
 use std::path::{Path, PathBuf};
@@ -48,13 +51,16 @@ impl Placed<'_> {
     /// Compare with the disk (nothing there when `tree` is None: the out
     /// dir does not exist). Nothing is followed or opened but a regular
     /// file (see `tree.rs`).
-    pub fn state(&self, tree: Option<&Tree>) -> Result<State, String> {
+    pub fn state(&self, tree: Option<&Tree>) -> Result<State, Error> {
         let Some(tree) = tree else {
             return Ok(State::Missing);
         };
         let entry = tree
             .read(self.host, &self.artifact.file_name)
-            .map_err(|e| fail(&self.path, &e))?;
+            .map_err(|source| Error::Write {
+                path: self.path.clone(),
+                source,
+            })?;
         let (old, old_mode) = match entry {
             Err(found) => return Ok(State::Blocked(found)),
             Ok(Entry::Missing) => return Ok(State::Missing),
@@ -78,13 +84,6 @@ impl Placed<'_> {
     }
 }
 
-pub(crate) fn fail(path: &Path, e: &std::io::Error) -> String {
-    format!(
-        "Error executing command: cannot write {}: {e}",
-        path.display()
-    )
-}
-
 /// How a run uses an out dir: how long it waits for another run's lock,
 /// and the writer's test pause (`CALICOCTL_LOCK_WAIT_MS` and
 /// `CALICOCTL_TEST_PAUSE`, from the variables given).
@@ -95,12 +94,13 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Settings, String> {
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Error> {
         let lock_wait = match get("CALICOCTL_LOCK_WAIT_MS") {
             None => lock::DEFAULT_WAIT,
-            Some(ms) => ms.parse().map(std::time::Duration::from_millis).map_err(|_| {
-                format!("Error executing command: CALICOCTL_LOCK_WAIT_MS must be a number of milliseconds, not {ms:?}")
-            })?,
+            Some(ms) => ms
+                .parse()
+                .map(std::time::Duration::from_millis)
+                .map_err(|_| Error::BadLockWait { value: ms.clone() })?,
         };
         let pause = get("CALICOCTL_TEST_PAUSE")
             .map_or(Ok(write::Pause::Never), |p| write::Pause::parse(&p))?;
@@ -109,17 +109,19 @@ impl Settings {
 
     /// `dir` opened for writing, made first if missing, and its exclusive
     /// lock.
-    pub fn lock_for_write(&self, dir: &Path) -> Result<(Tree, lock::Lock), String> {
+    pub fn lock_for_write(&self, dir: &Path) -> Result<(Tree, lock::Lock), Error> {
         write::ensure_dir(dir)?;
-        let tree =
-            open_tree(dir)?.ok_or_else(|| fail(dir, &std::io::ErrorKind::NotFound.into()))?;
+        let tree = open_tree(dir)?.ok_or_else(|| Error::Open {
+            path: dir.to_path_buf(),
+            source: std::io::ErrorKind::NotFound.into(),
+        })?;
         let lock = lock::acquire(&tree, lock::Kind::Exclusive, self.lock_wait)?;
         Ok((tree, lock))
     }
 
     /// `dir` opened for comparing, and its shared lock (None when it does
     /// not exist: there is nothing to read).
-    pub fn lock_for_check(&self, dir: &Path) -> Result<Option<(Tree, lock::Lock)>, String> {
+    pub fn lock_for_check(&self, dir: &Path) -> Result<Option<(Tree, lock::Lock)>, Error> {
         let Some(tree) = open_tree(dir)? else {
             return Ok(None);
         };
@@ -136,28 +138,25 @@ pub fn report_stale(removed: usize) {
 }
 
 /// Open the out dir `dir` (None: it does not exist).
-pub fn open_tree(dir: &Path) -> Result<Option<Tree>, String> {
+pub fn open_tree(dir: &Path) -> Result<Option<Tree>, Error> {
     match Tree::open(dir) {
-        Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => Err(format!(
-            "Error executing command: --out-dir {} is not a directory",
-            dir.display()
-        )),
-        Err(e) => Err(format!(
-            "Error executing command: cannot open {}: {e}",
-            dir.display()
-        )),
+        Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => Err(Error::NotADirectory {
+            dir: dir.to_path_buf(),
+        }),
+        Err(source) => Err(Error::Open {
+            path: dir.to_path_buf(),
+            source,
+        }),
         Ok(tree) => Ok(tree),
     }
 }
 
 /// The names of the real directories directly inside the out dir (links
 /// to directories are not), sorted.
-pub fn subdirs(tree: &Tree) -> Result<Vec<String>, String> {
-    let entries = tree::list(tree.fd()).map_err(|e| {
-        format!(
-            "Error executing command: cannot read {}: {e}",
-            tree.root().display()
-        )
+pub fn subdirs(tree: &Tree) -> Result<Vec<String>, Error> {
+    let entries = tree::list(tree.fd()).map_err(|source| Error::Read {
+        dir: tree.root().to_path_buf(),
+        source,
     })?;
     let mut found: Vec<String> = entries
         .into_iter()

@@ -6,6 +6,7 @@
 //! them. Only the out dir and the real directories in it are looked in
 //! (`tree.rs`): a link to elsewhere is never listed through.
 
+use super::Error;
 use super::tree::{self, Found, HostDir, Tree};
 use std::path::{Path, PathBuf};
 
@@ -44,11 +45,11 @@ pub enum Scan {
     RootAndHosts,
 }
 
-fn unreadable(dir: &Path, e: &std::io::Error) -> String {
-    format!(
-        "Error executing command: cannot read {}: {e}",
-        dir.display()
-    )
+fn unreadable(dir: &Path, source: std::io::Error) -> Error {
+    Error::Read {
+        dir: dir.to_path_buf(),
+        source,
+    }
 }
 
 fn find_in(
@@ -56,9 +57,9 @@ fn find_in(
     host: Option<&str>,
     tree: &Tree,
     found: &mut Vec<Stale>,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, Error> {
     let shown = tree.shown(host);
-    let entries = tree::list(dir).map_err(|e| unreadable(&shown, &e))?;
+    let entries = tree::list(dir).map_err(|e| unreadable(&shown, e))?;
     let mut dirs = Vec::new();
     for (name, kind) in entries {
         if kind == Some(Found::Directory) {
@@ -77,7 +78,7 @@ fn find_in(
 /// Temporaries of our pattern where `scan` says (each directory read once,
 /// not recursively), sorted. A directory that cannot be read is an error:
 /// a partial answer would hide what is there.
-pub fn find(tree: Option<&Tree>, scan: Scan) -> Result<Vec<Stale>, String> {
+pub fn find(tree: Option<&Tree>, scan: Scan) -> Result<Vec<Stale>, Error> {
     let mut found = Vec::new();
     let Some(tree) = tree.filter(|_| scan != Scan::None) else {
         return Ok(found);
@@ -86,7 +87,7 @@ pub fn find(tree: Option<&Tree>, scan: Scan) -> Result<Vec<Stale>, String> {
     if scan == Scan::RootAndHosts {
         for host in hosts {
             let shown = tree.shown(Some(&host));
-            match tree::open_dir_at(tree.fd(), &host).map_err(|e| unreadable(&shown, &e))? {
+            match tree::open_dir_at(tree.fd(), &host).map_err(|e| unreadable(&shown, e))? {
                 HostDir::Open(fd) => {
                     find_in(&fd, Some(&host), tree, &mut found)?;
                 }
@@ -101,27 +102,27 @@ pub fn find(tree: Option<&Tree>, scan: Scan) -> Result<Vec<Stale>, String> {
 
 /// Remove the stale temporaries where `scan` says (the caller holds the
 /// exclusive lock); how many there were.
-pub fn remove_stale(tree: &Tree, scan: Scan) -> Result<usize, String> {
+pub fn remove_stale(tree: &Tree, scan: Scan) -> Result<usize, Error> {
     let stale = find(Some(tree), scan)?;
     for file in &stale {
         let removed = match file.host.as_deref() {
             None => tree::remove_at(tree.fd(), &file.name),
-            Some(host) => match &*tree.host(host).map_err(|e| cannot_remove(&file.path, &e))? {
+            Some(host) => match &*tree.host(host).map_err(|e| cannot_remove(&file.path, e))? {
                 HostDir::Open(fd) => tree::remove_at(fd, &file.name),
                 HostDir::Missing | HostDir::Not(_) => Ok(()),
             },
         };
-        removed.map_err(|e| cannot_remove(&file.path, &e))?;
+        removed.map_err(|e| cannot_remove(&file.path, e))?;
     }
     tree.forget();
     Ok(stale.len())
 }
 
-fn cannot_remove(path: &Path, e: &std::io::Error) -> String {
-    format!(
-        "Error executing command: cannot remove the stale temporary {}: {e}",
-        path.display()
-    )
+fn cannot_remove(path: &Path, source: std::io::Error) -> Error {
+    Error::RemoveStale {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 #[cfg(test)]

@@ -224,14 +224,23 @@ impl Tree {
     /// Make `host`'s directory if missing (0755, as mkdir with the usual
     /// umask); whether this call made it. A host "directory" that is not
     /// a real one is an error naming what it is.
-    pub fn make_host(&self, host: &str) -> Result<bool, String> {
+    pub fn make_host(&self, host: &str) -> Result<bool, super::Error> {
         let shown = self.root.join(host);
-        let made = match &*self.host(host).map_err(|e| cannot_create(&shown, &e))? {
+        let create = |source| super::Error::Create {
+            path: shown.clone(),
+            source,
+        };
+        let made = match &*self.host(host).map_err(create)? {
             HostDir::Open(_) => false,
-            HostDir::Not(found) => return Err(not_a_directory(&shown, *found)),
+            HostDir::Not(found) => {
+                return Err(super::Error::HostNotADirectory {
+                    path: shown.clone(),
+                    found: *found,
+                });
+            }
             HostDir::Missing => {
                 rustix::fs::mkdirat(&self.fd, host, Mode::from_raw_mode(0o777))
-                    .map_err(|e| cannot_create(&shown, &io(e)))?;
+                    .map_err(|e| create(io(e)))?;
                 true
             }
         };
@@ -243,21 +252,6 @@ impl Tree {
     pub fn sync(&self) -> std::io::Result<()> {
         rustix::fs::syncfs(&self.fd).map_err(io)
     }
-}
-
-fn cannot_create(path: &Path, e: &std::io::Error) -> String {
-    format!(
-        "Error executing command: cannot create {}: {e}",
-        path.display()
-    )
-}
-
-/// A host directory that is a link (or anything but a directory).
-pub fn not_a_directory(path: &Path, found: Found) -> String {
-    format!(
-        "Error executing command: cannot write into {}: it is {found}, not a directory; nothing is written through it",
-        path.display()
-    )
 }
 
 /// Create `name` in `dir` for writing: new (never an existing file or
@@ -328,7 +322,7 @@ mod tests {
             Ok(Entry::File { bytes, .. }) => assert_eq!(bytes, b"ok"),
             other => panic!("{other:?}"),
         }
-        let e = tree.make_host("host").unwrap_err();
+        let e = tree.make_host("host").unwrap_err().to_string();
         assert!(e.contains("it is a symbolic link, not a directory"), "{e}");
         assert!(tree.read(None, "../x").is_err());
     }

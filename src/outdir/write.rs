@@ -20,7 +20,7 @@
 use super::signals::Deferred;
 use super::temporaries::{self, Scan, temporary};
 use super::tree::{self, Found, HostDir, Tree};
-use super::{Placed, State, fail};
+use super::{Error, Placed, State};
 use std::io::Write;
 use std::os::fd::AsFd;
 use std::os::unix::fs::PermissionsExt;
@@ -55,7 +55,7 @@ fn stage(dir: impl AsFd, tmp: &str, file: &Placed, umask: u32) -> std::io::Resul
 
 /// Make `dir` exist: one mkdir when its parent exists, as a host
 /// directory's does. Whether this call made it (parents included).
-pub fn ensure_dir(dir: &Path) -> Result<bool, String> {
+pub fn ensure_dir(dir: &Path) -> Result<bool, Error> {
     let result = match std::fs::create_dir(dir) {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -63,18 +63,15 @@ pub fn ensure_dir(dir: &Path) -> Result<bool, String> {
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(false),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            return Err(format!(
-                "Error executing command: --out-dir {} is not a directory",
-                dir.display()
-            ));
+            return Err(Error::NotADirectory {
+                dir: dir.to_path_buf(),
+            });
         }
         Err(e) => Err(e),
     };
-    result.map_err(|e| {
-        format!(
-            "Error executing command: cannot create {}: {e}",
-            dir.display()
-        )
+    result.map_err(|source| Error::Create {
+        path: dir.to_path_buf(),
+        source,
     })
 }
 
@@ -91,11 +88,9 @@ pub enum Pause {
 }
 
 impl Pause {
-    pub fn parse(text: &str) -> Result<Pause, String> {
-        let bad = || {
-            format!(
-                "Error executing command: CALICOCTL_TEST_PAUSE must be stage:N or rename:N, not {text:?}"
-            )
+    pub fn parse(text: &str) -> Result<Pause, Error> {
+        let bad = || Error::BadPause {
+            value: text.to_string(),
         };
         let (at, n) = text.split_once(':').ok_or_else(bad)?;
         let n: usize = n.parse().map_err(|_| bad())?;
@@ -148,7 +143,7 @@ pub struct Writer<'r> {
 impl<'r> Writer<'r> {
     /// Start a write into `tree`: defer signals, then remove the stale
     /// temporaries where `scan` says earlier runs staged.
-    pub fn begin(tree: &'r Tree, scan: Scan, pause: Pause) -> Result<Writer<'r>, String> {
+    pub fn begin(tree: &'r Tree, scan: Scan, pause: Pause) -> Result<Writer<'r>, Error> {
         let deferred = Deferred::block();
         let report = Report {
             stale_removed: temporaries::remove_stale(tree, scan)?,
@@ -206,7 +201,8 @@ impl<'r> Writer<'r> {
             let root = self.tree.root().display().to_string();
             self.deferred.exit_if_caught(|signal| {
                 format!(
-                    "Error executing command: interrupted by {signal}: nothing changed in {root} ({removed} temporary files removed)"
+                    "{}interrupted by {signal}: nothing changed in {root} ({removed} temporary files removed)",
+                    crate::error::PREFIX
                 )
             });
         }
@@ -214,7 +210,7 @@ impl<'r> Writer<'r> {
 
     /// Compare `files` with the disk and stage each that differs; `progress`
     /// once per file. A failure takes back everything staged.
-    pub fn add(&mut self, files: &[Placed], progress: &dyn Fn()) -> Result<(), String> {
+    pub fn add(&mut self, files: &[Placed], progress: &dyn Fn()) -> Result<(), Error> {
         let result = self.add_each(files, progress);
         if result.is_err() {
             self.undo(0);
@@ -222,7 +218,7 @@ impl<'r> Writer<'r> {
         result
     }
 
-    fn add_each(&mut self, files: &[Placed], progress: &dyn Fn()) -> Result<(), String> {
+    fn add_each(&mut self, files: &[Placed], progress: &dyn Fn()) -> Result<(), Error> {
         for file in files {
             match file.state(Some(self.tree))? {
                 State::Same => {
@@ -231,13 +227,15 @@ impl<'r> Writer<'r> {
                     continue;
                 }
                 State::NotAFile(Found::Directory) => {
-                    return Err(format!(
-                        "Error executing command: cannot write {}: it is a directory",
-                        file.path.display()
-                    ));
+                    return Err(Error::IsADirectory {
+                        path: file.path.clone(),
+                    });
                 }
                 State::Blocked(found) => {
-                    return Err(tree::not_a_directory(file.host_dir(), found));
+                    return Err(Error::HostNotADirectory {
+                        path: file.host_dir().to_path_buf(),
+                        found,
+                    });
                 }
                 State::Missing | State::Differs { .. } | State::NotAFile(_) => {}
             }
@@ -254,7 +252,10 @@ impl<'r> Writer<'r> {
                 name: file.artifact.file_name.clone(),
                 path: file.path.clone(),
             });
-            staged.map_err(|e| fail(&file.path, &e))?;
+            staged.map_err(|source| Error::Write {
+                path: file.path.clone(),
+                source,
+            })?;
             progress();
             self.pause
                 .at(Pause::AfterStaging(self.staged.len()), &mut self.deferred);
@@ -284,7 +285,7 @@ impl<'r> Writer<'r> {
 
     /// Make every staged file durable, rename each into place, make the
     /// renames durable. Once renaming, a signal waits for the end.
-    pub fn commit(mut self, progress: &dyn Fn()) -> Result<Report, String> {
+    pub fn commit(mut self, progress: &dyn Fn()) -> Result<Report, Error> {
         self.poll();
         let root = self.tree.root();
         if self.staged.is_empty() {
@@ -292,11 +293,17 @@ impl<'r> Writer<'r> {
         }
         if let Err(e) = self.tree.sync() {
             self.undo(0);
-            return Err(fail(root, &e));
+            return Err(Error::Write {
+                path: root.to_path_buf(),
+                source: e,
+            });
         }
         for i in 0..self.staged.len() {
             if let Err(e) = self.rename(i) {
-                let message = fail(&self.staged[i].path, &e);
+                let message = Error::Write {
+                    path: self.staged[i].path.clone(),
+                    source: e,
+                };
                 self.undo(i);
                 return Err(message);
             }
@@ -305,7 +312,10 @@ impl<'r> Writer<'r> {
             self.pause
                 .at(Pause::AfterRenaming(i + 1), &mut self.deferred);
         }
-        self.tree.sync().map_err(|e| fail(root, &e))?;
+        self.tree.sync().map_err(|source| Error::Write {
+            path: root.to_path_buf(),
+            source,
+        })?;
         let written = self.report.written.len();
         let root = root.display().to_string();
         self.deferred.exit_if_caught(|signal| {
@@ -324,7 +334,7 @@ pub fn write_all(
     scan: Scan,
     pause: Pause,
     progress: &dyn Fn(),
-) -> Result<Report, String> {
+) -> Result<Report, Error> {
     let mut writer = Writer::begin(tree, scan, pause)?;
     writer.add(files, progress)?;
     writer.commit(progress)

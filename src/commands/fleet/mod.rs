@@ -132,7 +132,7 @@ impl Run<'_> {
     }
 
     fn settings(&self) -> Result<outdir::Settings, String> {
-        outdir::Settings::from_env(|name| std::env::var(name).ok())
+        Ok(outdir::Settings::from_env(|name| std::env::var(name).ok())?)
     }
 
     /// `--check`: compare every host's files, writing nothing.
