@@ -85,6 +85,13 @@ impl Drift {
                         self.blocked = Some(dir.to_path_buf());
                     }
                 }
+                State::TooLarge { size } => {
+                    self.items += 1;
+                    let _ = writeln!(
+                        self.text,
+                        "too large: {shown} is {size} bytes on disk (not read)"
+                    );
+                }
                 State::NotAFile(found) => {
                     self.items += 1;
                     let _ = writeln!(self.text, "not a file: {shown} is {found} (not read)");

@@ -45,6 +45,10 @@ pub enum State {
     NotAFile(Found),
     /// The host's directory is not a real directory (never followed).
     Blocked(Found),
+    /// A regular file too large to be ours (never read).
+    TooLarge {
+        size: u64,
+    },
 }
 
 impl Placed<'_> {
@@ -65,6 +69,7 @@ impl Placed<'_> {
             Err(found) => return Ok(State::Blocked(found)),
             Ok(Entry::Missing) => return Ok(State::Missing),
             Ok(Entry::Other(found)) => return Ok(State::NotAFile(found)),
+            Ok(Entry::TooLarge { size }) => return Ok(State::TooLarge { size }),
             Ok(Entry::File { bytes, mode }) => (bytes, mode),
         };
         let same_text = old == self.artifact.text.as_bytes();

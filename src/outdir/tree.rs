@@ -58,6 +58,10 @@ impl std::fmt::Display for Found {
     }
 }
 
+/// The most of a file a check reads: far more than any unit, env file,
+/// manifest or playbook we write.
+pub const MAX_READ: u64 = 16 << 20;
+
 /// What is at a file's name.
 #[derive(Debug)]
 pub enum Entry {
@@ -66,6 +70,11 @@ pub enum Entry {
     File {
         bytes: Vec<u8>,
         mode: u32,
+    },
+    /// A regular file larger than anything we write ([`MAX_READ`] bytes):
+    /// not read (a planted sparse file of terabytes would fill memory).
+    TooLarge {
+        size: u64,
     },
     /// Something else, not opened.
     Other(Found),
@@ -139,8 +148,20 @@ pub fn read_at(dir: impl AsFd, name: &str) -> std::io::Result<Entry> {
         // Swapped between the look and the open.
         return Ok(Entry::Other(found));
     }
+    let size = u64::try_from(stat.st_size).unwrap_or(u64::MAX);
+    if size > MAX_READ {
+        return Ok(Entry::TooLarge { size });
+    }
     let mut bytes = Vec::new();
-    std::fs::File::from(fd).read_to_end(&mut bytes)?;
+    std::fs::File::from(fd)
+        .take(MAX_READ + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_READ {
+        // It grew between the look and the read.
+        return Ok(Entry::TooLarge {
+            size: bytes.len() as u64,
+        });
+    }
     Ok(Entry::File {
         bytes,
         mode: stat.st_mode & 0o7777,
@@ -325,6 +346,18 @@ mod tests {
         let e = tree.make_host("host").unwrap_err().to_string();
         assert!(e.contains("it is a symbolic link, not a directory"), "{e}");
         assert!(tree.read(None, "../x").is_err());
+    }
+
+    #[test]
+    fn a_planted_huge_file_is_never_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let huge = std::fs::File::create(dir.path().join("unit")).unwrap();
+        huge.set_len(1 << 40).unwrap(); // sparse: a terabyte of nothing
+        let tree = Tree::open(dir.path()).unwrap().unwrap();
+        match tree.read(None, "unit").unwrap() {
+            Ok(Entry::TooLarge { size }) => assert_eq!(size, 1 << 40),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

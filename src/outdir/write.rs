@@ -237,7 +237,10 @@ impl<'r> Writer<'r> {
                         found,
                     });
                 }
-                State::Missing | State::Differs { .. } | State::NotAFile(_) => {}
+                State::Missing
+                | State::Differs { .. }
+                | State::NotAFile(_)
+                | State::TooLarge { .. } => {}
             }
             if let Some(host) = file.host
                 && self.tree.make_host(host)?
