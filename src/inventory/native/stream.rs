@@ -14,8 +14,17 @@ use serde_yaml::{Mapping, Value};
 use std::collections::HashSet;
 
 /// The value that starts with `first` (already read): a scalar, or a whole
-/// mapping or sequence.
+/// mapping or sequence. Deeper than the readers' limit it steps aside (the
+/// text was measured before, `nesting.rs`; this keeps the recursion bounded
+/// whatever that measure missed).
 fn value(events: &mut Events, first: Event) -> Option<Value> {
+    nested(events, first, 0)
+}
+
+fn nested(events: &mut Events, first: Event, depth: usize) -> Option<Value> {
+    if depth > crate::nesting::MAX_DEPTH {
+        return None;
+    }
     match first {
         Event::Scalar(v) => Some(v),
         Event::MapStart => {
@@ -23,10 +32,10 @@ fn value(events: &mut Events, first: Event) -> Option<Value> {
             loop {
                 let key = match events.next()? {
                     Event::MapEnd => return Some(Value::Mapping(map)),
-                    other => value(events, other)?,
+                    other => nested(events, other, depth + 1)?,
                 };
                 let next = events.next()?;
-                let v = value(events, next)?;
+                let v = nested(events, next, depth + 1)?;
                 if map.insert(key, v).is_some() {
                     return None; // a repeated key: serde_yaml's message
                 }
@@ -37,7 +46,7 @@ fn value(events: &mut Events, first: Event) -> Option<Value> {
             loop {
                 match events.next()? {
                     Event::SeqEnd => return Some(Value::Sequence(items)),
-                    other => items.push(value(events, other)?),
+                    other => items.push(nested(events, other, depth + 1)?),
                 }
             }
         }
