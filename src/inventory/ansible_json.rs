@@ -6,7 +6,7 @@
 //! The hosts come in Ansible's order: from `all` down, a group's own hosts
 //! before its children's, each host once.
 
-use super::{Group, Host, Inventory, Options, check_host_name, key_text, kind_of};
+use super::{Group, Host, Inventory, Options, Problem, check_host_name, key_text, kind_of};
 use serde_yaml::{Mapping, Value};
 use std::collections::HashSet;
 
@@ -18,7 +18,7 @@ pub fn recognise(doc: &Value) -> bool {
 }
 
 /// The names listed under `key` (`hosts` or `children`) of a group.
-fn names(group: &Value, key: &str, errors: &mut Vec<String>, place: &str) -> Vec<String> {
+fn names(group: &Value, key: &str, errors: &mut Vec<Problem>, place: &str) -> Vec<String> {
     match group.get(key) {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Sequence(items)) => items
@@ -26,23 +26,25 @@ fn names(group: &Value, key: &str, errors: &mut Vec<String>, place: &str) -> Vec
             .filter_map(|v| {
                 let name = key_text(v);
                 if name.is_none() {
-                    errors.push(format!("group {place} {key}: a name must be a string"));
+                    errors.push(Problem::Inventory(format!(
+                        "group {place} {key}: a name must be a string"
+                    )));
                 }
                 name
             })
             .collect(),
         Some(other) => {
-            errors.push(format!(
+            errors.push(Problem::Inventory(format!(
                 "group {place} {key}: must be a list of names, not {}",
                 kind_of(other)
-            ));
+            )));
             Vec::new()
         }
     }
 }
 
 /// The groups, in the document's order.
-fn groups(top: &Mapping, errors: &mut Vec<String>) -> Vec<Group> {
+fn groups(top: &Mapping, errors: &mut Vec<Problem>) -> Vec<Group> {
     let mut found = Vec::new();
     for (k, v) in top {
         let Some(name) = key_text(k) else { continue };
@@ -50,9 +52,9 @@ fn groups(top: &Mapping, errors: &mut Vec<String>) -> Vec<Group> {
             continue;
         }
         if v.get("vars").is_some() {
-            errors.push(format!(
+            errors.push(Problem::Inventory(format!(
                 "group {name} has vars: this is 'ansible-inventory --list --export' output, whose group vars are not resolved into each host's; give plain --list output"
-            ));
+            )));
         }
         found.push(Group {
             hosts: names(v, "hosts", errors, &name),
@@ -94,10 +96,10 @@ fn host(
     name: &str,
     vars: Option<&Value>,
     options: &Options,
-    errors: &mut Vec<String>,
+    errors: &mut Vec<Problem>,
 ) -> Option<Host> {
     if let Err(e) = check_host_name(name) {
-        errors.push(format!("{name}: {e}"));
+        errors.push(Problem::host(name, e));
         return None;
     }
     let before = errors.len();
@@ -106,9 +108,9 @@ fn host(
         None | Some(Value::Null) => Mapping::new(),
         Some(Value::Mapping(m)) => m.clone(),
         Some(other) => {
-            errors.push(format!(
-                "{name}: hostvars must be a mapping, not {}",
-                kind_of(other)
+            errors.push(Problem::host(
+                name,
+                format!("hostvars must be a mapping, not {}", kind_of(other)),
             ));
             return None;
         }
@@ -123,7 +125,7 @@ fn host(
         let key = var["calico_".len()..].replace('_', "-");
         match options.ansible_value(&key, value) {
             Ok(v) => found.push((key, v)),
-            Err(e) => errors.push(format!("{name}: {var}: {e}")),
+            Err(e) => errors.push(Problem::host(name, format!("{var}: {e}"))),
         }
     }
     (errors.len() == before).then(|| Host {
@@ -193,11 +195,27 @@ mod tests {
         );
         assert!(inv.hosts.is_empty());
         assert_eq!(inv.errors.len(), 5, "{:?}", inv.errors);
-        assert!(inv.errors[0].starts_with("a: calico_as: option 'as': 1.1 reads as a decimal"));
-        assert!(inv.errors[1].starts_with("a: calico_frob: unknown option 'frob'"));
-        assert!(inv.errors[2].starts_with("a: calico_init_system: option 'init-system' is a flag"));
-        assert!(inv.errors[3].contains("Jinja2 template"));
-        assert!(inv.errors[4].starts_with("b: calico_ip: an encrypted (vault) value"));
+        assert!(
+            inv.errors[0]
+                .to_string()
+                .starts_with("a: calico_as: option 'as': 1.1 reads as a decimal")
+        );
+        assert!(
+            inv.errors[1]
+                .to_string()
+                .starts_with("a: calico_frob: unknown option 'frob'")
+        );
+        assert!(
+            inv.errors[2]
+                .to_string()
+                .starts_with("a: calico_init_system: option 'init-system' is a flag")
+        );
+        assert!(inv.errors[3].to_string().contains("Jinja2 template"));
+        assert!(
+            inv.errors[4]
+                .to_string()
+                .starts_with("b: calico_ip: an encrypted (vault) value")
+        );
     }
 
     #[test]
@@ -206,6 +224,10 @@ mod tests {
             r#"{"_meta": {"hostvars": {}}, "all": {"children": ["g"]},
                "g": {"hosts": ["a"], "vars": {"calico_as": 1}}}"#,
         );
-        assert!(inv.errors[0].contains("--export"), "{:?}", inv.errors);
+        assert!(
+            inv.errors[0].to_string().contains("--export"),
+            "{:?}",
+            inv.errors
+        );
     }
 }

@@ -7,7 +7,7 @@
 //! (`w[01:03]`) expand as Ansible expands them. This reader is used only
 //! where `ansible-inventory` is not installed (`source.rs`).
 
-use super::{Host, Inventory, Options, check_host_name, key_text, kind_of, ranges};
+use super::{Host, Inventory, Options, Problem, check_host_name, key_text, kind_of, ranges};
 use serde_yaml::{Mapping, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -30,15 +30,19 @@ struct Reader {
     seen: std::collections::HashSet<String>,
     /// How many names the ranges made so far (bounded in all).
     made: u64,
-    errors: Vec<String>,
+    errors: Vec<Problem>,
 }
 
 /// The `calico_` variables of a vars mapping (others are Ansible's).
-fn calico_vars(map: &Mapping, place: &str, errors: &mut Vec<String>) -> Vec<(String, Value)> {
+fn calico_vars(
+    map: &Mapping,
+    at: &dyn Fn(String) -> Problem,
+    errors: &mut Vec<Problem>,
+) -> Vec<(String, Value)> {
     let mut vars = Vec::new();
     for (k, v) in map {
         let Some(name) = key_text(k) else {
-            errors.push(format!("{place}: a variable name must be a string"));
+            errors.push(at("a variable name must be a string".to_string()));
             continue;
         };
         if name.starts_with("calico_") {
@@ -66,7 +70,7 @@ impl Reader {
                     "group {name}: must be a mapping (hosts, vars, children), not {}",
                     kind_of(other)
                 );
-                self.errors.push(e);
+                self.errors.push(Problem::Inventory(e));
                 return;
             }
         };
@@ -75,10 +79,10 @@ impl Reader {
                 Some("vars") => self.read_vars(name, v),
                 Some("hosts") => self.read_hosts(name, v),
                 Some("children") => self.read_children(name, v),
-                _ => self.errors.push(format!(
+                _ => self.errors.push(Problem::Inventory(format!(
                     "group {name}: unknown key {} (a group has hosts, vars and children)",
                     key_text(k).unwrap_or_else(|| kind_of(k).to_string())
-                )),
+                ))),
             }
         }
     }
@@ -87,12 +91,16 @@ impl Reader {
         let place = format!("group {group} vars");
         let found = match vars {
             Value::Null => Vec::new(),
-            Value::Mapping(m) => calico_vars(m, &place, &mut self.errors),
+            Value::Mapping(m) => calico_vars(
+                m,
+                &|e| Problem::Inventory(format!("{place}: {e}")),
+                &mut self.errors,
+            ),
             other => {
-                self.errors.push(format!(
+                self.errors.push(Problem::Inventory(format!(
                     "{place}: must be a mapping, not {}",
                     kind_of(other)
-                ));
+                )));
                 return;
             }
         };
@@ -108,25 +116,25 @@ impl Reader {
                     "group {group} hosts: must be a mapping of host names, not {}",
                     kind_of(other)
                 );
-                self.errors.push(e);
+                self.errors.push(Problem::Inventory(e));
                 return;
             }
         };
         for (k, v) in map {
             let Some(host) = key_text(k) else {
-                self.errors.push(format!(
+                self.errors.push(Problem::Inventory(format!(
                     "group {group} hosts: a host name must be a string, not {}",
                     kind_of(k)
-                ));
+                )));
                 continue;
             };
             let vars = match v {
                 Value::Null => Vec::new(),
-                Value::Mapping(m) => calico_vars(m, &host, &mut self.errors),
+                Value::Mapping(m) => calico_vars(m, &|e| Problem::host(&host, e), &mut self.errors),
                 other => {
-                    self.errors.push(format!(
-                        "{host}: host vars must be a mapping, not {}",
-                        kind_of(other)
+                    self.errors.push(Problem::host(
+                        &host,
+                        format!("host vars must be a mapping, not {}", kind_of(other)),
                     ));
                     continue;
                 }
@@ -135,16 +143,17 @@ impl Reader {
             // expand's to refuse, the inventory's in all is here.
             let n = ranges::count(&host).unwrap_or(0);
             if n <= ranges::MAX_NAMES && self.made + n > ranges::MAX_NAMES {
-                self.errors.push(format!(
+                self.errors.push(Problem::Inventory(format!(
                     "group {group} hosts: {host}: the host patterns make more than {} hosts in all",
                     ranges::MAX_NAMES
-                ));
+                )));
                 return;
             }
             let names = match ranges::expand(&host) {
                 Ok(names) => names,
                 Err(e) => {
-                    self.errors.push(format!("group {group} hosts: {e}"));
+                    self.errors
+                        .push(Problem::Inventory(format!("group {group} hosts: {e}")));
                     continue;
                 }
             };
@@ -167,15 +176,15 @@ impl Reader {
                     "group {group} children: must be a mapping of groups, not {}",
                     kind_of(other)
                 );
-                self.errors.push(e);
+                self.errors.push(Problem::Inventory(e));
                 return;
             }
         };
         for (k, v) in map {
             let Some(child) = key_text(k) else {
-                self.errors.push(format!(
+                self.errors.push(Problem::Inventory(format!(
                     "group {group} children: a group name must be a string"
-                ));
+                )));
                 continue;
             };
             self.group(group).children.push(child.clone());
@@ -239,7 +248,7 @@ fn resolve(
     groups: &HashMap<String, Group>,
     order: &[String],
     parents: &HashMap<&str, Vec<&str>>,
-) -> (BTreeMap<String, (Value, String)>, Vec<String>) {
+) -> (BTreeMap<String, (Value, String)>, Vec<Problem>) {
     let mut direct: Vec<&str> = entries.iter().map(|(g, _)| *g).collect();
     direct.dedup();
     let mut member: Vec<&str> = Vec::new();
@@ -272,8 +281,11 @@ fn resolve(
             .collect();
         let (first_group, first_value) = specific[0];
         if let Some((other, _)) = specific.iter().find(|(_, v)| *v != *first_value) {
-            errors.push(format!(
-                "{host}: {var} differs between groups {first_group} and {other}, neither inside the other"
+            errors.push(Problem::host(
+                host,
+                format!(
+                    "{var} differs between groups {first_group} and {other}, neither inside the other"
+                ),
             ));
             continue;
         }
@@ -288,8 +300,9 @@ fn resolve(
         {
             for (var, value) in *vars {
                 match host_vars.get(var.as_str()) {
-                    Some((v, other)) if *v != value => errors.push(format!(
-                        "{host}: host variable {var} differs between groups {other} and {g}"
+                    Some((v, other)) if *v != value => errors.push(Problem::host(
+                        host,
+                        format!("host variable {var} differs between groups {other} and {g}"),
                     )),
                     _ => {
                         host_vars.insert(var.as_str(), (value, g));
@@ -317,9 +330,10 @@ pub(super) fn parse(top: &Mapping) -> Inventory {
     for (k, v) in top {
         match key_text(k) {
             Some(name) => reader.read_group(&name, v),
-            None => reader
-                .errors
-                .push(format!("a group name must be a string, not {}", kind_of(k))),
+            None => reader.errors.push(Problem::Inventory(format!(
+                "a group name must be a string, not {}",
+                kind_of(k)
+            ))),
         }
     }
     let parents = parents_of(&reader.groups);
@@ -330,9 +344,9 @@ pub(super) fn parse(top: &Mapping) -> Inventory {
             .iter()
             .any(|c| above.contains(c.as_str()))
         {
-            reader.errors.push(format!(
+            reader.errors.push(Problem::Inventory(format!(
                 "group {name}: its children include one of its own parents"
-            ));
+            )));
         }
     }
     if !reader.errors.is_empty() {
@@ -347,7 +361,7 @@ pub(super) fn parse(top: &Mapping) -> Inventory {
     let memberships = memberships(&reader.groups, &reader.order);
     for host in &reader.host_order {
         if let Err(e) = check_host_name(host) {
-            errors.push(format!("{host}: {e}"));
+            errors.push(Problem::host(host, e));
             continue;
         }
         let before = errors.len();
@@ -361,7 +375,7 @@ pub(super) fn parse(top: &Mapping) -> Inventory {
             let key = var["calico_".len()..].replace('_', "-");
             match options.ansible_value(&key, &value) {
                 Ok(v) => found.push((key, v)),
-                Err(e) => errors.push(format!("{host}: {var}: {e}")),
+                Err(e) => errors.push(Problem::host(host, format!("{var}: {e}"))),
             }
         }
         if errors.len() == before {

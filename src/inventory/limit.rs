@@ -7,7 +7,7 @@
 //! neither a group nor a host, and a limit that selects no host, are
 //! errors: a rollout limited to nothing by a typo should not look done.
 
-use super::Inventory;
+use super::{Inventory, Problem};
 use std::collections::HashSet;
 
 /// Whether `limit` is one we read (before any inventory is resolved).
@@ -63,15 +63,17 @@ pub fn apply(inventory: &mut Inventory, limit: &str) -> Result<(), String> {
             ));
         }
     }
-    let left_out: Vec<String> = every_host
+    let left_out: HashSet<String> = every_host
         .iter()
         .filter(|h| !selected.contains(**h))
-        .map(|h| format!("{h}: "))
+        .map(|h| h.to_string())
         .collect();
     inventory.hosts.retain(|h| selected.contains(&h.name));
-    inventory
-        .errors
-        .retain(|e| !left_out.iter().any(|prefix| e.starts_with(prefix)));
+    // A left-out host's own problems go with it; the inventory's stay.
+    inventory.errors.retain(|e| match e {
+        Problem::Host { host, .. } => !left_out.contains(host),
+        Problem::Inventory(_) => true,
+    });
     if inventory.hosts.is_empty() && inventory.errors.is_empty() {
         return Err(format!(
             "Error executing command: --limit {limit:?} selects no host"
@@ -97,7 +99,7 @@ mod tests {
         };
         Inventory {
             hosts: ["a", "b", "c", "d"].map(host).to_vec(),
-            errors: vec!["e: calico_as: bad".to_string()],
+            errors: vec![Problem::host("e", "calico_as: bad")],
             groups: vec![
                 group("all", &[], &["top", "other"]),
                 group("top", &["a"], &["mid"]),
@@ -127,6 +129,20 @@ mod tests {
             "e's error is kept when e is in"
         );
         assert_eq!(hosts("all").unwrap().0.len(), 4);
+    }
+
+    #[test]
+    fn a_problem_is_dropped_for_its_host_never_for_its_words() {
+        let mut inv = inventory();
+        // The inventory's own line, worded like a left-out host's: kept.
+        inv.errors
+            .push(Problem::Inventory("a: a group's line".into()));
+        apply(&mut inv, "other").unwrap();
+        let lines: Vec<String> = inv.errors.iter().map(ToString::to_string).collect();
+        assert_eq!(lines, ["e: calico_as: bad", "a: a group's line"]);
+        let mut inv = inventory();
+        apply(&mut inv, "top").unwrap();
+        assert!(inv.errors.is_empty(), "e is left out, and its problem too");
     }
 
     #[test]

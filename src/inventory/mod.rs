@@ -377,13 +377,41 @@ pub struct Group {
     pub children: Vec<String>,
 }
 
+/// A problem an inventory reader found: about one host (its line is
+/// `<host>: <what>`), or about the inventory itself (its whole line). Code
+/// decides on the variant (`--limit` drops the problems of hosts it leaves
+/// out), never on a line's words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    Host { host: String, what: String },
+    Inventory(String),
+}
+
+impl Problem {
+    pub fn host(host: &str, what: impl Into<String>) -> Problem {
+        Problem::Host {
+            host: host.to_string(),
+            what: what.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            Problem::Host { host, what } => write!(f, "{host}: {what}"),
+            Problem::Inventory(line) => f.write_str(line),
+        }
+    }
+}
+
 /// An inventory read: the hosts without errors, and every error found as a
 /// line (`<host>: <what>`, or where else it is); the groups, for an Ansible
 /// inventory.
 #[derive(Debug, Default)]
 pub struct Inventory {
     pub hosts: Vec<Host>,
-    pub errors: Vec<String>,
+    pub errors: Vec<Problem>,
     pub groups: Vec<Group>,
 }
 
@@ -449,7 +477,12 @@ mod tests {
     }
 
     fn errors(text: &str) -> Vec<String> {
-        parse("t", text).unwrap().errors
+        parse("t", text)
+            .unwrap()
+            .errors
+            .iter()
+            .map(ToString::to_string)
+            .collect()
     }
 
     fn words(h: &Host) -> Vec<String> {

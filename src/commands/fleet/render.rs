@@ -147,7 +147,7 @@ pub fn render_into(
             ]);
         }
     };
-    let mut errors = inventory.errors.clone();
+    let mut errors: Vec<String> = inventory.errors.iter().map(ToString::to_string).collect();
     let mut warnings = Vec::new();
     for hosts in inventory.hosts.chunks(CHUNK) {
         let mut chunk = Vec::with_capacity(hosts.len());

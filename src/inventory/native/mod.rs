@@ -9,25 +9,26 @@ mod stream;
 
 pub(super) use stream::stream;
 
-use super::{Host, Inventory, OptValue, Options, check_host_name, key_text, kind_of};
+use super::{Host, Inventory, OptValue, Options, Problem, check_host_name, key_text, kind_of};
 use serde_yaml::{Mapping, Value};
 
-/// Options of one mapping, every error collected with `prefix`.
+/// Options of one mapping, every error collected as `at` places it (a
+/// host's, or the defaults').
 fn options_of(
     options: &Options,
-    prefix: &str,
+    at: &dyn Fn(String) -> Problem,
     map: &Mapping,
-    errors: &mut Vec<String>,
+    errors: &mut Vec<Problem>,
 ) -> Vec<(String, OptValue)> {
     let mut found = Vec::new();
     for (k, v) in map {
         let Some(key) = key_text(k) else {
-            errors.push(format!("{prefix}: an option name must be a string"));
+            errors.push(at("an option name must be a string".to_string()));
             continue;
         };
         match options.value(&key, v) {
             Ok(value) => found.push((key, value)),
-            Err(e) => errors.push(format!("{prefix}: {e}")),
+            Err(e) => errors.push(at(e)),
         }
     }
     found
@@ -60,27 +61,27 @@ fn read_host(
     options: &Options,
     key: &Value,
     value: &Value,
-    errors: &mut Vec<String>,
+    errors: &mut Vec<Problem>,
 ) -> Option<(String, Vec<(String, OptValue)>)> {
     let Some(name) = key_text(key) else {
-        errors.push(format!(
+        errors.push(Problem::Inventory(format!(
             "hosts: a host name must be a string, not {}",
             kind_of(key)
-        ));
+        )));
         return None;
     };
     if let Err(e) = check_host_name(&name) {
-        errors.push(format!("{name}: {e}"));
+        errors.push(Problem::host(&name, e));
         return None;
     }
     let before = errors.len();
     let own = match value {
         Value::Null => Vec::new(),
-        Value::Mapping(m) => options_of(options, &name, m, errors),
+        Value::Mapping(m) => options_of(options, &|e| Problem::host(&name, e), m, errors),
         other => {
-            errors.push(format!(
-                "{name}: must be a mapping of options, not {}",
-                kind_of(other)
+            errors.push(Problem::host(
+                &name,
+                format!("must be a mapping of options, not {}", kind_of(other)),
             ));
             return None;
         }
@@ -92,16 +93,17 @@ fn read_host(
 fn read_defaults(
     options: &Options,
     defaults: Option<&Value>,
-    errors: &mut Vec<String>,
+    errors: &mut Vec<Problem>,
 ) -> Vec<(String, OptValue)> {
+    let at = |e: String| Problem::Inventory(format!("defaults: {e}"));
     match defaults {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::Mapping(m)) => options_of(options, "defaults", m, errors),
+        Some(Value::Mapping(m)) => options_of(options, &at, m, errors),
         Some(other) => {
-            errors.push(format!(
-                "defaults: must be a mapping of options, not {}",
+            errors.push(at(format!(
+                "must be a mapping of options, not {}",
                 kind_of(other)
-            ));
+            )));
             Vec::new()
         }
     }
@@ -111,9 +113,9 @@ fn read_defaults(
 /// errors in `defaults`, no host (every host would be wrong).
 fn assemble(
     defaults: Vec<(String, OptValue)>,
-    mut errors: Vec<String>,
+    mut errors: Vec<Problem>,
     hosts: Vec<(String, Vec<(String, OptValue)>)>,
-    host_errors: Vec<String>,
+    host_errors: Vec<Problem>,
 ) -> Inventory {
     let defaults_ok = errors.is_empty();
     errors.extend(host_errors);
@@ -145,10 +147,10 @@ pub(super) fn parse(mut top: Mapping) -> Inventory {
         Some(Value::Mapping(m)) => m,
         Some(Value::Null) | None => Mapping::new(),
         Some(other) => {
-            errors.push(format!(
+            errors.push(Problem::Inventory(format!(
                 "hosts: must be a mapping of host names, not {}",
                 kind_of(&other)
-            ));
+            )));
             Mapping::new()
         }
     };

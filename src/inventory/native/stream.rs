@@ -55,7 +55,10 @@ fn nested(events: &mut Events, first: Event, depth: usize) -> Option<Value> {
 }
 
 /// What `hosts` held: each valid host's own options, and the hosts' errors.
-type HostsRead = (Vec<(String, Vec<(String, super::OptValue)>)>, Vec<String>);
+type HostsRead = (
+    Vec<(String, Vec<(String, super::OptValue)>)>,
+    Vec<super::Problem>,
+);
 
 /// The `hosts` mapping, entry by entry.
 fn hosts(events: &mut Events, options: &Options) -> Option<HostsRead> {
