@@ -64,13 +64,58 @@ pub fn split_list(list: &str) -> impl Iterator<Item = &str> {
     list.split(',').map(str::trim)
 }
 
-fn compile_list(list: &str) -> Result<Vec<Regex>, String> {
+/// Why a method string is refused: upstream's lines, as values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MethodError {
+    Unresolvable { dest: String },
+    WrongFamily { dest: String, family: Family },
+    BadRegex { regex: String },
+    BadCidr { cidr: String },
+    Unknown { method: String },
+}
+
+impl std::fmt::Display for MethodError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        use crate::error::executing;
+        match self {
+            MethodError::Unresolvable { dest } => executing(
+                f,
+                format_args!("cannot resolve address specified for IP autodetection: {dest}"),
+            ),
+            MethodError::WrongFamily { dest, family } => executing(
+                f,
+                format_args!(
+                    "address for IP autodetection does not resolve to an IPv{} address: {dest}",
+                    family.number()
+                ),
+            ),
+            MethodError::BadRegex { regex } => executing(
+                f,
+                format_args!("invalid interface regex specified for IP autodetection: {regex}"),
+            ),
+            MethodError::BadCidr { cidr } => executing(
+                f,
+                format_args!("invalid CIDR specified for IP autodetection: {cidr}"),
+            ),
+            MethodError::Unknown { method } => {
+                executing(f, format_args!("invalid IP autodetection method: {method}"))
+            }
+        }
+    }
+}
+
+/// At the boundary with layers whose errors are still lines.
+impl From<MethodError> for String {
+    fn from(e: MethodError) -> String {
+        e.to_string()
+    }
+}
+
+fn compile_list(list: &str) -> Result<Vec<Regex>, MethodError> {
     split_list(list)
         .map(|re| {
-            Regex::new(re).map_err(|_| {
-                format!(
-                    "Error executing command: invalid interface regex specified for IP autodetection: {re}"
-                )
+            Regex::new(re).map_err(|_| MethodError::BadRegex {
+                regex: re.to_string(),
             })
         })
         .collect()
@@ -81,18 +126,20 @@ pub fn parse_method(
     method: &str,
     family: Family,
     resolver: &dyn Resolver,
-) -> Result<Method, String> {
+) -> Result<Method, MethodError> {
     if method == "first-found" {
         Ok(Method::FirstFound)
     } else if let Some(dest) = method.strip_prefix("can-reach=") {
-        let ips = resolver.resolve(dest).ok_or_else(|| {
-            format!("Error executing command: cannot resolve address specified for IP autodetection: {dest}")
-        })?;
+        let ips = resolver
+            .resolve(dest)
+            .ok_or_else(|| MethodError::Unresolvable {
+                dest: dest.to_string(),
+            })?;
         if !ips.iter().any(|ip| family.matches(ip)) {
-            return Err(format!(
-                "Error executing command: address for IP autodetection does not resolve to an IPv{} address: {dest}",
-                family.number()
-            ));
+            return Err(MethodError::WrongFamily {
+                dest: dest.to_string(),
+                family,
+            });
         }
         Ok(Method::CanReach(dest.to_string()))
     } else if let Some(list) = method.strip_prefix("interface=") {
@@ -102,18 +149,16 @@ pub fn parse_method(
     } else if let Some(list) = method.strip_prefix("cidr=") {
         split_list(list)
             .map(|c| {
-                c.parse::<IpNet>().map_err(|_| {
-                    format!(
-                        "Error executing command: invalid CIDR specified for IP autodetection: {c}"
-                    )
+                c.parse::<IpNet>().map_err(|_| MethodError::BadCidr {
+                    cidr: c.to_string(),
                 })
             })
             .collect::<Result<Vec<_>, _>>()
             .map(Method::Cidr)
     } else {
-        Err(format!(
-            "Error executing command: invalid IP autodetection method: {method}"
-        ))
+        Err(MethodError::Unknown {
+            method: method.to_string(),
+        })
     }
 }
 
@@ -135,11 +180,15 @@ mod tests {
     fn can_reach_checks_the_family() {
         assert!(parse_method("can-reach=v4only.test", Family::V4, &Fake).is_ok());
         assert_eq!(
-            parse_method("can-reach=v4only.test", Family::V6, &Fake).unwrap_err(),
+            parse_method("can-reach=v4only.test", Family::V6, &Fake)
+                .unwrap_err()
+                .to_string(),
             "Error executing command: address for IP autodetection does not resolve to an IPv6 address: v4only.test"
         );
         assert_eq!(
-            parse_method("can-reach=nowhere.test", Family::V4, &Fake).unwrap_err(),
+            parse_method("can-reach=nowhere.test", Family::V4, &Fake)
+                .unwrap_err()
+                .to_string(),
             "Error executing command: cannot resolve address specified for IP autodetection: nowhere.test"
         );
     }
@@ -151,7 +200,9 @@ mod tests {
             m => panic!("{m:?}"),
         }
         assert_eq!(
-            parse_method("skip-interface=eth0,(", Family::V4, &Fake).unwrap_err(),
+            parse_method("skip-interface=eth0,(", Family::V4, &Fake)
+                .unwrap_err()
+                .to_string(),
             "Error executing command: invalid interface regex specified for IP autodetection: ("
         );
     }
@@ -161,7 +212,9 @@ mod tests {
         assert!(parse_method("cidr=10.0.0.0/8, fd00::/8", Family::V4, &Fake).is_ok());
         assert!(parse_method("cidr=10.0.0.0/33", Family::V4, &Fake).is_err());
         assert_eq!(
-            parse_method("first", Family::V4, &Fake).unwrap_err(),
+            parse_method("first", Family::V4, &Fake)
+                .unwrap_err()
+                .to_string(),
             "Error executing command: invalid IP autodetection method: first"
         );
     }
