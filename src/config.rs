@@ -58,7 +58,7 @@ struct CalicoApiConfig {
 }
 
 /// Why the configuration could not be had. Each maps to one upstream message.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigError {
     /// `--config` named a path that does not exist (not the default path).
     Missing(String),

@@ -87,13 +87,13 @@ pub fn plan_for(
     if args.pin_ip {
         pin_addresses(args, &mut checked, env)?;
     }
-    plan::build(
+    Ok(plan::build(
         args,
         &checked,
         &node_name,
         &spec,
         &by_name_values(args, env),
-    )
+    )?)
 }
 
 /// The environment `--env NAME` reads its values from: this process's

@@ -10,7 +10,10 @@ use crate::ip::methods::{self, Family, Method, Resolver};
 use serde::Serialize;
 use std::net::IpAddr;
 
+mod error;
 pub mod user_env;
+
+pub use error::PlanError;
 
 /// Name of the container, as upstream.
 pub const CONTAINER_NAME: &str = "calico-node";
@@ -179,26 +182,24 @@ pub struct CheckedOptions {
     pub ipv6_method: Method,
 }
 
-fn error(msg: impl Into<String>) -> String {
-    msg.into()
-}
-
 /// A value that upstream treats as given: present and not empty.
 fn given(v: &Option<String>) -> Option<&str> {
     v.as_deref().filter(|s| !s.is_empty())
 }
 
-fn check_ip(value: &Option<String>, family: Family, flag: &str) -> Result<Option<String>, String> {
+fn check_ip(
+    value: &Option<String>,
+    family: Family,
+    flag: &str,
+) -> Result<Option<String>, PlanError> {
     let Some(v) = given(value) else {
         return Ok(None);
     };
     if v == "autodetect" {
         return Ok(Some(v.to_string()));
     }
-    let ip: IpAddr = v.parse().map_err(|_| {
-        error(format!(
-            "Error executing command: invalid IP address specified: {v}"
-        ))
+    let ip: IpAddr = v.parse().map_err(|_| PlanError::InvalidIp {
+        value: v.to_string(),
     })?;
     // An IPv4-mapped IPv6 address counts as IPv4, as in upstream.
     let is_v4 = match ip {
@@ -206,9 +207,9 @@ fn check_ip(value: &Option<String>, family: Family, flag: &str) -> Result<Option
         IpAddr::V6(v6) => v6.to_ipv4_mapped().is_some(),
     };
     if is_v4 != (family == Family::V4) {
-        return Err(format!(
-            "Error executing command: {flag} is wrong IP version"
-        ));
+        return Err(PlanError::WrongIpVersion {
+            flag: flag.to_string(),
+        });
     }
     Ok(Some(v.to_string()))
 }
@@ -232,21 +233,19 @@ pub fn parse_as_number(s: &str) -> Option<u32> {
 pub fn check_options(
     args: &NodeRunArgs,
     resolver: &dyn Resolver,
-) -> Result<CheckedOptions, String> {
+) -> Result<CheckedOptions, PlanError> {
     let ip = check_ip(&args.ip, Family::V4, "--ip")?;
     let ip6 = check_ip(&args.ip6, Family::V6, "--ip6")?;
-    let as_number =
-        match given(&args.as_number) {
-            None => None,
-            Some(v) => Some(parse_as_number(v).ok_or_else(|| {
-                format!("Error executing command: invalid AS Number specified: {v}")
-            })?),
-        };
+    let as_number = match given(&args.as_number) {
+        None => None,
+        Some(v) => Some(parse_as_number(v).ok_or_else(|| PlanError::InvalidAs {
+            value: v.to_string(),
+        })?),
+    };
     if !matches!(args.backend.as_str(), "none" | "bird" | "gobgp") {
-        return Err(format!(
-            "Error executing command: unknown backend '{}'",
-            args.backend
-        ));
+        return Err(PlanError::UnknownBackend {
+            value: args.backend.clone(),
+        });
     }
     let ipv4_method = methods::parse_method(&args.ip_autodetection_method, Family::V4, resolver)?;
     let ipv6_method = methods::parse_method(&args.ip6_autodetection_method, Family::V6, resolver)?;
@@ -262,7 +261,7 @@ pub fn check_options(
 }
 
 /// Validation step 7: the node name, from `--name` or the host name.
-pub fn node_name(args: &NodeRunArgs, hostname: Option<&str>) -> Result<String, String> {
+pub fn node_name(args: &NodeRunArgs, hostname: Option<&str>) -> Result<String, PlanError> {
     if let Some(name) = given(&args.name) {
         return Ok(name.to_string());
     }
@@ -270,7 +269,7 @@ pub fn node_name(args: &NodeRunArgs, hostname: Option<&str>) -> Result<String, S
         .map(|h| h.trim().to_lowercase())
         .unwrap_or_default();
     if host.is_empty() {
-        return Err("Error executing command: unable to determine node name".into());
+        return Err(PlanError::NoNodeName);
     }
     Ok(host)
 }
@@ -333,15 +332,15 @@ pub fn build(
     node_name: &str,
     spec: &DatastoreSpec,
     environ: &std::collections::HashMap<String, String>,
-) -> Result<Plan, String> {
+) -> Result<Plan, PlanError> {
     check_networking_options(args)?;
     let user = user_env::check(&args.env, environ)?;
-    let datastore = spec.datastore().map_err(|e| e.message())?;
+    let datastore = spec.datastore().map_err(PlanError::Config)?;
     if [&spec.etcd_key, &spec.etcd_cert, &spec.etcd_ca_cert]
         .iter()
         .any(|v| given(v).is_some())
     {
-        return Err("Error executing command: inline etcdKey, etcdCert and etcdCACert are not supported; use etcdKeyFile, etcdCertFile and etcdCACertFile".into());
+        return Err(PlanError::InlineCertificates);
     }
 
     let mut b = Builder {
@@ -383,17 +382,15 @@ pub fn build(
 }
 
 /// Step 9: the interface prefix and the docker networking options.
-fn check_networking_options(args: &NodeRunArgs) -> Result<(), String> {
+fn check_networking_options(args: &NodeRunArgs) -> Result<(), PlanError> {
     let prefix = &args.docker_networking_ifprefix;
     if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(format!(
-            "Error executing command: invalid interface prefix '{prefix}'"
-        ));
+        return Err(PlanError::InvalidIfPrefix {
+            prefix: prefix.clone(),
+        });
     }
     if args.disable_docker_networking && args.use_docker_networking_container_labels {
-        return Err(
-            "Error executing command: invalid to disable Docker Networking and enable Container labels".into(),
-        );
+        return Err(PlanError::NoNetworkingWithLabels);
     }
     Ok(())
 }
@@ -568,31 +565,27 @@ fn kubernetes_datastore(b: &mut Builder, spec: &DatastoreSpec) {
 
 /// Step 10: what no target can take as meant, refused once, naming the
 /// option.
-fn check_values(b: &Builder, args: &NodeRunArgs) -> Result<(), String> {
+fn check_values(b: &Builder, args: &NodeRunArgs) -> Result<(), PlanError> {
     // An empty host path would make docker read `-v :PATH` as no bind at all.
     if let Some(vol) = b.volumes.iter().find(|v| v.host.is_empty()) {
-        return Err(format!(
-            "Error executing command: {} cannot be empty",
-            vol.origin
-        ));
+        return Err(PlanError::EmptyHostPath { origin: vol.origin });
     }
     if args.node_image.is_empty() {
-        return Err("Error executing command: --node-image cannot be empty".into());
+        return Err(PlanError::EmptyImage);
     }
     // The image is the engine's one positional word: a leading '-' would
     // make it an option.
     if args.node_image.starts_with('-') {
-        return Err(format!(
-            "Error executing command: --node-image cannot start with '-': {}",
-            args.node_image
-        ));
+        return Err(PlanError::ImageLooksLikeOption {
+            image: args.node_image.clone(),
+        });
     }
     // docker -v (and compose) separate host and container paths with ':'.
     if let Some(vol) = b.volumes.iter().find(|v| v.host.contains(':')) {
-        return Err(format!(
-            "Error executing command: {} cannot contain ':' (docker -v separates paths with it): {}",
-            vol.origin, vol.host
-        ));
+        return Err(PlanError::ColonInHostPath {
+            origin: vol.origin,
+            path: vol.host.clone(),
+        });
     }
     // No target can carry a NUL (argv cannot); refuse it here, once.
     let values = b.env.iter().map(|v| (v.origin, v.value.as_str()));
@@ -603,9 +596,7 @@ fn check_values(b: &Builder, args: &NodeRunArgs) -> Result<(), String> {
         .chain(image)
         .find(|(_, v)| v.contains('\0'))
     {
-        return Err(format!(
-            "Error executing command: {origin} contains a NUL character"
-        ));
+        return Err(PlanError::Nul { origin });
     }
     Ok(())
 }
@@ -632,7 +623,7 @@ mod tests {
         let v = Some("::ffff:10.0.0.1".to_string());
         assert!(check_ip(&v, Family::V4, "--ip").is_ok());
         assert_eq!(
-            check_ip(&v, Family::V6, "--ip6").unwrap_err(),
+            check_ip(&v, Family::V6, "--ip6").unwrap_err().to_string(),
             "Error executing command: --ip6 is wrong IP version"
         );
     }

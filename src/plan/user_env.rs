@@ -7,6 +7,7 @@
 //! keep it in the 0600 env file). The user's variables follow the plan's
 //! own, in the order given.
 
+use super::PlanError;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -55,7 +56,10 @@ fn valid_name(name: &str) -> bool {
 
 /// `--env`'s words checked, in the order given; by-name values from
 /// `environ`.
-pub fn check(words: &[String], environ: &HashMap<String, String>) -> Result<Vec<UserVar>, String> {
+pub fn check(
+    words: &[String],
+    environ: &HashMap<String, String>,
+) -> Result<Vec<UserVar>, PlanError> {
     let mut vars: Vec<UserVar> = Vec::with_capacity(words.len());
     for word in words {
         let (name, value) = match word.split_once('=') {
@@ -63,28 +67,28 @@ pub fn check(words: &[String], environ: &HashMap<String, String>) -> Result<Vec<
             None => (word.as_str(), None),
         };
         if !valid_name(name) {
-            return Err(format!(
-                "Error executing command: --env {word}: a variable name must match [A-Za-z_][A-Za-z0-9_]*"
-            ));
+            return Err(PlanError::EnvBadName { word: word.clone() });
         }
         if let Some(option) = owner(name) {
-            return Err(format!(
-                "Error executing command: --env {name}: calicoctl sets {name} itself; use {option}"
-            ));
+            return Err(PlanError::EnvSetByPlan {
+                name: name.to_string(),
+                option,
+            });
         }
         if vars.iter().any(|v| v.name == name) {
-            return Err(format!(
-                "Error executing command: --env {name} is given twice"
-            ));
+            return Err(PlanError::EnvTwice {
+                name: name.to_string(),
+            });
         }
         let by_name = value.is_none();
         let value = match value {
             Some(value) => value.to_string(),
-            None => environ.get(name).cloned().ok_or_else(|| {
-                format!(
-                    "Error executing command: --env {name} passes {name} by name, but it is not set in the environment"
-                )
-            })?,
+            None => environ
+                .get(name)
+                .cloned()
+                .ok_or_else(|| PlanError::EnvByNameUnset {
+                    name: name.to_string(),
+                })?,
         };
         vars.push(UserVar {
             name: name.to_string(),
@@ -156,10 +160,12 @@ mod tests {
             ),
             ("UNSET", "passes UNSET by name, but it is not set"),
         ] {
-            let e = check(&words(&[word]), &none).unwrap_err();
+            let e = check(&words(&[word]), &none).unwrap_err().to_string();
             assert!(e.contains(says) && !e.contains('\n'), "{word}: {e}");
         }
-        let e = check(&words(&["A=1", "A=2"]), &none).unwrap_err();
+        let e = check(&words(&["A=1", "A=2"]), &none)
+            .unwrap_err()
+            .to_string();
         assert!(e.ends_with("--env A is given twice"), "{e}");
     }
 }
