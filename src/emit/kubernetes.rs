@@ -7,6 +7,7 @@
 //! era where they apply. Every document comes from serde_yaml.
 
 use super::Artifact;
+use super::{EmitError, KubernetesRefusal};
 use crate::config::DatastoreType;
 use crate::escape;
 use crate::plan::{EnvVar, Mode, Plan, Volume};
@@ -70,24 +71,24 @@ struct TlsFile<'a> {
 }
 
 /// What a DaemonSet cannot express, refused with the reason.
-fn refuse(plan: &Plan, engine: &Engine) -> Result<(), String> {
-    let fail = |m: String| Err(format!("Error executing command: {m}"));
+fn refuse(plan: &Plan, engine: &Engine) -> Result<(), EmitError> {
     if engine.name == "podman" {
-        return fail("-o kubernetes runs calico/node under the cluster's container runtime; --runtime podman does not apply".into());
+        return Err(KubernetesRefusal::Podman.into());
     }
     if plan.mode == Mode::InitSystem {
-        return fail("-o kubernetes: --init-system does not apply; the kubelet supervises the DaemonSet's pods".into());
+        return Err(KubernetesRefusal::InitSystem.into());
     }
     for var in &plan.env {
         match var.name.as_str() {
             "NODENAME" if var.origin == "--name" => {
-                return fail("-o kubernetes: --name cannot be used; a DaemonSet spans nodes and each pod takes its node's name".into());
+                return Err(KubernetesRefusal::Name.into());
             }
             "IP" | "IP6" if var.value != "autodetect" => {
-                return fail(format!(
-                    "-o kubernetes: {} must be 'autodetect' or absent (a DaemonSet spans nodes), not {}",
-                    var.origin, var.value
-                ));
+                return Err(KubernetesRefusal::LiteralAddress {
+                    origin: var.origin,
+                    value: var.value.clone(),
+                }
+                .into());
             }
             _ => {}
         }
@@ -98,26 +99,27 @@ fn refuse(plan: &Plan, engine: &Engine) -> Result<(), String> {
                 .components()
                 .any(|c| c.as_os_str() == "..");
         if bad && !TLS_ORIGINS.contains(&vol.origin) {
-            return fail(format!(
-                "{}: a hostPath must be an absolute path without '..': {}",
-                vol.origin, vol.host
-            ));
+            return Err(KubernetesRefusal::HostPath {
+                origin: vol.origin,
+                path: vol.host.clone(),
+            }
+            .into());
         }
     }
     Ok(())
 }
 
-fn tls_files(plan: &Plan) -> Result<Vec<TlsFile<'_>>, String> {
+fn tls_files(plan: &Plan) -> Result<Vec<TlsFile<'_>>, EmitError> {
     plan.volumes
         .iter()
         .filter(|v| TLS_ORIGINS.contains(&v.origin))
         .map(|volume| {
-            let contents = std::fs::read(&volume.host).map_err(|e| {
-                format!(
-                    "Error executing command: {}: cannot read {}: {e}",
-                    volume.origin, volume.host
-                )
-            })?;
+            let contents =
+                std::fs::read(&volume.host).map_err(|source| EmitError::TlsUnreadable {
+                    origin: volume.origin,
+                    path: volume.host.clone(),
+                    source,
+                })?;
             let key = Path::new(&volume.container)
                 .file_name()
                 .and_then(|n| n.to_str())
@@ -392,7 +394,7 @@ fn rbac() -> Vec<Value> {
 }
 
 /// `-o kubernetes`: the documents, in the order `kubectl apply` wants them.
-pub fn manifest(plan: &Plan, engine: &Engine) -> Result<Artifact, String> {
+pub fn manifest(plan: &Plan, engine: &Engine) -> Result<Artifact, EmitError> {
     refuse(plan, engine)?;
     let tls = tls_files(plan)?;
     let in_cluster = plan.datastore == DatastoreType::Kubernetes;
@@ -412,8 +414,10 @@ pub fn manifest(plan: &Plan, engine: &Engine) -> Result<Artifact, String> {
         text.push_str("# It holds a Secret: keep this file mode 0600.\n");
     }
     for doc in &docs {
-        let yaml = serde_yaml::to_string(doc)
-            .map_err(|e| format!("Error executing command: kubernetes: {e}"))?;
+        let yaml = serde_yaml::to_string(doc).map_err(|e| EmitError::Serialize {
+            target: "kubernetes: ",
+            message: e.to_string(),
+        })?;
         text.push_str("---\n");
         text.push_str(&yaml);
     }

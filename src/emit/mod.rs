@@ -7,11 +7,14 @@
 //! them to disk is `crate::outdir`'s job. Text formats render templates; structured ones
 //! (JSON, cloud-init, Ignition, Kubernetes) come from a serializer.
 
+mod error;
 mod kubernetes;
 pub mod playbook;
 mod provision;
 mod quadlet;
 mod units;
+
+pub use error::{EmitError, KubernetesRefusal};
 
 use crate::plan::Plan;
 use crate::render::{self, Engine, TemplateContext};
@@ -69,16 +72,16 @@ impl Format {
         }
     }
 
-    pub fn parse(name: &str) -> Result<Format, String> {
+    pub fn parse(name: &str) -> Result<Format, EmitError> {
         Format::ALL
             .into_iter()
             .find(|f| f.name() == name)
             .ok_or_else(|| {
                 let names: Vec<_> = Format::ALL.iter().map(|f| f.name()).collect();
-                format!(
-                    "Error executing command: unknown output format '{name}' (one of: {})",
-                    names.join(", ")
-                )
+                EmitError::UnknownFormat {
+                    name: name.to_string(),
+                    choices: names.join(", "),
+                }
             })
     }
 
@@ -124,18 +127,18 @@ impl Artifact {
 }
 
 /// Pick the engine from `--runtime` and `--runtime-path`.
-pub fn engine(runtime: &str, runtime_path: Option<&str>) -> Result<Engine, String> {
+pub fn engine(runtime: &str, runtime_path: Option<&str>) -> Result<Engine, EmitError> {
     let default_unit_path = match runtime {
         "docker" => "/usr/bin/docker",
         "podman" => "/usr/bin/podman",
         _ => {
-            return Err(format!(
-                "Error executing command: unknown runtime '{runtime}' (docker or podman)"
-            ));
+            return Err(EmitError::UnknownRuntime {
+                runtime: runtime.to_string(),
+            });
         }
     };
     if runtime_path.is_some_and(str::is_empty) {
-        return Err("Error executing command: --runtime-path cannot be empty".to_string());
+        return Err(EmitError::EmptyRuntimePath);
     }
     Ok(Engine {
         name: runtime.to_string(),
@@ -145,7 +148,7 @@ pub fn engine(runtime: &str, runtime_path: Option<&str>) -> Result<Engine, Strin
 }
 
 /// Render `format` for `plan`.
-pub fn emit(format: Format, plan: &Plan, engine: &Engine) -> Result<Vec<Artifact>, String> {
+pub fn emit(format: Format, plan: &Plan, engine: &Engine) -> Result<Vec<Artifact>, EmitError> {
     let ctx = || render::Context::new(plan, engine);
     let one = |name: &str, mode: u32, text: String| Ok(vec![Artifact::new(name, mode, text)]);
     match format {
@@ -161,9 +164,13 @@ pub fn emit(format: Format, plan: &Plan, engine: &Engine) -> Result<Vec<Artifact
         Format::Env => Ok(vec![units::env_file(plan, engine)?]),
         Format::Script => one("calico-node.sh", 0o755, ctx().render("calico-node.sh.j2")?),
         Format::Json => {
-            let text = serde_json::to_string_pretty(&TemplateContext::new(plan, engine))
-                .map_err(|e| format!("Error executing command: {e}"))?
-                + "\n";
+            let text =
+                serde_json::to_string_pretty(&TemplateContext::new(plan, engine)).map_err(|e| {
+                    EmitError::Serialize {
+                        target: "",
+                        message: e.to_string(),
+                    }
+                })? + "\n";
             one("calico-node.json", 0o644, text)
         }
         Format::Compose => one("compose.yaml", 0o644, ctx().render("compose.yaml.j2")?),
@@ -175,9 +182,11 @@ pub fn emit(format: Format, plan: &Plan, engine: &Engine) -> Result<Vec<Artifact
 }
 
 /// Render the user's template file with the same context.
-pub fn emit_template(path: &str, plan: &Plan, engine: &Engine) -> Result<Artifact, String> {
-    let source = std::fs::read_to_string(path)
-        .map_err(|e| format!("Error executing command: cannot read template {path}: {e}"))?;
+pub fn emit_template(path: &str, plan: &Plan, engine: &Engine) -> Result<Artifact, EmitError> {
+    let source = std::fs::read_to_string(path).map_err(|source| EmitError::TemplateUnreadable {
+        path: path.to_string(),
+        source,
+    })?;
     let ctx = TemplateContext::new(plan, engine);
     let text = render::render_user(path, &source, &ctx)?;
     let base = Path::new(path)

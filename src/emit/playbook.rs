@@ -7,6 +7,7 @@
 //! over one small context, the same bytes for the same inputs. It holds no
 //! secrets: the files come from the host directories beside it.
 
+use super::EmitError;
 use super::{Artifact, Format};
 use crate::render;
 use serde::Serialize;
@@ -19,11 +20,9 @@ pub enum Batch {
 }
 
 impl Batch {
-    pub fn parse(text: &str) -> Result<Batch, String> {
-        let bad = || {
-            format!(
-                "Error executing command: --batch must be a number of hosts (1 or more) or a percentage (1% to 100%), not {text:?}"
-            )
+    pub fn parse(text: &str) -> Result<Batch, EmitError> {
+        let bad = || EmitError::BadBatch {
+            text: text.to_string(),
         };
         let (digits, percent) = match text.strip_suffix('%') {
             Some(p) => (p, true),
@@ -85,7 +84,7 @@ const fn install(
 }
 
 /// Where each format's files go, as README's sections say.
-fn layout(format: Format) -> Result<(Vec<&'static str>, Vec<Install>, bool), String> {
+fn layout(format: Format) -> Result<(Vec<&'static str>, Vec<Install>, bool), EmitError> {
     const UNIT: Install = install(
         "calico-node.service",
         "/etc/systemd/system/calico-node.service",
@@ -123,20 +122,19 @@ fn layout(format: Format) -> Result<(Vec<&'static str>, Vec<Install>, bool), Str
             );
             Ok((vec!["/etc/containers/systemd"], vec![env, container], false))
         }
-        other => Err(format!(
-            "Error executing command: --playbook installs systemd units: -o must be systemd, systemd-envfile or quadlet, not {} (its files are not a unit systemd runs)",
-            other.name()
-        )),
+        other => Err(EmitError::PlaybookFormat {
+            format: other.name(),
+        }),
     }
 }
 
 /// Whether `--playbook` can deliver `format` (checked before rendering).
-pub fn check_format(format: Format) -> Result<(), String> {
+pub fn check_format(format: Format) -> Result<(), EmitError> {
     layout(format).map(|_| ())
 }
 
 /// The playbook for `hosts` (in the fleet's order), as `calico-node.yml`.
-pub fn playbook(format: Format, hosts: &[&str], batch: Batch) -> Result<Artifact, String> {
+pub fn playbook(format: Format, hosts: &[&str], batch: Batch) -> Result<Artifact, EmitError> {
     let (dirs, files, enable) = layout(format)?;
     let context = Context {
         format: format.name(),
@@ -175,11 +173,10 @@ mod tests {
             Format::Script,
             Format::CloudInit,
         ] {
-            assert!(
-                check_format(f)
-                    .unwrap_err()
-                    .contains("--playbook installs systemd units")
-            );
+            assert!(matches!(
+                check_format(f).unwrap_err(),
+                EmitError::PlaybookFormat { .. }
+            ));
         }
         let (_, files, _) = layout(Format::SystemdEnvfile).unwrap();
         assert!(files[0].secret && !files[1].secret);

@@ -3,6 +3,7 @@
 //! which cloud-init and Ignition carry as they are).
 
 use super::Artifact;
+use super::EmitError;
 use crate::escape;
 use crate::plan::{Mode, Plan};
 use crate::render::{self, Engine, Extras};
@@ -18,12 +19,11 @@ fn attached(plan: &Plan) -> Plan {
 }
 
 /// Refuse, naming the option, any value a systemd unit line cannot hold.
-fn check_unit_values(plan: &Plan, engine: &Engine, values_inline: bool) -> Result<(), String> {
+fn check_unit_values(plan: &Plan, engine: &Engine, values_inline: bool) -> Result<(), EmitError> {
     if !engine.unit_path.starts_with('/') {
-        return Err(format!(
-            "Error executing command: a systemd unit needs an absolute --runtime-path, not '{}'",
-            engine.unit_path
-        ));
+        return Err(EmitError::RelativeUnitRuntimePath {
+            path: engine.unit_path.clone(),
+        });
     }
     let env = plan
         .env
@@ -37,7 +37,7 @@ fn check_unit_values(plan: &Plan, engine: &Engine, values_inline: bool) -> Resul
     ];
     for (origin, value) in env.chain(volumes).chain(fixed) {
         if let Some(reason) = escape::systemd_refusal(value) {
-            return Err(format!("Error executing command: {origin}: {reason}"));
+            return Err(EmitError::Refused { origin, reason });
         }
     }
     Ok(())
@@ -47,18 +47,18 @@ fn unit_text(
     plan: &Plan,
     engine: &Engine,
     env_file: Option<&'static str>,
-) -> Result<String, String> {
-    render::Context::owning(attached(plan), engine).render_with(
+) -> Result<String, EmitError> {
+    Ok(render::Context::owning(attached(plan), engine).render_with(
         "calico-node.service.j2",
         &Extras {
             env_file,
             ..Extras::default()
         },
-    )
+    )?)
 }
 
 /// `calico-node.env`: the whole environment, secrets included (mode 0600).
-pub fn env_file(plan: &Plan, engine: &Engine) -> Result<Artifact, String> {
+pub fn env_file(plan: &Plan, engine: &Engine) -> Result<Artifact, EmitError> {
     let text = render::Context::new(plan, engine).render_with(
         "calico-node.env.j2",
         &Extras {
@@ -71,12 +71,11 @@ pub fn env_file(plan: &Plan, engine: &Engine) -> Result<Artifact, String> {
 }
 
 /// `-o systemd`: one world-readable unit, so no secret may be in the plan.
-pub fn systemd(plan: &Plan, engine: &Engine) -> Result<Artifact, String> {
+pub fn systemd(plan: &Plan, engine: &Engine) -> Result<Artifact, EmitError> {
     if let Some(secret) = plan.secrets().next() {
-        return Err(format!(
-            "Error executing command: {} is a secret and a unit file is world-readable; use -o systemd-envfile, which keeps it in a 0600 file",
-            secret.name
-        ));
+        return Err(EmitError::SecretInUnit {
+            name: secret.name.clone(),
+        });
     }
     check_unit_values(plan, engine, true)?;
     Ok(Artifact::new(
@@ -88,7 +87,7 @@ pub fn systemd(plan: &Plan, engine: &Engine) -> Result<Artifact, String> {
 
 /// `-o systemd-envfile`: the env file, then the unit that reads it from
 /// [`render::UNIT_ENV_FILE`].
-pub fn systemd_envfile(plan: &Plan, engine: &Engine) -> Result<(Artifact, Artifact), String> {
+pub fn systemd_envfile(plan: &Plan, engine: &Engine) -> Result<(Artifact, Artifact), EmitError> {
     check_unit_values(plan, engine, false)?;
     Ok((
         env_file(plan, engine)?,

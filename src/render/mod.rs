@@ -284,7 +284,7 @@ impl Context {
     }
 
     /// Render the embedded template `name` with `extras`.
-    pub fn render_with(&self, name: &str, extras: &Extras) -> Result<String, String> {
+    pub fn render_with(&self, name: &str, extras: &Extras) -> Result<String, RenderError> {
         let value = Value::from_object(lazy::LazyContext::new(
             self.plan.clone(),
             self.engine.clone(),
@@ -294,33 +294,69 @@ impl Context {
         shared()
             .get_template(name)
             .and_then(|t| t.render(value))
-            .map_err(|e| format!("Error executing command: {e}"))
+            .map_err(RenderError::Embedded)
     }
 
     /// Render the embedded template `name` with the context alone.
-    pub fn render(&self, name: &str) -> Result<String, String> {
+    pub fn render(&self, name: &str) -> Result<String, RenderError> {
         self.render_with(name, &Extras::default())
     }
 }
 
 /// Render an embedded template that is not about a plan (`detect-ip`).
-pub fn render_report<T: Serialize>(name: &str, report: &T) -> Result<String, String> {
+pub fn render_report<T: Serialize>(name: &str, report: &T) -> Result<String, RenderError> {
     shared()
         .get_template(name)
         .and_then(|t| t.render(Serde(report)))
-        .map_err(|e| format!("Error executing command: {e}"))
+        .map_err(RenderError::Embedded)
+}
+
+/// Why a template did not render, as a value: an embedded one (minijinja's
+/// words), or the user's (where, and what).
+#[derive(Debug)]
+pub enum RenderError {
+    Embedded(Error),
+    User {
+        label: String,
+        line: Option<usize>,
+        what: String,
+    },
+}
+
+impl std::fmt::Display for RenderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        use crate::error::executing;
+        match self {
+            RenderError::Embedded(e) => executing(f, format_args!("{e}")),
+            RenderError::User { label, line, what } => {
+                let place = line.map(|n| format!(" line {n}")).unwrap_or_default();
+                executing(f, format_args!("template {label}{place}: {what}"))
+            }
+        }
+    }
+}
+
+/// At the boundary with layers whose errors are still lines.
+impl From<RenderError> for String {
+    fn from(e: RenderError) -> String {
+        e.to_string()
+    }
 }
 
 /// Render a user's template source with the same context (no extras).
-pub fn render_user(label: &str, source: &str, ctx: &TemplateContext) -> Result<String, String> {
+pub fn render_user(
+    label: &str,
+    source: &str,
+    ctx: &TemplateContext,
+) -> Result<String, RenderError> {
     let mut env = environment();
-    let fail = |e: Error| {
-        let place = e.line().map(|n| format!(" line {n}")).unwrap_or_default();
-        let what = match e.detail() {
+    let fail = |e: Error| RenderError::User {
+        label: label.to_string(),
+        line: e.line(),
+        what: match e.detail() {
             Some(detail) => format!("{} ({detail})", e.kind()),
             None => e.kind().to_string(),
-        };
-        format!("Error executing command: template {label}{place}: {what}")
+        },
     };
     env.add_template_owned("user-template", source.to_string())
         .map_err(fail)?;

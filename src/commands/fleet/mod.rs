@@ -257,7 +257,7 @@ fn playbook_options(
     }
     emit::playbook::check_format(format)?;
     let batch = args.batch.as_deref().unwrap_or("1");
-    emit::playbook::Batch::parse(batch).map(Some)
+    Ok(emit::playbook::Batch::parse(batch).map(Some)?)
 }
 
 /// The inventory named by `--inventory`, limited by `--limit`.
