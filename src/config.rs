@@ -70,17 +70,17 @@ pub enum ConfigError {
     TooDeep(crate::nesting::TooDeep),
 }
 
-impl ConfigError {
-    pub fn message(&self) -> String {
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        use crate::error::executing;
         match self {
-            ConfigError::Missing(path) => format!("Error reading config file: {path}"),
-            ConfigError::Invalid => "Error executing command: invalid config file".to_string(),
+            // Upstream's one line without the prefix.
+            ConfigError::Missing(path) => write!(f, "Error reading config file: {path}"),
+            ConfigError::Invalid => executing(f, format_args!("invalid config file")),
             ConfigError::UnsupportedDatastore => {
-                "Error executing command: unsupported backend specified in config".to_string()
+                executing(f, format_args!("unsupported backend specified in config"))
             }
-            ConfigError::TooDeep(deep) => {
-                format!("Error executing command: invalid config file: {deep}")
-            }
+            ConfigError::TooDeep(deep) => executing(f, format_args!("invalid config file: {deep}")),
         }
     }
 }

@@ -2,8 +2,8 @@
 //! are lines `Error executing command: <what>`; each layer's typed error
 //! (`outdir::Error`, ...) writes its line through [`executing`], so the
 //! prefix is spelled here alone, and code decides on variants, never on a
-//! line's words. (Layers not yet typed still carry their lines as strings;
-//! a typed error becomes one at that boundary, through `From`.)
+//! line's words. The command layer's `commands::Error` holds whichever
+//! layer's error stopped a run; `main` prints its `Display`.
 
 use std::fmt;
 

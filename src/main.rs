@@ -34,10 +34,10 @@ mod start;
 mod terminal;
 
 use cli::USAGE;
-use commands::{completion, detect_ip, fleet, man, node_run, version};
+use commands::{Error, completion, detect_ip, fleet, man, node_run, version};
 use std::ffi::OsString;
 
-fn dispatch(all_args: &[String]) -> Result<u8, String> {
+fn dispatch(all_args: &[String]) -> Result<u8, Error> {
     let help = |w: &String| w == "-h" || w == "--help";
     match all_args {
         [node, run, words @ ..] if node == "node" && run == "run" => {
@@ -53,7 +53,7 @@ fn dispatch(all_args: &[String]) -> Result<u8, String> {
         [cmd, words @ ..] if cmd == "completion" => completion::main(all_args, words),
         [cmd, words @ ..] if cmd == "man" => man::main(all_args, words),
         [v] if v == "--version" => Ok(version::version_line()),
-        [] => Err(USAGE.trim_end().to_string()),
+        [] => Err(Error::Usage),
         [h] if help(h) => {
             out!("{USAGE}");
             Ok(0)
@@ -62,7 +62,7 @@ fn dispatch(all_args: &[String]) -> Result<u8, String> {
             out!("{USAGE}");
             Ok(0)
         }
-        _ => Err(cli::invalid_option(all_args)),
+        _ => Err(cli::invalid_option(all_args).into()),
     }
 }
 
@@ -78,7 +78,7 @@ fn run() -> u8 {
     let raw = std::env::args_os().skip(1).map(OsString::into_string);
     let result = match raw.collect::<Result<Vec<_>, _>>() {
         Ok(args) => dispatch(&args),
-        Err(_) => Err("Error executing command: arguments must be valid UTF-8".to_string()),
+        Err(_) => Err(Error::ArgumentsNotUtf8),
     };
     match result {
         Ok(status) => status,

@@ -6,7 +6,8 @@
 //! on `PATH`, so tests run all of this against stand-ins, never the host.
 
 use crate::plan::{Mode, Plan};
-use crate::render::{self, Engine, TemplateContext};
+use crate::render::{self, Engine, RenderError, TemplateContext};
+use std::fmt;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
@@ -15,6 +16,60 @@ use std::time::{Duration, Instant};
 
 const SUCCESS_LINE: &str = "Calico node started successfully";
 const DEFAULT_LOG_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why the run path stopped; each `Display` is upstream's line (the root
+/// and forwarding refusals carry no prefix there either).
+#[derive(Debug)]
+pub enum Error {
+    /// `CALICOCTL_LOG_TIMEOUT_MS` (a test setting) is not a number.
+    LogTimeout(String),
+    NotRoot,
+    /// Forwarding could not be enabled: `"ipv4"` or `"ipv6"`.
+    Forwarding(&'static str),
+    Banner(RenderError),
+    CannotRun {
+        program: String,
+        error: std::io::Error,
+    },
+    /// The engine failed: Go's wording of its status and its combined
+    /// output, each line under the first.
+    Failed {
+        status: String,
+        output: String,
+    },
+    CannotFollowLogs(std::io::Error),
+    Terminated,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        use crate::error::executing;
+        match self {
+            Error::LogTimeout(ms) => executing(
+                f,
+                format_args!("CALICOCTL_LOG_TIMEOUT_MS is not a number of milliseconds: {ms}"),
+            ),
+            Error::NotRoot => f.write_str("Need super user privileges: Operation not permitted"),
+            Error::Forwarding(family) => write!(f, "ERROR: Could not enable {family} forwarding"),
+            Error::Banner(e) => write!(f, "{e}"),
+            Error::CannotRun { program, error } => {
+                executing(f, format_args!("cannot run {program}: {error}"))
+            }
+            Error::Failed { status, output } => {
+                executing(f, format_args!("{status}"))?;
+                output.lines().try_for_each(|line| write!(f, "\n | {line}"))
+            }
+            // Upstream's two spaces.
+            Error::CannotFollowLogs(e) => {
+                executing(f, format_args!(" unable to check calico/node logs: {e}"))
+            }
+            Error::Terminated => executing(
+                f,
+                format_args!("calico/node has terminated, check logs for details"),
+            ),
+        }
+    }
+}
 
 /// Where the run path reaches the host.
 #[derive(Debug, Clone)]
@@ -29,12 +84,10 @@ pub struct RunSettings {
 }
 
 impl RunSettings {
-    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
         let log_timeout = match get("CALICOCTL_LOG_TIMEOUT_MS") {
             None => DEFAULT_LOG_TIMEOUT,
-            Some(ms) => Duration::from_millis(ms.parse().map_err(|_| {
-                format!("Error executing command: CALICOCTL_LOG_TIMEOUT_MS is not a number of milliseconds: {ms}")
-            })?),
+            Some(ms) => Duration::from_millis(ms.parse().map_err(|_| Error::LogTimeout(ms))?),
         };
         Ok(RunSettings {
             proc_root: get("CALICOCTL_PROC_ROOT")
@@ -72,7 +125,7 @@ fn describe_status(status: ExitStatus) -> String {
     }
 }
 
-fn preflight(settings: &RunSettings) -> Result<(), String> {
+fn preflight(settings: &RunSettings) -> Result<(), Error> {
     let modprobe = ["modprobe", "-a", "xt_set", "ip6_tables"];
     outln!("Running command to load modules: {}", modprobe.join(" "));
     match Command::new(modprobe[0])
@@ -90,12 +143,11 @@ fn preflight(settings: &RunSettings) -> Result<(), String> {
 
     let sys = settings.proc_root.join("sys");
     outln!("Enabling IPv4 forwarding");
-    write_sysctl(&sys.join("net/ipv4/ip_forward"), "1")
-        .map_err(|_| "ERROR: Could not enable ipv4 forwarding".to_string())?;
+    write_sysctl(&sys.join("net/ipv4/ip_forward"), "1").map_err(|_| Error::Forwarding("ipv4"))?;
     if sys.join("net/ipv6").exists() {
         outln!("Enabling IPv6 forwarding");
         write_sysctl(&sys.join("net/ipv6/conf/all/forwarding"), "1")
-            .map_err(|_| "ERROR: Could not enable ipv6 forwarding".to_string())?;
+            .map_err(|_| Error::Forwarding("ipv6"))?;
     }
 
     outln!("Increasing conntrack limit");
@@ -128,17 +180,14 @@ fn combined_output(cmd: &mut Command) -> std::io::Result<(ExitStatus, String)> {
 }
 
 /// Follow the container's log until the success line, its end, or the timeout.
-fn wait_for_start(engine: &Engine, container: &str, timeout: Duration) -> Result<(), String> {
-    let failed = || {
-        "Error executing command: calico/node has terminated, check logs for details".to_string()
-    };
+fn wait_for_start(engine: &Engine, container: &str, timeout: Duration) -> Result<(), Error> {
     let mut child = Command::new(&engine.command)
         .args(["logs", "--follow", container])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| format!("Error executing command:  unable to check calico/node logs: {e}"))?;
+        .map_err(Error::CannotFollowLogs)?;
     let stdout = child.stdout.take().expect("stdout is piped");
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -168,19 +217,23 @@ fn wait_for_start(engine: &Engine, container: &str, timeout: Duration) -> Result
     };
     let _ = child.kill();
     let _ = child.wait();
-    if started { Ok(()) } else { Err(failed()) }
+    if started {
+        Ok(())
+    } else {
+        Err(Error::Terminated)
+    }
 }
 
 /// Upstream's refusal when not root.
-pub fn require_root() -> Result<(), String> {
+pub fn require_root() -> Result<(), Error> {
     if effective_uid() != Some(0) {
-        return Err("Need super user privileges: Operation not permitted".to_string());
+        return Err(Error::NotRoot);
     }
     Ok(())
 }
 
 /// Run the plan. Returns the exit status for the process.
-pub fn run(plan: &Plan, engine: &Engine, settings: &RunSettings) -> Result<i32, String> {
+pub fn run(plan: &Plan, engine: &Engine, settings: &RunSettings) -> Result<i32, Error> {
     require_root()?;
     if !settings.in_container {
         preflight(settings)?;
@@ -195,7 +248,9 @@ pub fn run(plan: &Plan, engine: &Engine, settings: &RunSettings) -> Result<i32, 
         .status();
 
     let ctx = TemplateContext::new(plan, engine);
-    let banner = render::Context::new(plan, engine).render("run-start.txt.j2")?;
+    let banner = render::Context::new(plan, engine)
+        .render("run-start.txt.j2")
+        .map_err(Error::Banner)?;
     out!("{banner}");
     crate::stdio::flush_out();
 
@@ -203,27 +258,26 @@ pub fn run(plan: &Plan, engine: &Engine, settings: &RunSettings) -> Result<i32, 
     if plan.mode == Mode::InitSystem {
         // Attached: the init system supervises docker, whose status is ours.
         cmd.stdout(Stdio::inherit()).stderr(Stdio::inherit());
-        let status = cmd
-            .status()
-            .map_err(|e| format!("Error executing command: cannot run {}: {e}", ctx.argv[0]))?;
+        let status = cmd.status().map_err(|error| Error::CannotRun {
+            program: ctx.argv[0].clone(),
+            error,
+        })?;
         return Ok(status.code().unwrap_or(1));
     }
 
     match combined_output(&mut cmd) {
         Ok((status, _)) if status.success() => {}
         Ok((status, output)) => {
-            let mut msg = format!("Error executing command: {}", describe_status(status));
-            for line in output.lines() {
-                msg.push_str("\n | ");
-                msg.push_str(line);
-            }
-            return Err(msg);
+            return Err(Error::Failed {
+                status: describe_status(status),
+                output,
+            });
         }
-        Err(e) => {
-            return Err(format!(
-                "Error executing command: cannot run {}: {e}",
-                ctx.argv[0]
-            ));
+        Err(error) => {
+            return Err(Error::CannotRun {
+                program: ctx.argv[0].clone(),
+                error,
+            });
         }
     }
 

@@ -47,7 +47,8 @@ fn failed(e: &std::io::Error) -> ! {
     }
     let _ = writeln!(
         std::io::stderr().lock(),
-        "Error executing command: cannot write to standard output: {e}"
+        "{}cannot write to standard output: {e}",
+        crate::error::PREFIX
     );
     // SAFETY: as above.
     unsafe { libc::_exit(1) }

@@ -18,15 +18,26 @@ pub enum ColorChoice {
     Never,
 }
 
+/// A `--color` value that is not one of the three.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadColor(pub String);
+
+impl std::fmt::Display for BadColor {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        crate::error::executing(
+            f,
+            format_args!("--color must be auto, always or never, not {:?}", self.0),
+        )
+    }
+}
+
 impl ColorChoice {
-    pub fn parse(text: &str) -> Result<ColorChoice, String> {
+    pub fn parse(text: &str) -> Result<ColorChoice, BadColor> {
         match text {
             "auto" => Ok(ColorChoice::Auto),
             "always" => Ok(ColorChoice::Always),
             "never" => Ok(ColorChoice::Never),
-            other => Err(format!(
-                "Error executing command: --color must be auto, always or never, not {other:?}"
-            )),
+            other => Err(BadColor(other.to_string())),
         }
     }
 

@@ -210,12 +210,24 @@ pub enum Parsed<T> {
     Help(String),
 }
 
-/// Upstream's line for anything the parser does not accept.
-pub fn invalid_option(all_args: &[String]) -> String {
-    format!(
-        "Invalid option: 'calicoctl {}'. Use flag '--help' to read about a specific subcommand.",
-        all_args.join(" ")
-    )
+/// A command line the parser does not accept: every argument after the
+/// program's name, which upstream's line quotes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidOption(pub Vec<String>);
+
+impl std::fmt::Display for InvalidOption {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(
+            f,
+            "Invalid option: 'calicoctl {}'. Use flag '--help' to read about a specific subcommand.",
+            self.0.join(" ")
+        )
+    }
+}
+
+/// Upstream's refusal of `all_args`.
+pub fn invalid_option(all_args: &[String]) -> InvalidOption {
+    InvalidOption(all_args.to_vec())
 }
 
 /// Parse the words after a subcommand with `T`'s options; `help` is its
@@ -224,7 +236,7 @@ pub fn parse<T: Parser>(
     all_args: &[String],
     words: &[String],
     help: &str,
-) -> Result<Parsed<T>, String> {
+) -> Result<Parsed<T>, InvalidOption> {
     match T::command().try_get_matches_from(words) {
         Ok(m) => T::from_arg_matches(&m)
             .map(|a| Parsed::Run(Box::new(a)))
@@ -243,7 +255,7 @@ pub fn parse<T: Parser>(
 pub fn parse_node_run(
     all_args: &[String],
     words: &[String],
-) -> Result<Parsed<NodeRunArgs>, String> {
+) -> Result<Parsed<NodeRunArgs>, InvalidOption> {
     let invalid = || invalid_option(all_args);
     let matches = match NodeRunArgs::command().try_get_matches_from(words) {
         Ok(m) => m,
@@ -281,11 +293,11 @@ fn explicitly_given(matches: &ArgMatches) -> Vec<&'static str> {
 mod tests {
     use super::*;
 
-    fn parse(words: &[&str]) -> Result<NodeRunArgs, String> {
+    fn parse(words: &[&str]) -> Result<NodeRunArgs, InvalidOption> {
         let words: Vec<String> = words.iter().map(|s| s.to_string()).collect();
         match parse_node_run(&words, &words)? {
             Parsed::Run(a) => Ok(*a),
-            Parsed::Help(_) => Err("help".into()),
+            Parsed::Help(_) => panic!("help asked for"),
         }
     }
 
@@ -306,7 +318,7 @@ mod tests {
 
     #[test]
     fn ambiguous_prefix_is_invalid() {
-        let err = parse(&["--i", "x"]).unwrap_err();
+        let err = parse(&["--i", "x"]).unwrap_err().to_string();
         assert!(
             err.starts_with("Invalid option: 'calicoctl --i x'"),
             "{err}"

@@ -1,7 +1,7 @@
 //! `calicoctl node detect-ip`: calico/node's address choice, shown before
 //! the node runs.
 
-use super::{environment, interface_source};
+use super::{Error, OptionError, environment, interface_source};
 use crate::cli;
 use crate::ip::detection;
 use crate::ip::methods::{self, SystemResolver};
@@ -17,7 +17,7 @@ struct FamilyReport {
     detection: Option<detection::Detection>,
 }
 
-pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
+pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
     use methods::Family;
     let Some(args) = super::options_or_help(cli::parse::<cli::DetectIpArgs>(
         all_args,
@@ -30,13 +30,11 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
         "text" => false,
         "json" => true,
         other => {
-            return Err(format!(
-                "Error executing command: unknown output format '{other}' (text or json)"
-            ));
+            return Err(OptionError::DetectFormat(other.to_string()).into());
         }
     };
     if json && args.explain {
-        return Err("Error executing command: --explain goes with text output".to_string());
+        return Err(OptionError::ExplainNeedsText.into());
     }
     let (want4, want6) = if args.ipv4 || args.ipv6 {
         (args.ipv4, args.ipv6)
@@ -62,11 +60,8 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
     let mut errors = Vec::new();
     for ((family, text), method) in families.iter().zip(&methods) {
         let outcome = detection::detect(&table, method, *family, &SystemResolver, reach.as_ref());
-        if let Err(e) = &outcome.result {
-            errors.push(format!(
-                "Error executing command: IPv{}: {e}",
-                family.number()
-            ));
+        if let Err(failure) = &outcome.result {
+            errors.push((*family, failure.clone()));
         }
         reports.push(FamilyReport {
             family: family.number(),
@@ -93,6 +88,6 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
     if errors.is_empty() {
         Ok(0)
     } else {
-        Err(errors.join("\n"))
+        Err(Error::Detect(errors))
     }
 }

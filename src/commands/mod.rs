@@ -4,6 +4,7 @@
 
 pub mod completion;
 pub mod detect_ip;
+mod error;
 pub mod fleet;
 pub mod man;
 pub mod node_run;
@@ -11,8 +12,9 @@ pub mod planning;
 pub mod version;
 
 use crate::cli::{self, Parsed};
-use crate::config::{self, DatastoreSpec};
+use crate::config::{self, ConfigError, DatastoreSpec};
 use crate::ip::detection;
+pub use error::{Error, FleetFailure, OptionError, Spooling};
 use std::collections::HashMap;
 
 /// Whether a variable can be configuration: calicoctl's own (`CALICO*`)
@@ -47,7 +49,7 @@ pub fn host_name(env: &HashMap<String, String>) -> Option<String> {
 /// (for tests), or the live system.
 pub fn interface_source(
     env: &HashMap<String, String>,
-) -> Result<(Vec<detection::Interface>, Box<dyn detection::Reach>), String> {
+) -> Result<(Vec<detection::Interface>, Box<dyn detection::Reach>), detection::TableError> {
     match env.get("CALICOCTL_INTERFACES") {
         Some(path) => {
             let fixture = detection::Fixture::load(path)?;
@@ -65,7 +67,7 @@ pub fn interface_source(
 pub struct ConfigLoader<'a> {
     env: &'a HashMap<String, String>,
     default_path: String,
-    loaded: HashMap<Option<String>, Result<DatastoreSpec, String>>,
+    loaded: HashMap<Option<String>, Result<DatastoreSpec, ConfigError>>,
 }
 
 impl<'a> ConfigLoader<'a> {
@@ -83,12 +85,12 @@ impl<'a> ConfigLoader<'a> {
 
     /// The configuration at `path` (`None`: the default path, then the
     /// environment), as `node run` loads it.
-    pub fn load(&mut self, path: Option<&str>) -> Result<DatastoreSpec, String> {
+    pub fn load(&mut self, path: Option<&str>) -> Result<DatastoreSpec, ConfigError> {
         let key = path.map(str::to_string);
         if let Some(found) = self.loaded.get(&key) {
             return found.clone();
         }
-        let result = config::load(path, &self.default_path, self.env).map_err(|e| e.message());
+        let result = config::load(path, &self.default_path, self.env);
         self.loaded.insert(key, result.clone());
         result
     }

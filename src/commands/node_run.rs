@@ -3,7 +3,7 @@
 //! or start the container as upstream does.
 
 use super::planning::{ignored_warning, plan_for, presentation};
-use super::{ConfigLoader, environment, host_name};
+use super::{ConfigLoader, Error, environment, host_name};
 use crate::cli::{self, NodeRunArgs};
 use crate::render::Engine;
 use crate::terminal::ColorChoice;
@@ -11,7 +11,7 @@ use crate::{emit, live, outdir, plan, start};
 use std::collections::HashMap;
 use std::path::Path;
 
-pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
+pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
     let Some(args) = super::options_or_help(cli::parse_node_run(all_args, words)?) else {
         return Ok(0);
     };
@@ -51,7 +51,7 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
 fn live_differences(
     plan: &plan::Plan,
     engine: &Engine,
-) -> Result<live::compare::Comparison, String> {
+) -> Result<live::compare::Comparison, live::Error> {
     let kind = live::EngineKind::from_name(&engine.name);
     let observed = live::query(&engine.command, kind, &plan.container_name, &plan.image)?;
     Ok(live::compare::compare(plan, &observed))
@@ -59,7 +59,7 @@ fn live_differences(
 
 /// `--check` without `--out-dir`: each difference on stdout; 0 when the
 /// container runs as planned, 2 when not.
-fn live_check(plan: &plan::Plan, engine: &Engine) -> Result<u8, String> {
+fn live_check(plan: &plan::Plan, engine: &Engine) -> Result<u8, Error> {
     let differences = live_differences(plan, engine)?.lines();
     if differences.is_empty() {
         outln!("{} matches the plan.", plan.container_name);
@@ -74,7 +74,7 @@ fn live_check(plan: &plan::Plan, engine: &Engine) -> Result<u8, String> {
 /// `--if-changed`: whether the container runs as planned (then it is left
 /// alone); otherwise say why it is replaced. Root is checked first, as the
 /// run path does.
-fn leave_alone(plan: &plan::Plan, engine: &Engine) -> Result<bool, String> {
+fn leave_alone(plan: &plan::Plan, engine: &Engine) -> Result<bool, Error> {
     start::require_root()?;
     let comparison = live_differences(plan, engine)?;
     let verb = match comparison {
@@ -101,7 +101,7 @@ fn deliver(
     args: &NodeRunArgs,
     artifacts: &[emit::Artifact],
     env: &HashMap<String, String>,
-) -> Result<u8, String> {
+) -> Result<u8, Error> {
     let Some(dir) = &args.out_dir else {
         out!("{}", emit::stdout_text(artifacts));
         return Ok(0);

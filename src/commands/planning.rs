@@ -4,7 +4,7 @@
 //! Kubernetes datastore's warning. A fleet plans each host exactly as `node
 //! run` plans one, by calling this module, never `node_run` itself.
 
-use super::{ConfigLoader, interface_source};
+use super::{ConfigLoader, Error, OptionError, interface_source};
 use crate::cli::{self, NodeRunArgs};
 use crate::emit;
 use crate::ip::methods::SystemResolver;
@@ -26,7 +26,7 @@ fn file_format_names() -> String {
 
 /// The options of this tool beyond upstream's, which say how to present
 /// the plan: the format and the engine, checked together.
-pub fn presentation(args: &NodeRunArgs) -> Result<(Option<emit::Format>, Engine), String> {
+pub fn presentation(args: &NodeRunArgs) -> Result<(Option<emit::Format>, Engine), Error> {
     let format = args
         .output
         .as_deref()
@@ -37,19 +37,14 @@ pub fn presentation(args: &NodeRunArgs) -> Result<(Option<emit::Format>, Engine)
     // The libnetwork plugin and its socket are docker's: podman has neither,
     // and refuses to bind host paths that do not exist.
     if engine.name == "podman" && !args.disable_docker_networking {
-        return Err("Error executing command: --runtime podman needs --disable-docker-networking (the libnetwork plugin and /var/run/docker.sock are docker's)".to_string());
+        return Err(OptionError::PodmanWithDockerNetworking.into());
     }
     if args.template.is_some() && format.is_some() {
-        return Err(
-            "Error executing command: --template and --output cannot be used together".to_string(),
-        );
+        return Err(OptionError::TemplateWithOutput.into());
     }
     let writes_files = args.template.is_some() || format.is_some_and(emit::Format::writes_files);
     if args.out_dir.is_some() && !writes_files {
-        return Err(format!(
-            "Error executing command: --out-dir needs --template or an --output that writes files ({})",
-            file_format_names()
-        ));
+        return Err(OptionError::OutDirNeedsFiles(file_format_names()).into());
     }
     live_options(args, format)?;
     Ok((format, engine))
@@ -57,19 +52,19 @@ pub fn presentation(args: &NodeRunArgs) -> Result<(Option<emit::Format>, Engine)
 
 /// `--check` without `--out-dir` and `--if-changed` ask the engine about
 /// the running container: neither goes with a dry run or a format.
-fn live_options(args: &NodeRunArgs, format: Option<emit::Format>) -> Result<(), String> {
+fn live_options(args: &NodeRunArgs, format: Option<emit::Format>) -> Result<(), OptionError> {
     let printing = args.dryrun || format.is_some() || args.template.is_some();
     if args.check && args.out_dir.is_none() && printing {
-        return Err("Error executing command: --check without --out-dir compares the running container with the plan; it does not go with --dryrun, --output or --template (add --out-dir to compare files)".to_string());
+        return Err(OptionError::LiveCheckWhilePrinting);
     }
     if args.if_changed && args.check {
-        return Err("Error executing command: --if-changed and --check cannot be used together: --check only compares, --if-changed starts calico-node when it differs".to_string());
+        return Err(OptionError::IfChangedWithCheck);
     }
     if args.if_changed && printing {
-        return Err("Error executing command: --if-changed starts calico-node when it differs from the plan; it does not go with --dryrun, --output or --template".to_string());
+        return Err(OptionError::IfChangedWhilePrinting);
     }
     if args.if_changed && args.init_system {
-        return Err("Error executing command: --if-changed does not go with --init-system: the init system owns that container's lifecycle".to_string());
+        return Err(OptionError::IfChangedWithInitSystem);
     }
     Ok(())
 }
@@ -80,7 +75,7 @@ pub fn plan_for(
     env: &HashMap<String, String>,
     configs: &mut ConfigLoader,
     hostname: Option<&str>,
-) -> Result<plan::Plan, String> {
+) -> Result<plan::Plan, Error> {
     let mut checked = plan::check_options(args, &SystemResolver)?;
     let node_name = plan::node_name(args, hostname)?;
     let spec = configs.load(args.config.as_deref())?;
@@ -132,7 +127,7 @@ fn pin_addresses(
     args: &cli::NodeRunArgs,
     checked: &mut plan::CheckedOptions,
     env: &HashMap<String, String>,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     use methods::{Family, Method};
     let wants = |v: &Option<String>, absent_counts: bool| match v.as_deref() {
         None | Some("") => absent_counts,
@@ -172,12 +167,7 @@ fn pin_addresses(
         };
         let found = detection::detect(&table, method, family, &SystemResolver, reach.as_ref())
             .result
-            .map_err(|e| {
-                format!(
-                    "Error executing command: --pin-ip: IPv{}: {e}",
-                    family.number()
-                )
-            })?;
+            .map_err(|failure| Error::Pin { family, failure })?;
         errln!(
             "Pinned IPv{} {} (on {}, by {method_text}).",
             family.number(),

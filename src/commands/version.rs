@@ -1,6 +1,7 @@
 //! `calicoctl version` and `calicoctl --version`: what this build is. No
 //! datastore access.
 
+use super::Error;
 use crate::cli::{self, Parsed};
 
 /// The version of this build.
@@ -9,7 +10,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const GIT_COMMIT: &str = env!("CALICOCTL_GIT_COMMIT");
 
 /// `calicoctl version`: upstream's layout for the client's part.
-pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
+pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
     if let Parsed::Help(text) = cli::parse::<cli::VersionArgs>(all_args, words, cli::VERSION_HELP)?
     {
         out!("{text}");

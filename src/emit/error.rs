@@ -171,10 +171,3 @@ impl From<KubernetesRefusal> for EmitError {
         EmitError::Kubernetes(e)
     }
 }
-
-/// At the boundary with layers whose errors are still lines.
-impl From<EmitError> for String {
-    fn from(e: EmitError) -> String {
-        e.to_string()
-    }
-}

@@ -10,6 +10,7 @@
 
 mod ansible_json;
 mod ansible_yaml;
+pub mod error;
 pub mod limit;
 mod native;
 mod ranges;
@@ -18,6 +19,9 @@ pub mod source;
 
 use crate::cli::{NodeRunArgs, WATCHED};
 use clap::{ArgAction, CommandFactory};
+#[cfg(test)]
+use error::ReadError;
+use error::{HostNameError, ValueError};
 use serde_yaml::Value;
 
 /// A host's value for one option.
@@ -97,7 +101,7 @@ impl Host {
     /// gives for no words) with the host's options set as that parser sets
     /// them from [`Host::words`]. A fleet of thousands of hosts spends most
     /// of its time in clap otherwise; a property test holds the two equal.
-    pub fn args(&self, defaults: &NodeRunArgs) -> Result<NodeRunArgs, String> {
+    pub fn args(&self, defaults: &NodeRunArgs) -> Result<NodeRunArgs, ValueError> {
         let mut args = defaults.clone();
         let mut named = false;
         for (key, value) in &self.options {
@@ -129,7 +133,7 @@ impl Host {
     }
 }
 
-fn set_value(args: &mut NodeRunArgs, key: &str, v: &str) -> Result<(), String> {
+fn set_value(args: &mut NodeRunArgs, key: &str, v: &str) -> Result<(), ValueError> {
     let v = v.to_string();
     match key {
         "name" => args.name = Some(v),
@@ -146,12 +150,12 @@ fn set_value(args: &mut NodeRunArgs, key: &str, v: &str) -> Result<(), String> {
         "docker-networking-ifprefix" => args.docker_networking_ifprefix = v,
         "runtime" => args.runtime = v,
         "runtime-path" => args.runtime_path = Some(v),
-        _ => return Err(format!("option '{key}' cannot be set from an inventory")),
+        _ => return Err(ValueError::NotSettable(key.to_string())),
     }
     Ok(())
 }
 
-fn set_flag(args: &mut NodeRunArgs, key: &str) -> Result<(), String> {
+fn set_flag(args: &mut NodeRunArgs, key: &str) -> Result<(), ValueError> {
     match key {
         "no-default-ippools" => args.no_default_ippools = true,
         "init-system" => args.init_system = true,
@@ -159,7 +163,7 @@ fn set_flag(args: &mut NodeRunArgs, key: &str) -> Result<(), String> {
         "use-docker-networking-container-labels" => {
             args.use_docker_networking_container_labels = true
         }
-        _ => return Err(format!("option '{key}' cannot be set from an inventory")),
+        _ => return Err(ValueError::NotSettable(key.to_string())),
     }
     Ok(())
 }
@@ -203,33 +207,32 @@ impl Options {
     }
 
     /// The value of `key` as an option of `node run`, or why not.
-    pub(crate) fn value(&self, key: &str, value: &Value) -> Result<OptValue, String> {
+    pub(crate) fn value(&self, key: &str, value: &Value) -> Result<OptValue, ValueError> {
         if INVOCATION_ONLY.contains(&key) {
-            return Err(format!(
-                "option '{key}' belongs to one invocation, not to a host: give it on the command line"
-            ));
+            return Err(ValueError::InvocationOnly(key.to_string()));
         }
         let Some((_, flag)) = self.known.iter().find(|(k, _)| k == key) else {
-            return Err(format!("unknown option '{key}'"));
+            return Err(ValueError::Unknown(key.to_string()));
         };
         if key == "env" {
             return env_value(value);
         }
+        let key = || key.to_string();
         match (value, flag) {
             (Value::Null, _) => Ok(OptValue::Unset),
             (Value::Bool(b), true) => Ok(OptValue::Flag(*b)),
-            (_, true) => Err(format!("option '{key}' is a flag: true or false")),
+            (_, true) => Err(ValueError::FlagNeedsBool {
+                key: key(),
+                shown: None,
+            }),
             (Value::String(s), false) => Ok(OptValue::Text(s.clone())),
-            (Value::Number(n), false) if n.is_f64() => Err(format!(
-                "option '{key}': {n} reads as a decimal number; quote it (for a dotted AS number, as: '1.10')"
-            )),
+            (Value::Number(n), false) if n.is_f64() => Err(ValueError::Decimal {
+                key: key(),
+                number: n.to_string(),
+            }),
             (Value::Number(n), false) => Ok(OptValue::Text(n.to_string())),
-            (Value::Bool(_), false) => {
-                Err(format!("option '{key}' takes a value, not true or false"))
-            }
-            _ => Err(format!(
-                "option '{key}': a value must be a string, a number or true/false"
-            )),
+            (Value::Bool(_), false) => Err(ValueError::TakesValue(key())),
+            _ => Err(ValueError::NotScalar(key())),
         }
     }
 }
@@ -241,33 +244,32 @@ impl Options {
     /// host lines give strings), and that a Jinja2 template or a vaulted
     /// value, which `ansible-inventory --list` passes on unevaluated, is
     /// refused rather than taken literally.
-    pub(crate) fn ansible_value(&self, key: &str, value: &Value) -> Result<OptValue, String> {
+    pub(crate) fn ansible_value(&self, key: &str, value: &Value) -> Result<OptValue, ValueError> {
         let flag = self.known.iter().any(|(k, f)| k == key && *f);
+        let not_bool = |shown: String| ValueError::FlagNeedsBool {
+            key: key.to_string(),
+            shown: Some(shown),
+        };
         if let Value::Mapping(m) = value
             && m.contains_key("__ansible_vault")
         {
-            return Err("an encrypted (vault) value: calicoctl cannot decrypt it".to_string());
+            return Err(ValueError::Vault);
         }
         if let Value::String(s) = value {
             if s.contains("{{") || s.contains("{%") {
-                return Err(format!(
-                    "{s:?} is a Jinja2 template, which ansible-inventory does not evaluate; give the value itself"
-                ));
+                return Err(ValueError::Template(s.clone()));
             }
             if flag {
-                return match ansible_bool(s) {
-                    Some(b) => Ok(OptValue::Flag(b)),
-                    None => Err(format!(
-                        "option '{key}' is a flag: true or false, not {s:?}"
-                    )),
-                };
+                return ansible_bool(s)
+                    .map(OptValue::Flag)
+                    .ok_or_else(|| not_bool(format!("{s:?}")));
             }
         }
         if let (Value::Number(n), true) = (value, flag) {
             return match n.as_u64() {
                 Some(0) => Ok(OptValue::Flag(false)),
                 Some(1) => Ok(OptValue::Flag(true)),
-                _ => Err(format!("option '{key}' is a flag: true or false, not {n}")),
+                _ => Err(not_bool(n.to_string())),
             };
         }
         self.value(key, value)
@@ -276,42 +278,39 @@ impl Options {
 
 /// An `env` mapping: variable names to values (strings, integers,
 /// true/false), null passing a variable by name.
-fn env_value(value: &Value) -> Result<OptValue, String> {
+fn env_value(value: &Value) -> Result<OptValue, ValueError> {
     let map = match value {
         Value::Null => return Ok(OptValue::Unset),
         Value::Mapping(map) => map,
-        other => {
-            return Err(format!(
-                "option 'env' must be a mapping of variable names to values, not {}",
-                kind_of(other)
-            ));
-        }
+        other => return Err(ValueError::EnvNotMapping(kind_of(other))),
     };
     let mut vars = Vec::with_capacity(map.len());
     for (k, v) in map {
         let Some(name) = key_text(k) else {
-            return Err("option 'env': a variable name must be a string".to_string());
+            return Err(ValueError::EnvNameNotString);
         };
         let text = match v {
             Value::Null => None,
             Value::String(s) if s.contains("{{") || s.contains("{%") => {
-                return Err(format!(
-                    "option 'env': {name}: {s:?} is a Jinja2 template, which ansible-inventory does not evaluate; give the value itself"
-                ));
+                return Err(ValueError::EnvTemplate {
+                    name,
+                    text: s.clone(),
+                });
             }
             Value::String(s) => Some(s.clone()),
             Value::Bool(b) => Some(b.to_string()),
             Value::Number(n) if n.is_f64() => {
-                return Err(format!(
-                    "option 'env': {name}: {n} reads as a decimal number; quote it"
-                ));
+                return Err(ValueError::EnvDecimal {
+                    name,
+                    number: n.to_string(),
+                });
             }
             Value::Number(n) => Some(n.to_string()),
             other => {
-                return Err(format!(
-                    "option 'env': {name}: a value must be a string, a number, true/false or null (by name), not {}",
-                    kind_of(other)
-                ));
+                return Err(ValueError::EnvBadValue {
+                    name,
+                    kind: kind_of(other),
+                });
             }
         };
         vars.push((name, text));
@@ -329,7 +328,7 @@ fn ansible_bool(text: &str) -> Option<bool> {
 }
 
 /// Whether `name` can be a host: one safe path component.
-pub fn check_host_name(name: &str) -> Result<(), String> {
+pub fn check_host_name(name: &str) -> Result<(), HostNameError> {
     let ok_first = name
         .bytes()
         .next()
@@ -338,10 +337,10 @@ pub fn check_host_name(name: &str) -> Result<(), String> {
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
     if !ok_first || !ok_rest {
-        return Err("a host name must be [A-Za-z0-9][A-Za-z0-9._-]* (it names a directory)".into());
+        return Err(HostNameError::Characters);
     }
     if name.len() > 253 {
-        return Err("a host name must be at most 253 bytes".into());
+        return Err(HostNameError::TooLong);
     }
     Ok(())
 }
@@ -388,10 +387,10 @@ pub enum Problem {
 }
 
 impl Problem {
-    pub fn host(host: &str, what: impl Into<String>) -> Problem {
+    pub fn host(host: &str, what: impl std::fmt::Display) -> Problem {
         Problem::Host {
             host: host.to_string(),
-            what: what.into(),
+            what: what.to_string(),
         }
     }
 }
@@ -419,12 +418,13 @@ pub struct Inventory {
 /// where it can be, or Ansible YAML): what the tests exercise;
 /// `source::read` decides for a real run.
 #[cfg(test)]
-pub fn parse(label: &str, text: &str) -> Result<Inventory, String> {
+pub fn parse(label: &str, text: &str) -> Result<Inventory, ReadError> {
+    let no_hosts = || ReadError::NoHosts {
+        label: label.to_string(),
+    };
     if let Some(inventory) = native::stream(text) {
         return match inventory.hosts.is_empty() && inventory.errors.is_empty() {
-            true => Err(format!(
-                "Error executing command: inventory {label} has no hosts"
-            )),
+            true => Err(no_hosts()),
             false => Ok(inventory),
         };
     }
@@ -439,15 +439,18 @@ pub fn parse_streamed(text: &str) -> Option<Inventory> {
 
 /// The same, always through YAML values.
 #[cfg(test)]
-pub fn parse_values(label: &str, text: &str) -> Result<Inventory, String> {
-    let doc: Value = serde_yaml::from_str(text).map_err(|e| {
-        format!("Error executing command: inventory {label} is not valid YAML: {e}")
-    })?;
+pub fn parse_values(label: &str, text: &str) -> Result<Inventory, ReadError> {
+    let label = label.to_string();
+    let doc: Value = match serde_yaml::from_str(text) {
+        Ok(doc) => doc,
+        Err(e) => {
+            let reason = e.to_string();
+            return Err(ReadError::BadYaml { label, reason });
+        }
+    };
     let Value::Mapping(top) = &doc else {
-        return Err(format!(
-            "Error executing command: inventory {label}: the top level must be a mapping (defaults and hosts, or Ansible groups), not {}",
-            kind_of(&doc)
-        ));
+        let kind = kind_of(&doc);
+        return Err(ReadError::NotMapping { label, kind });
     };
     let native = top.contains_key("hosts")
         && top
@@ -459,9 +462,7 @@ pub fn parse_values(label: &str, text: &str) -> Result<Inventory, String> {
         ansible_yaml::parse(top)
     };
     if inventory.hosts.is_empty() && inventory.errors.is_empty() {
-        return Err(format!(
-            "Error executing command: inventory {label} has no hosts"
-        ));
+        return Err(ReadError::NoHosts { label });
     }
     Ok(inventory)
 }
@@ -548,21 +549,19 @@ mod tests {
 
     #[test]
     fn file_level_errors() {
-        assert!(
-            parse("t", "hosts:\n  a: {}\n  a: {}\n")
-                .unwrap_err()
-                .contains("duplicate entry with key \"a\"")
-        );
-        assert!(
-            parse("t", "[1, 2]")
-                .unwrap_err()
-                .contains("top level must be a mapping")
-        );
-        assert!(parse("t", "a: [").unwrap_err().contains("not valid YAML"));
-        assert!(
-            parse("t", "hosts: {}")
-                .unwrap_err()
-                .contains("has no hosts")
+        let error = |text| parse("t", text).unwrap_err();
+        assert!(matches!(
+            error("hosts:\n  a: {}\n  a: {}\n"),
+            ReadError::BadYaml { reason, .. } if reason.contains("duplicate entry with key \"a\"")
+        ));
+        assert!(matches!(
+            error("[1, 2]"),
+            ReadError::NotMapping { kind: "a list", .. }
+        ));
+        assert!(matches!(error("a: ["), ReadError::BadYaml { .. }));
+        assert_eq!(
+            error("hosts: {}").to_string(),
+            "Error executing command: inventory t has no hosts"
         );
         let long = "a".repeat(254);
         assert!(errors(&format!("hosts: {{{long}: }}"))[0].contains("at most 253 bytes"));

@@ -6,6 +6,8 @@
 //! own reader needs this: where `ansible-inventory` is installed, it expands
 //! them itself. `tests/ansible_inventory.rs` holds the two equal.
 
+use super::error::{RangeError, RangeFault};
+
 const LETTERS: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
 /// The most names one pattern, or one inventory, may make.
@@ -21,32 +23,34 @@ struct Range<'a> {
 }
 
 /// The first range of `pattern` (None: it has none).
-fn first_range(pattern: &str) -> Result<Option<Range<'_>>, String> {
+fn first_range(pattern: &str) -> Result<Option<Range<'_>>, RangeError> {
+    let fail = |fault| RangeError {
+        pattern: pattern.to_string(),
+        fault,
+    };
     let Some(open) = pattern.find('[') else {
         return Ok(None);
     };
     let Some(close) = pattern[open..].find(']').map(|i| open + i) else {
-        return Err(format!("{pattern}: a host range needs a closing ']'"));
+        return Err(fail(RangeFault::NoClose));
     };
     let bounds: Vec<&str> = pattern[open + 1..close].split(':').collect();
     let (begin, end, step) = match bounds[..] {
         [b, e] => (b, e, "1"),
         [b, e, s] => (b, e, s),
         _ => {
-            return Err(format!(
-                "{pattern}: a host range must be [begin:end] or [begin:end:step]"
-            ));
+            return Err(fail(RangeFault::Shape));
         }
     };
     let begin = if begin.is_empty() { "0" } else { begin };
     if end.is_empty() {
-        return Err(format!("{pattern}: a host range must give its end"));
+        return Err(fail(RangeFault::NoEnd));
     }
     let step: usize = step
         .parse()
         .ok()
         .filter(|s| *s > 0)
-        .ok_or_else(|| format!("{pattern}: a host range's step must be a positive number"))?;
+        .ok_or_else(|| fail(RangeFault::Step))?;
     Ok(Some(Range {
         head: &pattern[..open],
         begin,
@@ -59,7 +63,7 @@ fn first_range(pattern: &str) -> Result<Option<Range<'_>>, String> {
 /// How many names `pattern` makes, counted without making them: the
 /// product of its ranges' lengths (each range applies to every name the
 /// ones before it made). Saturates past [`MAX_NAMES`].
-pub fn count(pattern: &str) -> Result<u64, String> {
+pub fn count(pattern: &str) -> Result<u64, RangeError> {
     let mut total: u64 = 1;
     let mut rest = pattern;
     while let Some(range) = first_range(rest)? {
@@ -80,16 +84,17 @@ pub fn count(pattern: &str) -> Result<u64, String> {
 
 /// The names `pattern` stands for (itself when it has no range); more
 /// than [`MAX_NAMES`] is refused before any is made.
-pub fn expand(pattern: &str) -> Result<Vec<String>, String> {
+pub fn expand(pattern: &str) -> Result<Vec<String>, RangeError> {
     if count(pattern)? > MAX_NAMES {
-        return Err(format!(
-            "{pattern}: a host pattern of more than {MAX_NAMES} hosts"
-        ));
+        return Err(RangeError {
+            pattern: pattern.to_string(),
+            fault: RangeFault::TooMany(MAX_NAMES),
+        });
     }
     expand_counted(pattern)
 }
 
-fn expand_counted(pattern: &str) -> Result<Vec<String>, String> {
+fn expand_counted(pattern: &str) -> Result<Vec<String>, RangeError> {
     let Some(Range {
         head,
         begin,
@@ -109,12 +114,14 @@ fn expand_counted(pattern: &str) -> Result<Vec<String>, String> {
 }
 
 /// The items of one range, as text.
-fn sequence(pattern: &str, begin: &str, end: &str, step: usize) -> Result<Vec<String>, String> {
+fn sequence(pattern: &str, begin: &str, end: &str, step: usize) -> Result<Vec<String>, RangeError> {
+    let fail = |fault| RangeError {
+        pattern: pattern.to_string(),
+        fault,
+    };
     let width = if begin.len() > 1 && begin.starts_with('0') {
         if begin.len() != end.len() {
-            return Err(format!(
-                "{pattern}: a zero-padded host range needs begin and end of one width"
-            ));
+            return Err(fail(RangeFault::Widths));
         }
         begin.len()
     } else {
@@ -123,7 +130,7 @@ fn sequence(pattern: &str, begin: &str, end: &str, step: usize) -> Result<Vec<St
     let letter = |s: &str| (s.len() == 1).then(|| LETTERS.find(s)).flatten();
     if let (Some(b), Some(e)) = (letter(begin), letter(end)) {
         if b > e {
-            return Err(format!("{pattern}: a host range must have begin <= end"));
+            return Err(fail(RangeFault::Backwards));
         }
         return Ok(LETTERS[b..=e]
             .chars()
@@ -131,15 +138,10 @@ fn sequence(pattern: &str, begin: &str, end: &str, step: usize) -> Result<Vec<St
             .map(|c| format!("{c:0>width$}"))
             .collect());
     }
-    let number = |s: &str| {
-        s.parse::<u64>()
-            .map_err(|_| format!("{pattern}: a host range runs over numbers or single letters"))
-    };
+    let number = |s: &str| s.parse::<u64>().map_err(|_| fail(RangeFault::NotNumbers));
     let (b, e) = (number(begin)?, number(end)?);
     if e.saturating_sub(b) > 1_000_000 {
-        return Err(format!(
-            "{pattern}: a host range of more than a million hosts"
-        ));
+        return Err(fail(RangeFault::OverAMillion));
     }
     Ok((b..=e)
         .step_by(step)
@@ -150,6 +152,7 @@ fn sequence(pattern: &str, begin: &str, end: &str, step: usize) -> Result<Vec<St
 #[cfg(test)]
 mod tests {
     use super::expand;
+    use crate::inventory::error::RangeFault;
 
     #[test]
     fn ranges_expand_as_ansible_documents() {
@@ -177,7 +180,11 @@ mod tests {
             "[0:18446744073709551615]",
         ] {
             let e = expand(explosive).unwrap_err();
-            assert!(e.contains("more than 1000000 hosts"), "{e}");
+            assert_eq!(e.fault, RangeFault::TooMany(1_000_000), "{e}");
+            assert_eq!(
+                e.to_string(),
+                format!("{explosive}: a host pattern of more than 1000000 hosts")
+            );
         }
         assert_eq!(expand("[0:999][0:999]").unwrap().len(), 1_000_000);
     }
@@ -219,8 +226,9 @@ mod tests {
             };
             if n > super::MAX_NAMES {
                 refused += 1;
-                assert!(
-                    expand(&p).unwrap_err().contains("more than 1000000 hosts"),
+                assert_eq!(
+                    expand(&p).unwrap_err().fault,
+                    RangeFault::TooMany(super::MAX_NAMES),
                     "{p}"
                 );
             } else if n <= 50_000 {

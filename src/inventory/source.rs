@@ -10,14 +10,13 @@
 //! scripts, plugins) is refused naming what to install: never a partial
 //! read.
 
+use super::error::{AnsibleFault, OnlyAnsible, ReadError};
 use super::{Inventory, ansible_json, ansible_yaml, kind_of, native};
 use serde_yaml::{Mapping, Value};
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-
-const INSTALL: &str = "reading it needs ansible-inventory on PATH (Debian: apt-get install ansible-core; or pip install ansible-core)";
 
 /// An inventory read, and what to say about how on stderr.
 pub struct Resolved {
@@ -42,10 +41,9 @@ enum Kind {
     Native(Mapping),
     AnsibleList(Value),
     AnsibleYaml(Mapping),
-    /// A YAML inventory plugin's configuration (`plugin: ...`).
-    Plugin,
-    /// Not a YAML mapping: INI, a script, or broken YAML (the reason).
-    Other(String),
+    /// Not ours to read: a plugin's configuration (`plugin: ...`), not a
+    /// YAML mapping (INI, a script), or broken YAML.
+    Other(OnlyAnsible),
     /// Broken YAML in a file named as YAML or JSON (the reason): ours to
     /// report, as Ansible would not read it either.
     BadYaml(String),
@@ -59,17 +57,14 @@ fn classify(text: &str, yaml_named: bool) -> Kind {
     }
     let doc: Value = match serde_yaml::from_str(text) {
         Ok(doc) => doc,
-        Err(e) if yaml_named => return Kind::BadYaml(format!("is not valid YAML: {e}")),
-        Err(_) => return Kind::Other("is not YAML (an INI inventory?)".to_string()),
+        Err(e) if yaml_named => return Kind::BadYaml(e.to_string()),
+        Err(_) => return Kind::Other(OnlyAnsible::NotYaml),
     };
     if ansible_json::recognise(&doc) {
         return Kind::AnsibleList(doc);
     }
     let Value::Mapping(top) = doc else {
-        return Kind::Other(format!(
-            "is not a YAML mapping (defaults and hosts, or Ansible groups) but {} (an INI inventory?)",
-            kind_of(&doc)
-        ));
+        return Kind::Other(OnlyAnsible::NotMapping(kind_of(&doc)));
     };
     let native = top.contains_key("hosts")
         && top
@@ -78,13 +73,13 @@ fn classify(text: &str, yaml_named: bool) -> Kind {
     if native {
         Kind::Native(top)
     } else if top.contains_key("plugin") {
-        Kind::Plugin
+        Kind::Other(OnlyAnsible::Plugin)
     } else {
         Kind::AnsibleYaml(top)
     }
 }
 
-fn read_text(path: &str) -> Result<(String, Vec<u8>), String> {
+fn read_text(path: &str) -> Result<(String, Vec<u8>), ReadError> {
     let mut bytes = Vec::new();
     let (label, result) = if path == "-" {
         let result = std::io::stdin().read_to_end(&mut bytes).map(|_| ());
@@ -93,19 +88,22 @@ fn read_text(path: &str) -> Result<(String, Vec<u8>), String> {
         let result = std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes));
         (path.to_string(), result.map(|_| ()))
     };
-    result.map_err(|e| format!("Error executing command: cannot read inventory {label}: {e}"))?;
-    Ok((label, bytes))
+    match result {
+        Ok(()) => Ok((label, bytes)),
+        Err(error) => Err(ReadError::CannotRead { label, error }),
+    }
 }
 
 /// Read the inventory named by `--inventory` (`-` for stdin), with
 /// `ansible` (the `ansible-inventory` program) where installed.
-pub fn read(path: &str, ansible: Option<&Path>) -> Result<Resolved, String> {
+pub fn read(path: &str, ansible: Option<&Path>) -> Result<Resolved, ReadError> {
     let is_dir = path != "-" && Path::new(path).is_dir();
     if is_dir {
         let Some(program) = ansible else {
-            return Err(format!(
-                "Error executing command: inventory {path} is a directory (an Ansible inventory directory): {INSTALL}"
-            ));
+            return Err(ReadError::NeedsAnsible {
+                label: path.to_string(),
+                what: OnlyAnsible::Directory,
+            });
         };
         return resolve(program, Path::new(path), path);
     }
@@ -114,16 +112,18 @@ pub fn read(path: &str, ansible: Option<&Path>) -> Result<Resolved, String> {
         path != "-" && std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0);
     let text = String::from_utf8(bytes);
     if let Ok(text) = &text {
-        crate::nesting::check(text)
-            .map_err(|deep| format!("Error executing command: inventory {label} is {deep}"))?;
+        crate::nesting::check(text).map_err(|deep| ReadError::TooDeep {
+            label: label.clone(),
+            deep,
+        })?;
     }
     let yaml_named = [".yaml", ".yml", ".json"]
         .iter()
         .any(|ext| path.to_ascii_lowercase().ends_with(ext));
     let kind = match (&text, executable) {
-        (Ok(_), true) => Kind::Other("is an executable (a dynamic inventory script)".to_string()),
+        (Ok(_), true) => Kind::Other(OnlyAnsible::Executable),
         (Ok(text), false) => classify(text, yaml_named),
-        (Err(_), _) => Kind::Other("is not UTF-8 text".to_string()),
+        (Err(_), _) => Kind::Other(OnlyAnsible::NotUtf8),
     };
     let plain = |inventory| {
         Ok(Resolved {
@@ -135,34 +135,29 @@ pub fn read(path: &str, ansible: Option<&Path>) -> Result<Resolved, String> {
         (Kind::NativeRead(inventory), _) => plain(non_empty(inventory, &label)?),
         (Kind::Native(top), _) => plain(non_empty(native::parse(top), &label)?),
         (Kind::AnsibleList(doc), _) => plain(non_empty(ansible_json::parse(&doc), &label)?),
-        (Kind::BadYaml(why), _) => Err(format!("Error executing command: inventory {label} {why}")),
+        (Kind::BadYaml(reason), _) => Err(ReadError::BadYaml { label, reason }),
         (_, Some(program)) if path != "-" => resolve(program, Path::new(path), &label),
         (_, Some(program)) => resolve_stdin(program, text.unwrap_or_default().as_bytes()),
         (Kind::AnsibleYaml(top), None) => {
             refuse_vars_dirs(path, &label)?;
             plain(non_empty(ansible_yaml::parse(&top), &label)?)
         }
-        (Kind::Plugin, None) => Err(format!(
-            "Error executing command: inventory {label} is an inventory plugin's configuration (plugin:): {INSTALL}"
-        )),
-        (Kind::Other(why), None) => Err(format!(
-            "Error executing command: inventory {label} {why}: {INSTALL}"
-        )),
+        (Kind::Other(what), None) => Err(ReadError::NeedsAnsible { label, what }),
     }
 }
 
-fn non_empty(inventory: Inventory, label: &str) -> Result<Inventory, String> {
+fn non_empty(inventory: Inventory, label: &str) -> Result<Inventory, ReadError> {
     if inventory.hosts.is_empty() && inventory.errors.is_empty() {
-        return Err(format!(
-            "Error executing command: inventory {label} has no hosts"
-        ));
+        return Err(ReadError::NoHosts {
+            label: label.to_string(),
+        });
     }
     Ok(inventory)
 }
 
 /// Without Ansible, `group_vars/` or `host_vars/` beside a YAML inventory
 /// would be silently dropped: refuse instead.
-fn refuse_vars_dirs(path: &str, label: &str) -> Result<(), String> {
+fn refuse_vars_dirs(path: &str, label: &str) -> Result<(), ReadError> {
     if path == "-" {
         return Ok(());
     }
@@ -174,9 +169,10 @@ fn refuse_vars_dirs(path: &str, label: &str) -> Result<(), String> {
     };
     for vars in ["group_vars", "host_vars"] {
         if dir.join(vars).is_dir() {
-            return Err(format!(
-                "Error executing command: inventory {label} has {vars}/ beside it, which our own reader does not read; {INSTALL}"
-            ));
+            return Err(ReadError::NeedsAnsible {
+                label: label.to_string(),
+                what: OnlyAnsible::VarsBeside(vars),
+            });
         }
     }
     Ok(())
@@ -237,7 +233,7 @@ fn ansible_message(stderr: &str, plugin: &str) -> String {
 /// Run `ansible-inventory -i <path> --list` and read its answer. An
 /// inventory source Ansible cannot parse is an error, not a warning and an
 /// empty inventory (Ansible's default).
-fn resolve(program: &Path, path: &Path, label: &str) -> Result<Resolved, String> {
+fn resolve(program: &Path, path: &Path, label: &str) -> Result<Resolved, ReadError> {
     let output = Command::new(program)
         .arg("-i")
         .arg(path)
@@ -247,14 +243,14 @@ fn resolve(program: &Path, path: &Path, label: &str) -> Result<Resolved, String>
         .env("ANSIBLE_NOCOLOR", "1")
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| {
-            format!(
-                "Error executing command: inventory {label}: cannot run {}: {e}",
-                program.display()
-            )
+        .map_err(|error| ReadError::CannotRunAnsible {
+            label: label.to_string(),
+            program: program.to_path_buf(),
+            error,
         })?;
-    let fail = |what: String| {
-        format!("Error executing command: inventory {label}: ansible-inventory {what}")
+    let fail = |what: AnsibleFault| ReadError::Ansible {
+        label: label.to_string(),
+        what,
     };
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -262,20 +258,14 @@ fn resolve(program: &Path, path: &Path, label: &str) -> Result<Resolved, String>
             .iter()
             .any(|ext| path.to_string_lossy().to_ascii_lowercase().ends_with(ext));
         let plugin = if yaml { "yaml" } else { "ini" };
-        return Err(fail(format!(
-            "failed: {}",
-            ansible_message(&stderr, plugin)
-        )));
+        return Err(fail(AnsibleFault::Failed(ansible_message(&stderr, plugin))));
     }
-    let text =
-        String::from_utf8(output.stdout).map_err(|_| fail("printed no UTF-8 text".into()))?;
-    crate::nesting::check(&text).map_err(|deep| fail(format!("printed an inventory {deep}")))?;
+    let text = String::from_utf8(output.stdout).map_err(|_| fail(AnsibleFault::NotUtf8))?;
+    crate::nesting::check(&text).map_err(|deep| fail(AnsibleFault::TooDeep(deep)))?;
     let doc: Value =
-        serde_yaml::from_str(&text).map_err(|e| fail(format!("printed no JSON inventory: {e}")))?;
+        serde_yaml::from_str(&text).map_err(|e| fail(AnsibleFault::NotJson(e.to_string())))?;
     if !ansible_json::recognise(&doc) {
-        return Err(fail(
-            "printed no --list inventory (no _meta.hostvars)".into(),
-        ));
+        return Err(fail(AnsibleFault::NotList));
     }
     Ok(Resolved {
         inventory: non_empty(ansible_json::parse(&doc), label)?,
@@ -290,12 +280,10 @@ fn resolve(program: &Path, path: &Path, label: &str) -> Result<Resolved, String>
 /// a private temporary directory of a random name (0700; Ansible reads
 /// sources by path), removed with it afterwards. Only what this run made
 /// is removed.
-fn resolve_stdin(program: &Path, bytes: &[u8]) -> Result<Resolved, String> {
-    let fail = |e: std::io::Error| {
-        format!(
-            "Error executing command: cannot stage inventory (stdin) for ansible-inventory in {}: {e}",
-            std::env::temp_dir().display()
-        )
+fn resolve_stdin(program: &Path, bytes: &[u8]) -> Result<Resolved, ReadError> {
+    let fail = |error: std::io::Error| ReadError::CannotStage {
+        dir: std::env::temp_dir(),
+        error,
     };
     let dir = tempfile::Builder::new()
         .prefix("calicoctl-inventory-")
@@ -338,7 +326,10 @@ mod tests {
             classify("all: {hosts: {a: }}", true),
             Kind::AnsibleYaml(_)
         ));
-        assert!(matches!(classify("plugin: aws_ec2\n", true), Kind::Plugin));
+        assert!(matches!(
+            classify("plugin: aws_ec2\n", true),
+            Kind::Other(OnlyAnsible::Plugin)
+        ));
         assert!(matches!(classify("[workers]\nw1\n", false), Kind::Other(_)));
         assert!(matches!(
             classify("hosts: {a: , a: }", true),

@@ -12,7 +12,85 @@ use ipnet::IpNet;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
+use std::fmt;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
+
+/// Why calico/node would find no address; each `Display` is its line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    NoInterfaces,
+    NoAddresses(Family),
+    Unresolvable(String),
+    WrongFamily {
+        dest: String,
+        family: Family,
+    },
+    Unreachable {
+        dest: String,
+        target: IpAddr,
+        why: Unreachable,
+    },
+    NoInterfaceWith(IpAddr),
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Failure::NoInterfaces => f.write_str("no valid host interfaces found"),
+            Failure::NoAddresses(family) => write!(
+                f,
+                "no valid IPv{} addresses found on the host interfaces",
+                family.number()
+            ),
+            Failure::Unresolvable(dest) => write!(
+                f,
+                "cannot resolve address specified for IP autodetection: {dest}"
+            ),
+            Failure::WrongFamily { dest, family } => write!(
+                f,
+                "address for IP autodetection does not resolve to an IPv{} address: {dest}",
+                family.number()
+            ),
+            Failure::Unreachable { dest, target, why } => {
+                write!(f, "Unable to reach {dest} ({target}): {}", why.0)
+            }
+            Failure::NoInterfaceWith(ip) => {
+                write!(f, "Unable to find interface with IP address {ip}")
+            }
+        }
+    }
+}
+
+/// The kernel's reason for having no route to a destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreachable(pub String);
+
+/// Why the interface table could not be had.
+#[derive(Debug)]
+pub enum TableError {
+    CannotRead { path: String, error: std::io::Error },
+    Invalid { path: String, reason: String },
+    CannotList(std::io::Error),
+}
+
+impl fmt::Display for TableError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        use crate::error::executing;
+        match self {
+            TableError::CannotRead { path, error } => executing(
+                f,
+                format_args!("cannot read interface fixture {path}: {error}"),
+            ),
+            TableError::Invalid { path, reason } => executing(
+                f,
+                format_args!("invalid interface fixture {path}: {reason}"),
+            ),
+            TableError::CannotList(e) => {
+                executing(f, format_args!("cannot list host interfaces: {e}"))
+            }
+        }
+    }
+}
 
 /// Interfaces `first-found` and `skip-interface=` never use: calico/node's
 /// newer default list (with `cni.*`), as in the default `:latest` image.
@@ -44,7 +122,7 @@ pub struct Interface {
 
 /// The kernel's choice of source address towards a destination.
 pub trait Reach {
-    fn source_for(&self, dest: IpAddr) -> Result<IpAddr, String>;
+    fn source_for(&self, dest: IpAddr) -> Result<IpAddr, Unreachable>;
 }
 
 /// Asks the kernel: connect a UDP socket to DEST port 80 (nothing is sent)
@@ -52,16 +130,15 @@ pub trait Reach {
 pub struct KernelReach;
 
 impl Reach for KernelReach {
-    fn source_for(&self, dest: IpAddr) -> Result<IpAddr, String> {
+    fn source_for(&self, dest: IpAddr) -> Result<IpAddr, Unreachable> {
         let bind: SocketAddr = match dest {
             IpAddr::V4(_) => "0.0.0.0:0".parse().expect("literal"),
             IpAddr::V6(_) => "[::]:0".parse().expect("literal"),
         };
-        let socket = UdpSocket::bind(bind).map_err(|e| e.to_string())?;
-        socket
-            .connect(SocketAddr::new(dest, 80))
-            .map_err(|e| e.to_string())?;
-        Ok(socket.local_addr().map_err(|e| e.to_string())?.ip())
+        let why = |e: std::io::Error| Unreachable(e.to_string());
+        let socket = UdpSocket::bind(bind).map_err(why)?;
+        socket.connect(SocketAddr::new(dest, 80)).map_err(why)?;
+        Ok(socket.local_addr().map_err(why)?.ip())
     }
 }
 
@@ -76,30 +153,32 @@ pub struct Fixture {
 }
 
 impl Reach for Fixture {
-    fn source_for(&self, dest: IpAddr) -> Result<IpAddr, String> {
+    fn source_for(&self, dest: IpAddr) -> Result<IpAddr, Unreachable> {
         self.routes
             .get(&dest)
             .copied()
-            .ok_or_else(|| "network is unreachable".to_string())
+            .ok_or_else(|| Unreachable("network is unreachable".to_string()))
     }
 }
 
 impl Fixture {
-    pub fn load(path: &str) -> Result<Fixture, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            format!("Error executing command: cannot read interface fixture {path}: {e}")
+    pub fn load(path: &str) -> Result<Fixture, TableError> {
+        let text = std::fs::read_to_string(path).map_err(|error| TableError::CannotRead {
+            path: path.to_string(),
+            error,
         })?;
-        serde_yaml::from_str(&text)
-            .map_err(|e| format!("Error executing command: invalid interface fixture {path}: {e}"))
+        serde_yaml::from_str(&text).map_err(|e| TableError::Invalid {
+            path: path.to_string(),
+            reason: e.to_string(),
+        })
     }
 }
 
 /// The live interface table: addresses from `getifaddrs` (if-addrs), and
 /// address-less interfaces from `/sys/class/net`, which calico/node's
 /// interface list includes too.
-pub fn live_interfaces() -> Result<Vec<Interface>, String> {
-    let addrs = if_addrs::get_if_addrs()
-        .map_err(|e| format!("Error executing command: cannot list host interfaces: {e}"))?;
+pub fn live_interfaces() -> Result<Vec<Interface>, TableError> {
+    let addrs = if_addrs::get_if_addrs().map_err(TableError::CannotList)?;
     let mut by_name: HashMap<String, Interface> = HashMap::new();
     if let Ok(entries) = std::fs::read_dir("/sys/class/net") {
         for entry in entries.flatten() {
@@ -160,7 +239,7 @@ pub struct Step {
 /// A detection's result with the walk that led to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
-    pub result: Result<Detection, String>,
+    pub result: Result<Detection, Failure>,
     /// A line before the walk (the source address, for `can-reach`).
     pub preamble: Option<String>,
     pub steps: Vec<Step>,
@@ -298,11 +377,8 @@ fn enumerate(
     }
     let result = match chosen {
         Some(d) => Ok(d),
-        None if candidates == 0 => Err("no valid host interfaces found".to_string()),
-        None => Err(format!(
-            "no valid IPv{} addresses found on the host interfaces",
-            family.number()
-        )),
+        None if candidates == 0 => Err(Failure::NoInterfaces),
+        None => Err(Failure::NoAddresses(family)),
     };
     Outcome {
         result,
@@ -320,25 +396,29 @@ fn can_reach(
     resolver: &dyn Resolver,
     reach: &dyn Reach,
 ) -> Outcome {
-    let fail = |msg: String| Outcome {
-        result: Err(msg),
+    let fail = |failure: Failure| Outcome {
+        result: Err(failure),
         preamble: None,
         steps: Vec::new(),
     };
     let Some(ips) = resolver.resolve(dest) else {
-        return fail(format!(
-            "cannot resolve address specified for IP autodetection: {dest}"
-        ));
+        return fail(Failure::Unresolvable(dest.to_string()));
     };
     let Some(target) = ips.into_iter().find(|ip| family.matches(ip)) else {
-        return fail(format!(
-            "address for IP autodetection does not resolve to an IPv{} address: {dest}",
-            family.number()
-        ));
+        return fail(Failure::WrongFamily {
+            dest: dest.to_string(),
+            family,
+        });
     };
     let source = match reach.source_for(target) {
         Ok(s) => s,
-        Err(e) => return fail(format!("Unable to reach {dest} ({target}): {e}")),
+        Err(why) => {
+            return fail(Failure::Unreachable {
+                dest: dest.to_string(),
+                target,
+                why,
+            });
+        }
     };
     let mut steps = Vec::new();
     let mut chosen = None;
@@ -361,7 +441,7 @@ fn can_reach(
         });
     }
     Outcome {
-        result: chosen.ok_or_else(|| format!("Unable to find interface with IP address {source}")),
+        result: chosen.ok_or(Failure::NoInterfaceWith(source)),
         preamble: Some(format!("the kernel would send to {target} from {source}")),
         steps,
     }
@@ -384,12 +464,12 @@ mod tests {
 
     struct Routes(Vec<(&'static str, &'static str)>);
     impl Reach for Routes {
-        fn source_for(&self, dest: IpAddr) -> Result<IpAddr, String> {
+        fn source_for(&self, dest: IpAddr) -> Result<IpAddr, Unreachable> {
             self.0
                 .iter()
                 .find(|(d, _)| d.parse::<IpAddr>().unwrap() == dest)
                 .map(|(_, s)| s.parse().unwrap())
-                .ok_or_else(|| "network is unreachable".into())
+                .ok_or_else(|| Unreachable("network is unreachable".into()))
         }
     }
 
@@ -406,6 +486,7 @@ mod tests {
             ]),
         )
         .result
+        .map_err(|e| e.to_string())
     }
 
     fn host() -> Vec<Interface> {

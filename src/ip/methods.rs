@@ -104,13 +104,6 @@ impl std::fmt::Display for MethodError {
     }
 }
 
-/// At the boundary with layers whose errors are still lines.
-impl From<MethodError> for String {
-    fn from(e: MethodError) -> String {
-        e.to_string()
-    }
-}
-
 fn compile_list(list: &str) -> Result<Vec<Regex>, MethodError> {
     split_list(list)
         .map(|re| {

@@ -2,7 +2,7 @@
 //! it: the name with a leading `/`, binds as the `-v` words given
 //! (`HostConfig.Binds`: `HOST:CONTAINER[:ro]`), image IDs with `sha256:`.
 
-use super::{Bind, Container, Image, container_of, image_of, single, strings, text};
+use super::{Bind, Container, Error, Image, container_of, image_of, single, strings, text};
 
 /// A `-v` word: `HOST:CONTAINER`, then options (`ro`, `rw`, `z`, ...).
 fn bind(word: &str) -> Bind {
@@ -17,7 +17,7 @@ fn bind(word: &str) -> Bind {
     }
 }
 
-pub fn container(json: &str) -> Result<Container, String> {
+pub fn container(json: &str) -> Result<Container, Error> {
     let c = single(json, "docker container inspect")?;
     let name = text(&c["Name"]).trim_start_matches('/').to_string();
     let binds = strings(&c["HostConfig"]["Binds"])
@@ -27,7 +27,7 @@ pub fn container(json: &str) -> Result<Container, String> {
     Ok(container_of(&c, name, text(&c["Config"]["Image"]), binds))
 }
 
-pub fn image(json: &str) -> Result<Image, String> {
+pub fn image(json: &str) -> Result<Image, Error> {
     image_of(json, "docker image inspect")
 }
 

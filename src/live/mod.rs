@@ -11,7 +11,52 @@ pub mod compare;
 mod docker;
 mod podman;
 
+use std::fmt;
 use std::process::{Command, Stdio};
+
+/// Why the engine could not be asked, or its answer not read.
+#[derive(Debug)]
+pub enum Error {
+    /// An `inspect` answer (`what`: the command) that is not JSON.
+    NotJson { what: &'static str, reason: String },
+    /// An `inspect` answer that is not an array of one object.
+    NotOne { what: &'static str },
+    CannotRun {
+        program: String,
+        error: std::io::Error,
+    },
+    /// The engine's stdout (for `args`) is not UTF-8.
+    NotUtf8 { program: String, args: String },
+    /// The engine failed, saying `first` (its first line on stderr).
+    Failed {
+        program: String,
+        args: String,
+        first: String,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        use crate::error::executing;
+        match self {
+            Error::NotJson { what, reason } => {
+                executing(f, format_args!("{what}: not JSON: {reason}"))
+            }
+            Error::NotOne { what } => executing(f, format_args!("{what}: not one object")),
+            Error::CannotRun { program, error } => {
+                executing(f, format_args!("cannot run {program}: {error}"))
+            }
+            Error::NotUtf8 { program, args } => {
+                executing(f, format_args!("{program} {args}: not UTF-8"))
+            }
+            Error::Failed {
+                program,
+                args,
+                first,
+            } => executing(f, format_args!("{program} {args} failed: {first}")),
+        }
+    }
+}
 
 /// A host path bound into the container.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -88,14 +133,14 @@ impl EngineKind {
         }
     }
 
-    fn container(self, json: &str) -> Result<Container, String> {
+    fn container(self, json: &str) -> Result<Container, Error> {
         match self {
             EngineKind::Docker => docker::container(json),
             EngineKind::Podman => podman::container(json),
         }
     }
 
-    fn image(self, json: &str) -> Result<Image, String> {
+    fn image(self, json: &str) -> Result<Image, Error> {
         match self {
             EngineKind::Docker => docker::image(json),
             EngineKind::Podman => podman::image(json),
@@ -165,7 +210,7 @@ fn container_of(
 }
 
 /// An image from either engine's `image inspect`.
-fn image_of(json: &str, what: &str) -> Result<Image, String> {
+fn image_of(json: &str, what: &'static str) -> Result<Image, Error> {
     let i = single(json, what)?;
     Ok(Image {
         id: text(&i["Id"]),
@@ -185,30 +230,35 @@ fn split_env(items: &[String]) -> Vec<(String, String)> {
 }
 
 /// The single object of an `inspect` answer (a JSON array of one).
-fn single(json: &str, what: &str) -> Result<serde_json::Value, String> {
-    let value: serde_json::Value = serde_json::from_str(json)
-        .map_err(|e| format!("Error executing command: {what}: not JSON: {e}"))?;
+fn single(json: &str, what: &'static str) -> Result<serde_json::Value, Error> {
+    let value: serde_json::Value = serde_json::from_str(json).map_err(|e| Error::NotJson {
+        what,
+        reason: e.to_string(),
+    })?;
     match value {
         serde_json::Value::Array(mut items) if items.len() == 1 => Ok(items.remove(0)),
-        _ => Err(format!("Error executing command: {what}: not one object")),
+        _ => Err(Error::NotOne { what }),
     }
 }
 
 /// One engine call's answer: its stdout, or None when the engine says the
 /// object does not exist.
-fn ask(program: &str, args: &[&str], missing: &[&str]) -> Result<Option<String>, String> {
+fn ask(program: &str, args: &[&str], missing: &[&str]) -> Result<Option<String>, Error> {
     let out = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| format!("Error executing command: cannot run {program}: {e}"))?;
+        .map_err(|error| Error::CannotRun {
+            program: program.to_string(),
+            error,
+        })?;
     if out.status.success() {
-        return String::from_utf8(out.stdout).map(Some).map_err(|_| {
-            format!(
-                "Error executing command: {program} {}: not UTF-8",
-                args.join(" ")
-            )
-        });
+        return String::from_utf8(out.stdout)
+            .map(Some)
+            .map_err(|_| Error::NotUtf8 {
+                program: program.to_string(),
+                args: args.join(" "),
+            });
     }
     let stderr = String::from_utf8_lossy(&out.stderr);
     let lower = stderr.to_ascii_lowercase();
@@ -219,11 +269,11 @@ fn ask(program: &str, args: &[&str], missing: &[&str]) -> Result<Option<String>,
         .lines()
         .find(|l| !l.trim().is_empty())
         .unwrap_or("no message");
-    Err(format!(
-        "Error executing command: {program} {} failed: {}",
-        args.join(" "),
-        first.trim()
-    ))
+    Err(Error::Failed {
+        program: program.to_string(),
+        args: args.join(" "),
+        first: first.trim().to_string(),
+    })
 }
 
 const NO_CONTAINER: [&str; 3] = [
@@ -240,11 +290,11 @@ pub fn query(
     kind: EngineKind,
     name: &str,
     planned_image: &str,
-) -> Result<Observed, String> {
+) -> Result<Observed, Error> {
     let container = ask(program, &["container", "inspect", name], &NO_CONTAINER)?
         .map(|json| kind.container(&json))
         .transpose()?;
-    let image_of = |reference: &str| -> Result<Option<Image>, String> {
+    let image_of = |reference: &str| -> Result<Option<Image>, Error> {
         ask(program, &["image", "inspect", reference], &NO_IMAGE)?
             .map(|json| kind.image(&json))
             .transpose()

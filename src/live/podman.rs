@@ -5,7 +5,7 @@
 //! variables podman adds to every container (`container=podman`,
 //! `HOSTNAME`, `TERM`, a default `PATH`), which `EngineKind::added` knows.
 
-use super::{Bind, Container, Image, container_of, image_of, single, text};
+use super::{Bind, Container, Error, Image, container_of, image_of, single, text};
 use serde_json::Value;
 
 fn binds(mounts: &Value) -> Vec<Bind> {
@@ -23,7 +23,7 @@ fn binds(mounts: &Value) -> Vec<Bind> {
         .collect()
 }
 
-pub fn container(json: &str) -> Result<Container, String> {
+pub fn container(json: &str) -> Result<Container, Error> {
     let c = single(json, "podman container inspect")?;
     let binds = binds(&c["Mounts"]);
     Ok(container_of(
@@ -34,7 +34,7 @@ pub fn container(json: &str) -> Result<Container, String> {
     ))
 }
 
-pub fn image(json: &str) -> Result<Image, String> {
+pub fn image(json: &str) -> Result<Image, Error> {
     image_of(json, "podman image inspect")
 }
 

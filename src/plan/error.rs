@@ -76,7 +76,7 @@ impl std::fmt::Display for PlanError {
             }
             PlanError::Method(e) => e.fmt(f),
             PlanError::NoNodeName => line(f, format_args!("unable to determine node name")),
-            PlanError::Config(e) => f.write_str(&e.message()),
+            PlanError::Config(e) => write!(f, "{e}"),
             PlanError::InlineCertificates => line(
                 f,
                 format_args!(
@@ -124,15 +124,14 @@ impl std::fmt::Display for PlanError {
     }
 }
 
-impl From<MethodError> for PlanError {
-    fn from(e: MethodError) -> PlanError {
-        PlanError::Method(e)
+impl From<ConfigError> for PlanError {
+    fn from(e: ConfigError) -> PlanError {
+        PlanError::Config(e)
     }
 }
 
-/// At the boundary with layers whose errors are still lines.
-impl From<PlanError> for String {
-    fn from(e: PlanError) -> String {
-        e.to_string()
+impl From<MethodError> for PlanError {
+    fn from(e: MethodError) -> PlanError {
+        PlanError::Method(e)
     }
 }

@@ -336,13 +336,6 @@ impl std::fmt::Display for RenderError {
     }
 }
 
-/// At the boundary with layers whose errors are still lines.
-impl From<RenderError> for String {
-    fn from(e: RenderError) -> String {
-        e.to_string()
-    }
-}
-
 /// Render a user's template source with the same context (no extras).
 pub fn render_user(
     label: &str,

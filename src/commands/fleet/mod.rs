@@ -7,6 +7,7 @@
 mod render;
 mod sink;
 
+use super::{Error, OptionError};
 use crate::cli::{self, FleetArgs};
 use crate::emit::{self, Format};
 use crate::inventory;
@@ -16,10 +17,10 @@ use render::render_into;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-fn format_of(name: &str) -> Result<Format, String> {
+fn format_of(name: &str) -> Result<Format, Error> {
     let format = Format::parse(name)?;
     if format == Format::Kubernetes {
-        return Err("Error executing command: node fleet does not make -o kubernetes: one DaemonSet already runs calico/node on every node; make it once with 'calicoctl node run -o kubernetes'".to_string());
+        return Err(OptionError::FleetKubernetes.into());
     }
     if !format.per_host() {
         let names: Vec<&str> = Format::ALL
@@ -27,10 +28,7 @@ fn format_of(name: &str) -> Result<Format, String> {
             .filter(|f| f.per_host())
             .map(Format::name)
             .collect();
-        return Err(format!(
-            "Error executing command: node fleet writes files per host: -o must be one of {}",
-            names.join(", ")
-        ));
+        return Err(OptionError::FleetNotPerHost(names.join(", ")).into());
     }
     Ok(format)
 }
@@ -47,7 +45,7 @@ fn tune_allocator() {
     }
 }
 
-pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
+pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
     let Some(args) =
         super::options_or_help(cli::parse::<FleetArgs>(all_args, words, cli::FLEET_HELP)?)
     else {
@@ -62,10 +60,7 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, String> {
     let batch = playbook_options(&args, format)?;
     tune_allocator();
     if args.check && args.out_dir.is_none() {
-        return Err(
-            "Error executing command: --check needs --out-dir (the directory to compare with)"
-                .to_string(),
-        );
+        return Err(OptionError::FleetCheckNeedsOutDir.into());
     }
     let hosts = read_hosts(&args, all_args)?;
     let progress = Progress::new(hosts.hosts.len());
@@ -100,9 +95,9 @@ fn to_stdout(
     hosts: &inventory::Inventory,
     format: Format,
     progress: &Progress,
-) -> Result<u8, String> {
+) -> Result<u8, Error> {
     let mut stdout = sink::Stdout::new();
-    let warnings = render_into(hosts, format, progress, &mut stdout).map_err(|e| e.join("\n"))?;
+    let warnings = render_into(hosts, format, progress, &mut stdout)?;
     progress.finish();
     for w in &warnings {
         errln!("{w}");
@@ -121,7 +116,7 @@ struct Run<'a> {
 impl Run<'_> {
     /// The out dir's host directories not in the inventory (none when it
     /// does not exist).
-    fn strays(&self, tree: Option<&outdir::tree::Tree>) -> Result<Vec<PathBuf>, String> {
+    fn strays(&self, tree: Option<&outdir::tree::Tree>) -> Result<Vec<PathBuf>, Error> {
         let Some(tree) = tree else {
             return Ok(Vec::new());
         };
@@ -131,12 +126,12 @@ impl Run<'_> {
             .collect())
     }
 
-    fn settings(&self) -> Result<outdir::Settings, String> {
+    fn settings(&self) -> Result<outdir::Settings, Error> {
         Ok(outdir::Settings::from_env(|name| std::env::var(name).ok())?)
     }
 
     /// `--check`: compare every host's files, writing nothing.
-    fn check(&self, playbook: Option<&emit::Artifact>, colour: ColorChoice) -> Result<u8, String> {
+    fn check(&self, playbook: Option<&emit::Artifact>, colour: ColorChoice) -> Result<u8, Error> {
         let opened = self.settings()?.lock_for_check(self.dir)?;
         let tree = opened.as_ref().map(|(tree, _lock)| tree);
         let strays = self.strays(tree)?;
@@ -145,8 +140,7 @@ impl Run<'_> {
             dir: self.dir,
             tree,
         };
-        let warnings = render_into(self.hosts, self.format, self.progress, &mut sink)
-            .map_err(|e| e.join("\n"))?;
+        let warnings = render_into(self.hosts, self.format, self.progress, &mut sink)?;
         self.progress.finish();
         let mut drift = sink.drift;
         if let Some(p) = playbook {
@@ -162,7 +156,7 @@ impl Run<'_> {
 
     /// Write every host's files: staged host by host as they are rendered,
     /// renamed together once every host is valid.
-    fn write(&self, playbook: Option<&emit::Artifact>) -> Result<u8, String> {
+    fn write(&self, playbook: Option<&emit::Artifact>) -> Result<u8, Error> {
         let fresh = !self.dir.exists();
         let result = self.write_locked(playbook);
         if result.is_err() && fresh {
@@ -173,7 +167,7 @@ impl Run<'_> {
         result
     }
 
-    fn write_locked(&self, playbook: Option<&emit::Artifact>) -> Result<u8, String> {
+    fn write_locked(&self, playbook: Option<&emit::Artifact>) -> Result<u8, Error> {
         let settings = self.settings()?;
         let (tree, lock) = settings.lock_for_write(self.dir)?;
         let strays = self.strays(Some(&tree))?;
@@ -185,9 +179,9 @@ impl Run<'_> {
         };
         let warnings = match render_into(self.hosts, self.format, self.progress, &mut sink) {
             Ok(warnings) => warnings,
-            Err(errors) => {
+            Err(error) => {
                 writer.abort();
-                return Err(errors.join("\n"));
+                return Err(error);
             }
         };
         if let Some(p) = playbook {
@@ -242,18 +236,15 @@ fn strays(subdirs: &[String], hosts: &inventory::Inventory) -> Vec<String> {
 fn playbook_options(
     args: &FleetArgs,
     format: Format,
-) -> Result<Option<emit::playbook::Batch>, String> {
+) -> Result<Option<emit::playbook::Batch>, Error> {
     if !args.playbook {
         if args.batch.is_some() {
-            return Err(
-                "Error executing command: --batch sets the playbook's batches: it needs --playbook"
-                    .to_string(),
-            );
+            return Err(OptionError::BatchNeedsPlaybook.into());
         }
         return Ok(None);
     }
     if args.out_dir.is_none() {
-        return Err("Error executing command: --playbook needs --out-dir (the playbook installs the host directories beside it)".to_string());
+        return Err(OptionError::PlaybookNeedsOutDir.into());
     }
     emit::playbook::check_format(format)?;
     let batch = args.batch.as_deref().unwrap_or("1");
@@ -261,10 +252,10 @@ fn playbook_options(
 }
 
 /// The inventory named by `--inventory`, limited by `--limit`.
-fn read_hosts(args: &FleetArgs, all_args: &[String]) -> Result<inventory::Inventory, String> {
+fn read_hosts(args: &FleetArgs, all_args: &[String]) -> Result<inventory::Inventory, Error> {
     // Required unless --schema: upstream's line for a missing option.
     let Some(path) = &args.inventory else {
-        return Err(cli::invalid_option(all_args));
+        return Err(cli::invalid_option(all_args).into());
     };
     if let Some(limit) = &args.limit {
         inventory::limit::check(limit)?;

@@ -7,7 +7,7 @@
 //! what the sink had (a writer's temporaries are invisible until renamed).
 
 use super::super::planning::{ignored_warning, plan_for, presentation};
-use super::super::{ConfigLoader, environment};
+use super::super::{ConfigLoader, Error, FleetFailure, environment};
 use crate::cli::{self, Parsed};
 use crate::emit::{self, Artifact, Format};
 use crate::inventory::{self, Host};
@@ -27,13 +27,13 @@ pub struct Rendered {
 /// Where rendered chunks go.
 pub trait Sink {
     /// Take a chunk of hosts (only while every host so far is valid).
-    fn take(&mut self, chunk: &[Rendered]) -> Result<(), String>;
+    fn take(&mut self, chunk: &[Rendered]) -> Result<(), Error>;
 }
 
 /// Keeps every host in memory (tests, and the small fleets of the proptest).
 #[cfg(test)]
 impl Sink for Vec<Rendered> {
-    fn take(&mut self, chunk: &[Rendered]) -> Result<(), String> {
+    fn take(&mut self, chunk: &[Rendered]) -> Result<(), Error> {
         self.extend(chunk.iter().map(|r| Rendered {
             host: r.host.clone(),
             artifacts: r.artifacts.clone(),
@@ -52,8 +52,8 @@ struct HostRenderer<'a> {
     defaults: &'a cli::NodeRunArgs,
 }
 
-/// A host's files and its warning, or its failure as `<host>: <message>`.
-type HostResult = Result<(Rendered, Option<String>), String>;
+/// A host's files and its warning, or its failure.
+type HostResult = Result<(Rendered, Option<String>), FleetFailure>;
 
 impl<'a> HostRenderer<'a> {
     fn new(
@@ -69,7 +69,7 @@ impl<'a> HostRenderer<'a> {
         }
     }
 
-    fn render(&mut self, host: &Host) -> Result<(Vec<Artifact>, Option<String>), String> {
+    fn render(&mut self, host: &Host) -> Result<(Vec<Artifact>, Option<String>), Error> {
         // Equal to parsing `host.words()` with node run's parser (tested).
         let args = host.args(self.defaults)?;
         let (_, engine) = presentation(&args)?;
@@ -90,14 +90,16 @@ impl<'a> HostRenderer<'a> {
                     },
                     warning.map(|w| format!("{}: {w}", host.name)),
                 )),
-                Err(e) => Err(format!("{}: {e}", host.name)),
+                Err(error) => Err(FleetFailure::Host {
+                    host: host.name.clone(),
+                    error,
+                }),
             })
             .collect()
     }
 }
 
-/// Render `hosts` (on every core, in inventory order), each result as
-/// `<host>: <message>` on failure.
+/// Render `hosts` (on every core, in inventory order).
 fn render_chunk(
     hosts: &[Host],
     format: Format,
@@ -118,36 +120,29 @@ fn render_chunk(
             .collect();
         workers
             .into_iter()
-            .flat_map(|w| {
-                w.join().unwrap_or_else(|_| {
-                    vec![Err(
-                        "Error executing command: a rendering thread failed".to_string()
-                    )]
-                })
-            })
+            .flat_map(|w| w.join().unwrap_or_else(|_| vec![Err(FleetFailure::Thread)]))
             .collect()
     })
 }
 
 /// Render every host of `inventory` chunk by chunk into `sink`; the
-/// warnings, or every failure (the inventory's own first), one line each.
-/// A failure of the sink itself ends the run at once.
+/// warnings, or every failure (the inventory's own first). A failure of
+/// the sink itself ends the run at once.
 pub fn render_into(
     inventory: &inventory::Inventory,
     format: Format,
     progress: &Progress,
     sink: &mut dyn Sink,
-) -> Result<Vec<String>, Vec<String>> {
+) -> Result<Vec<String>, Error> {
     let env = environment();
-    let defaults = match cli::parse_node_run(&[], &[]) {
-        Ok(Parsed::Run(args)) => *args,
-        _ => {
-            return Err(vec![
-                "Error executing command: node run's defaults".to_string(),
-            ]);
-        }
+    // No words: node run's defaults (never its help).
+    let defaults = match cli::parse_node_run(&[], &[])? {
+        Parsed::Run(args) => *args,
+        Parsed::Help(_) => return Err(cli::invalid_option(&[]).into()),
     };
-    let mut errors: Vec<String> = inventory.errors.iter().map(ToString::to_string).collect();
+    let mut errors: Vec<FleetFailure> = (inventory.errors.iter().cloned())
+        .map(FleetFailure::Inventory)
+        .collect();
     let mut warnings = Vec::new();
     for hosts in inventory.hosts.chunks(CHUNK) {
         let mut chunk = Vec::with_capacity(hosts.len());
@@ -161,13 +156,13 @@ pub fn render_into(
             }
         }
         if errors.is_empty() {
-            sink.take(&chunk).map_err(|e| vec![e])?;
+            sink.take(&chunk)?;
         }
     }
     if errors.is_empty() {
         Ok(warnings)
     } else {
-        Err(errors)
+        Err(Error::Fleet(errors))
     }
 }
 
@@ -319,7 +314,7 @@ mod tests {
         // assert that mix (within bounds) from the tally.
         let mut rendered: Vec<Rendered> = Vec::new();
         let read = inventory::parse("random.yaml", text);
-        match read.map_err(|e| vec![e]).and_then(|inv| {
+        match read.map_err(Error::from).and_then(|inv| {
             render_into(
                 &inv,
                 Format::SystemdEnvfile,
@@ -341,8 +336,10 @@ mod tests {
                     prop_assert_eq!(r.artifacts.len(), 2);
                 }
             }
-            Err(lines) => {
+            Err(error) => {
                 tally.refused.set(tally.refused.get() + 1);
+                let text = error.to_string();
+                let lines: Vec<&str> = text.lines().collect();
                 prop_assert!(!lines.is_empty());
                 for line in &lines {
                     prop_assert!(!line.is_empty() && !line.contains('\n'), "{:?}", line);

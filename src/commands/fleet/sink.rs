@@ -6,6 +6,7 @@
 //! invisible until every host is valid and they are renamed; a check only
 //! compares.
 
+use super::super::{Error, Spooling};
 use super::render::{Rendered, Sink};
 use crate::outdir;
 use std::io::{Seek, Write};
@@ -26,12 +27,10 @@ pub struct Stdout {
 /// An unnamed file in the temporary directory, readable by us alone
 /// (`O_TMPFILE`, or where the file system has none a file made with a
 /// random name, 0600, and unlinked at once: tempfile does both).
-fn unnamed_temporary() -> Result<std::fs::File, String> {
-    tempfile::tempfile().map_err(|e| {
-        format!(
-            "Error executing command: cannot spool the fleet's output in {}: {e}",
-            std::env::temp_dir().display()
-        )
+fn unnamed_temporary() -> Result<std::fs::File, Error> {
+    tempfile::tempfile().map_err(|error| Error::Spool {
+        what: Spooling::Open,
+        error,
     })
 }
 
@@ -43,8 +42,11 @@ impl Stdout {
         }
     }
 
-    fn spill(&mut self) -> Result<(), String> {
-        let fail = |e: std::io::Error| format!("Error executing command: spooling the output: {e}");
+    fn spill(&mut self) -> Result<(), Error> {
+        let fail = |error| Error::Spool {
+            what: Spooling::Write,
+            error,
+        };
         if self.file.is_none() {
             self.file = Some(unnamed_temporary()?);
         }
@@ -57,10 +59,11 @@ impl Stdout {
 
     /// Print everything held, in order (a failed write to stdout ends the
     /// run as `stdio` says).
-    pub fn print(mut self) -> Result<(), String> {
+    pub fn print(mut self) -> Result<(), Error> {
         use std::io::Read;
-        let fail = |e: std::io::Error| {
-            format!("Error executing command: reading back the spooled output: {e}")
+        let fail = |error| Error::Spool {
+            what: Spooling::ReadBack,
+            error,
         };
         if let Some(mut file) = self.file.take() {
             file.rewind().map_err(fail)?;
@@ -81,7 +84,7 @@ impl Stdout {
 }
 
 impl Sink for Stdout {
-    fn take(&mut self, chunk: &[Rendered]) -> Result<(), String> {
+    fn take(&mut self, chunk: &[Rendered]) -> Result<(), Error> {
         for r in chunk {
             for a in &r.artifacts {
                 let gap = if self.first { "" } else { "\n" };
@@ -104,7 +107,7 @@ pub struct Stage<'w, 'r> {
 }
 
 impl Sink for Stage<'_, '_> {
-    fn take(&mut self, chunk: &[Rendered]) -> Result<(), String> {
+    fn take(&mut self, chunk: &[Rendered]) -> Result<(), Error> {
         for r in chunk {
             let placed = outdir::placed_in(self.dir, Some(&r.host), &r.artifacts);
             self.writer.add(&placed, &|| {})?;
@@ -122,7 +125,7 @@ pub struct Check<'w> {
 }
 
 impl Sink for Check<'_> {
-    fn take(&mut self, chunk: &[Rendered]) -> Result<(), String> {
+    fn take(&mut self, chunk: &[Rendered]) -> Result<(), Error> {
         for r in chunk {
             let placed = outdir::placed_in(self.dir, Some(&r.host), &r.artifacts);
             self.drift.add(&placed, self.tree)?;

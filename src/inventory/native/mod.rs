@@ -28,7 +28,7 @@ fn options_of(
         };
         match options.value(&key, v) {
             Ok(value) => found.push((key, value)),
-            Err(e) => errors.push(at(e)),
+            Err(e) => errors.push(at(e.to_string())),
         }
     }
     found

@@ -1,0 +1,271 @@
+//! The command layer's error: whatever stopped a subcommand, as the value
+//! its layer gave (`?` converts each through `From`), plus the refusals of
+//! our own option combinations ([`OptionError`]). `main` prints its
+//! `Display`, the user's line (a fleet's failures, one line each), and
+//! exits 1; nothing here decides on a line's words.
+
+use crate::cli::InvalidOption;
+use crate::config::ConfigError;
+use crate::emit::EmitError;
+use crate::error::executing;
+use crate::inventory::Problem;
+use crate::inventory::error::{LimitError, ReadError, ValueError};
+use crate::ip::detection::{Failure, TableError};
+use crate::ip::methods::{Family, MethodError};
+use crate::outdir;
+use crate::plan::PlanError;
+use crate::render::RenderError;
+use crate::terminal::BadColor;
+use crate::{live, start};
+use std::fmt;
+
+#[derive(Debug)]
+pub enum Error {
+    Invalid(InvalidOption),
+    /// No command at all: upstream prints its usage, and fails.
+    Usage,
+    ArgumentsNotUtf8,
+    Option(OptionError),
+    Method(MethodError),
+    Plan(PlanError),
+    Config(ConfigError),
+    Table(TableError),
+    /// `--pin-ip` found no address.
+    Pin {
+        family: Family,
+        failure: Failure,
+    },
+    /// `detect-ip` found no address, for each family asked.
+    Detect(Vec<(Family, Failure)>),
+    Emit(EmitError),
+    Render(RenderError),
+    Outdir(outdir::Error),
+    Live(live::Error),
+    Start(start::Error),
+    Color(BadColor),
+    Inventory(ReadError),
+    Limit(LimitError),
+    /// A fleet's host option that `node run` cannot take.
+    HostOption(ValueError),
+    /// A fleet's failures: the inventory's problems and each failed
+    /// host's error, all of them.
+    Fleet(Vec<FleetFailure>),
+    /// The fleet's spooled stdout (`what` it was doing).
+    Spool {
+        what: Spooling,
+        error: std::io::Error,
+    },
+    /// Generating a man page or a completion script (which).
+    Generate {
+        what: &'static str,
+        reason: String,
+    },
+}
+
+/// One line of a failed fleet.
+#[derive(Debug)]
+pub enum FleetFailure {
+    Inventory(Problem),
+    Host {
+        host: String,
+        error: Error,
+    },
+    /// A rendering thread panicked (its message is on stderr already).
+    Thread,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spooling {
+    /// Making the temporary file (in the temporary directory).
+    Open,
+    Write,
+    ReadBack,
+}
+
+/// Our own options' refusals (upstream has none of these options).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OptionError {
+    PodmanWithDockerNetworking,
+    TemplateWithOutput,
+    /// `--out-dir` without a format that writes files (their names).
+    OutDirNeedsFiles(String),
+    LiveCheckWhilePrinting,
+    IfChangedWithCheck,
+    IfChangedWhilePrinting,
+    IfChangedWithInitSystem,
+    DetectFormat(String),
+    ExplainNeedsText,
+    FleetKubernetes,
+    /// `node fleet -o` of a format that is not per host (those that are).
+    FleetNotPerHost(String),
+    FleetCheckNeedsOutDir,
+    BatchNeedsPlaybook,
+    PlaybookNeedsOutDir,
+    UnknownShell(String),
+    ManDirWentAway(std::path::PathBuf),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Error::Invalid(e) => write!(f, "{e}"),
+            Error::Usage => f.write_str(crate::cli::USAGE.trim_end()),
+            Error::ArgumentsNotUtf8 => executing(f, format_args!("arguments must be valid UTF-8")),
+            Error::Option(e) => write!(f, "{e}"),
+            Error::Method(e) => write!(f, "{e}"),
+            Error::Plan(e) => write!(f, "{e}"),
+            Error::Config(e) => write!(f, "{e}"),
+            Error::Table(e) => write!(f, "{e}"),
+            Error::Pin { family, failure } => executing(
+                f,
+                format_args!("--pin-ip: IPv{}: {failure}", family.number()),
+            ),
+            Error::Detect(failures) => {
+                for (i, (family, failure)) in failures.iter().enumerate() {
+                    let gap = if i == 0 { "" } else { "\n" };
+                    f.write_str(gap)?;
+                    executing(f, format_args!("IPv{}: {failure}", family.number()))?;
+                }
+                Ok(())
+            }
+            Error::Emit(e) => write!(f, "{e}"),
+            Error::Render(e) => write!(f, "{e}"),
+            Error::Outdir(e) => write!(f, "{e}"),
+            Error::Live(e) => write!(f, "{e}"),
+            Error::Start(e) => write!(f, "{e}"),
+            Error::Color(e) => write!(f, "{e}"),
+            Error::Inventory(e) => write!(f, "{e}"),
+            Error::Limit(e) => write!(f, "{e}"),
+            Error::HostOption(e) => write!(f, "{e}"),
+            Error::Fleet(failures) => {
+                for (i, failure) in failures.iter().enumerate() {
+                    let gap = if i == 0 { "" } else { "\n" };
+                    write!(f, "{gap}{failure}")?;
+                }
+                Ok(())
+            }
+            Error::Spool { what, error } => match what {
+                Spooling::Open => executing(
+                    f,
+                    format_args!(
+                        "cannot spool the fleet's output in {}: {error}",
+                        std::env::temp_dir().display()
+                    ),
+                ),
+                Spooling::Write => executing(f, format_args!("spooling the output: {error}")),
+                Spooling::ReadBack => {
+                    executing(f, format_args!("reading back the spooled output: {error}"))
+                }
+            },
+            Error::Generate { what, reason } => executing(f, format_args!("{what}: {reason}")),
+        }
+    }
+}
+
+impl fmt::Display for FleetFailure {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            FleetFailure::Inventory(problem) => write!(f, "{problem}"),
+            FleetFailure::Host { host, error } => write!(f, "{host}: {error}"),
+            FleetFailure::Thread => executing(f, format_args!("a rendering thread failed")),
+        }
+    }
+}
+
+impl fmt::Display for OptionError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        let line = match self {
+            OptionError::PodmanWithDockerNetworking => {
+                "--runtime podman needs --disable-docker-networking (the libnetwork plugin and /var/run/docker.sock are docker's)"
+            }
+            OptionError::TemplateWithOutput => "--template and --output cannot be used together",
+            OptionError::OutDirNeedsFiles(names) => {
+                return executing(
+                    f,
+                    format_args!(
+                        "--out-dir needs --template or an --output that writes files ({names})"
+                    ),
+                );
+            }
+            OptionError::LiveCheckWhilePrinting => {
+                "--check without --out-dir compares the running container with the plan; it does not go with --dryrun, --output or --template (add --out-dir to compare files)"
+            }
+            OptionError::IfChangedWithCheck => {
+                "--if-changed and --check cannot be used together: --check only compares, --if-changed starts calico-node when it differs"
+            }
+            OptionError::IfChangedWhilePrinting => {
+                "--if-changed starts calico-node when it differs from the plan; it does not go with --dryrun, --output or --template"
+            }
+            OptionError::IfChangedWithInitSystem => {
+                "--if-changed does not go with --init-system: the init system owns that container's lifecycle"
+            }
+            OptionError::DetectFormat(other) => {
+                return executing(
+                    f,
+                    format_args!("unknown output format '{other}' (text or json)"),
+                );
+            }
+            OptionError::ExplainNeedsText => "--explain goes with text output",
+            OptionError::FleetKubernetes => {
+                "node fleet does not make -o kubernetes: one DaemonSet already runs calico/node on every node; make it once with 'calicoctl node run -o kubernetes'"
+            }
+            OptionError::FleetNotPerHost(names) => {
+                return executing(
+                    f,
+                    format_args!("node fleet writes files per host: -o must be one of {names}"),
+                );
+            }
+            OptionError::FleetCheckNeedsOutDir => {
+                "--check needs --out-dir (the directory to compare with)"
+            }
+            OptionError::BatchNeedsPlaybook => {
+                "--batch sets the playbook's batches: it needs --playbook"
+            }
+            OptionError::PlaybookNeedsOutDir => {
+                "--playbook needs --out-dir (the playbook installs the host directories beside it)"
+            }
+            OptionError::UnknownShell(other) => {
+                return executing(
+                    f,
+                    format_args!("unknown shell '{other}' (bash, zsh or fish)"),
+                );
+            }
+            OptionError::ManDirWentAway(dir) => {
+                return executing(
+                    f,
+                    format_args!("cannot open {}: it went away", dir.display()),
+                );
+            }
+        };
+        executing(f, format_args!("{line}"))
+    }
+}
+
+/// `?` from each layer's error.
+macro_rules! from_layer {
+    ($($variant:ident($type:ty)),* $(,)?) => {
+        $(impl From<$type> for Error {
+            fn from(e: $type) -> Error {
+                Error::$variant(e)
+            }
+        })*
+    };
+}
+
+from_layer!(
+    Invalid(InvalidOption),
+    Option(OptionError),
+    Method(MethodError),
+    Plan(PlanError),
+    Config(ConfigError),
+    Table(TableError),
+    Emit(EmitError),
+    Render(RenderError),
+    Outdir(outdir::Error),
+    Live(live::Error),
+    Start(start::Error),
+    Color(BadColor),
+    Inventory(ReadError),
+    Limit(LimitError),
+    HostOption(ValueError),
+);
