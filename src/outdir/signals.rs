@@ -44,23 +44,24 @@ impl Deferred {
     /// Block the signals (on this thread: a write runs on the main thread
     /// once every rendering thread has ended).
     pub fn block() -> Deferred {
-        // SAFETY: sigset operations on sets we own; pthread_sigmask only
-        // changes this thread's mask and fills `old`.
-        unsafe {
+        let wanted = DEFERRED.into_iter().filter(|s| !ignored(*s));
+        // SAFETY: sigset_t is plain data (all zeroes is a valid value, then
+        // emptied and filled by sigemptyset/sigaddset on sets we own);
+        // pthread_sigmask only changes this thread's mask and fills `old`.
+        let (set, old) = unsafe {
             let mut set: libc::sigset_t = std::mem::zeroed();
             let mut old: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&mut set);
-            for signal in DEFERRED {
-                if !ignored(signal) {
-                    libc::sigaddset(&mut set, signal);
-                }
+            for signal in wanted {
+                libc::sigaddset(&mut set, signal);
             }
             libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old);
-            Deferred {
-                set,
-                old,
-                caught: None,
-            }
+            (set, old)
+        };
+        Deferred {
+            set,
+            old,
+            caught: None,
         }
     }
 
