@@ -70,6 +70,17 @@ pub enum ConfigError {
     TooDeep(crate::nesting::TooDeep),
 }
 
+impl ConfigError {
+    /// Whether calicoctl v3.31 and later write this line in lower case
+    /// (`node run`'s own two; the file's absence is reported elsewhere).
+    pub fn lowered_from_v3_31(&self) -> bool {
+        matches!(
+            self,
+            ConfigError::Invalid | ConfigError::UnsupportedDatastore
+        )
+    }
+}
+
 impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         use crate::error::executing;
@@ -86,6 +97,23 @@ impl std::fmt::Display for ConfigError {
 }
 
 impl DatastoreSpec {
+    /// The datastore this spec selects under a release: without
+    /// `datastoreType`, etcdv3 (`etcd_by_default`, up to v3.16), or from
+    /// v3.17 etcdv3 only where etcd endpoints are configured; otherwise
+    /// upstream picks kubernetes, which its `node run` refuses, and so do
+    /// we (our Kubernetes datastore is for a `datastoreType` that says so).
+    pub fn datastore_in(&self, etcd_by_default: bool) -> Result<DatastoreType, ConfigError> {
+        let unset = self.datastore_type.as_deref().is_none_or(str::is_empty);
+        let endpoints = self
+            .etcd_endpoints
+            .as_deref()
+            .is_some_and(|e| !e.is_empty());
+        if unset && !etcd_by_default && !endpoints {
+            return Err(ConfigError::UnsupportedDatastore);
+        }
+        self.datastore()
+    }
+
     /// The datastore this spec selects; `etcdv3` when unset.
     pub fn datastore(&self) -> Result<DatastoreType, ConfigError> {
         match self.datastore_type.as_deref().unwrap_or("etcdv3") {

@@ -29,6 +29,7 @@ mod live;
 mod nesting;
 mod outdir;
 mod plan;
+mod release;
 mod render;
 mod start;
 mod terminal;

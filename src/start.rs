@@ -6,6 +6,7 @@
 //! on `PATH`, so tests run all of this against stand-ins, never the host.
 
 use crate::plan::{Mode, Plan};
+use crate::release::Profile;
 use crate::render::{self, Engine, RenderError, TemplateContext};
 use std::fmt;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -39,6 +40,13 @@ pub enum Error {
     },
     CannotFollowLogs(std::io::Error),
     Terminated,
+}
+
+impl Error {
+    /// Whether calicoctl v3.31 and later write this line in lower case.
+    pub fn lowered_from_v3_31(&self) -> bool {
+        matches!(self, Error::CannotFollowLogs(_) | Error::Terminated)
+    }
 }
 
 impl fmt::Display for Error {
@@ -125,7 +133,7 @@ fn describe_status(status: ExitStatus) -> String {
     }
 }
 
-fn preflight(settings: &RunSettings) -> Result<(), Error> {
+fn preflight(settings: &RunSettings, profile: &Profile) -> Result<(), Error> {
     let modprobe = ["modprobe", "-a", "xt_set", "ip6_tables"];
     outln!("Running command to load modules: {}", modprobe.join(" "));
     match Command::new(modprobe[0])
@@ -152,7 +160,12 @@ fn preflight(settings: &RunSettings) -> Result<(), Error> {
 
     outln!("Increasing conntrack limit");
     if write_sysctl(&sys.join("net/netfilter/nf_conntrack_max"), "1000000").is_err() {
-        errln!("WARNING: Could not set nf_contrack_max. This may have an impact at scale.");
+        // Upstream's spelling, corrected in v3.28.
+        let name = match profile.conntrack_spelled {
+            true => "nf_conntrack_max",
+            false => "nf_contrack_max",
+        };
+        errln!("WARNING: Could not set {name}. This may have an impact at scale.");
     }
     Ok(())
 }
@@ -233,10 +246,15 @@ pub fn require_root() -> Result<(), Error> {
 }
 
 /// Run the plan. Returns the exit status for the process.
-pub fn run(plan: &Plan, engine: &Engine, settings: &RunSettings) -> Result<i32, Error> {
+pub fn run(
+    plan: &Plan,
+    engine: &Engine,
+    settings: &RunSettings,
+    profile: &Profile,
+) -> Result<i32, Error> {
     require_root()?;
     if !settings.in_container {
-        preflight(settings)?;
+        preflight(settings, profile)?;
     }
 
     outln!("Removing old calico-node container (if running).");

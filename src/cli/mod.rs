@@ -8,10 +8,13 @@
 //! man pages, so all three come from one definition.
 
 pub mod help;
+pub mod longs;
 pub mod tree;
 
+use crate::release::{self, Profile, ReleaseError, Served};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
+use std::borrow::Cow;
 
 /// The default datastore configuration path, as upstream.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/calico/calicoctl.cfg";
@@ -24,6 +27,10 @@ pub const VERSION_HELP: &str = include_str!("../../templates/version-help.txt");
 pub const COMPLETION_HELP: &str = include_str!("../../templates/completion-help.txt");
 pub const MAN_HELP: &str = include_str!("../../templates/man-help.txt");
 pub const FLEET_HELP: &str = include_str!("../../templates/fleet-help.txt");
+/// This tool's own usage lines and options of `node run`, which follow a
+/// release's own in that release's `--help` (and are in [`HELP`] as well).
+const OUR_USAGE: &str = include_str!("../../templates/node-run-help-ours-usage.txt");
+const OUR_OPTIONS: &str = include_str!("../../templates/node-run-help-ours-options.txt");
 
 /// Options of `calicoctl node run`. Defaults are upstream's.
 #[derive(Debug, Clone, PartialEq, Eq, Parser)]
@@ -97,6 +104,13 @@ pub struct NodeRunArgs {
     /// calico/node's own variables: NAME=VALUE, or NAME to pass by name.
     #[arg(long, value_name = "NAME[=VALUE]", action = clap::ArgAction::Append)]
     pub env: Vec<String>,
+    /// The calicoctl release to do as (None: v3.2, as without it).
+    #[arg(long, value_name = "RELEASE")]
+    pub calico_version: Option<String>,
+    /// Taken and ignored, as calicoctl does from v3.20.2 (only then an
+    /// option: see `longs.rs`).
+    #[arg(long, hide = true)]
+    pub allow_version_mismatch: bool,
 
     /// Long option names the user gave explicitly (not defaults), for
     /// warnings about options a datastore ignores.
@@ -211,23 +225,50 @@ pub enum Parsed<T> {
 }
 
 /// A command line the parser does not accept: every argument after the
-/// program's name, which upstream's line quotes.
+/// program's name, which upstream's line quotes, and whether the release
+/// words it in lower case (v3.31 on: no full stop either).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidOption(pub Vec<String>);
+pub struct InvalidOption {
+    pub words: Vec<String>,
+    pub lower_case: bool,
+}
 
 impl std::fmt::Display for InvalidOption {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let (invalid, stop) = match self.lower_case {
+            false => ("Invalid", "."),
+            true => ("invalid", ""),
+        };
         write!(
             f,
-            "Invalid option: 'calicoctl {}'. Use flag '--help' to read about a specific subcommand.",
-            self.0.join(" ")
+            "{invalid} option: 'calicoctl {}'. Use flag '--help' to read about a specific subcommand{stop}",
+            self.words.join(" ")
         )
     }
 }
 
 /// Upstream's refusal of `all_args`.
 pub fn invalid_option(all_args: &[String]) -> InvalidOption {
-    InvalidOption(all_args.to_vec())
+    InvalidOption {
+        words: all_args.to_vec(),
+        lower_case: false,
+    }
+}
+
+/// Why `node run`'s words were not taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunLineError {
+    Invalid(InvalidOption),
+    Release(ReleaseError),
+}
+
+impl std::fmt::Display for RunLineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            RunLineError::Invalid(e) => write!(f, "{e}"),
+            RunLineError::Release(e) => write!(f, "{e}"),
+        }
+    }
 }
 
 /// Parse the words after a subcommand with `T`'s options; `help` is its
@@ -248,25 +289,96 @@ pub fn parse<T: Parser>(
     }
 }
 
-/// Parse the words after `calicoctl node run`.
+/// Parse the words after `calicoctl node run`, as the release
+/// `--calico-version` names reads them (its options, its `--help`).
 ///
 /// `all_args` are every argument after the program name, used verbatim in
 /// the upstream `Invalid option` message.
 pub fn parse_node_run(
     all_args: &[String],
     words: &[String],
-) -> Result<Parsed<NodeRunArgs>, InvalidOption> {
-    let invalid = || invalid_option(all_args);
-    let matches = match NodeRunArgs::command().try_get_matches_from(words) {
+) -> Result<Parsed<NodeRunArgs>, RunLineError> {
+    let served = Served::new(release_word(words)).map_err(RunLineError::Release)?;
+    let invalid = || {
+        RunLineError::Invalid(InvalidOption {
+            words: all_args.to_vec(),
+            lower_case: served.profile.lower_case,
+        })
+    };
+    let words = longs::expand(words, &node_run_longs(served.profile)).map_err(|_| invalid())?;
+    let matches = match NodeRunArgs::command().try_get_matches_from(&words) {
         Ok(m) => m,
         Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
-            return Ok(Parsed::Help(HELP.to_string()));
+            return Ok(Parsed::Help(node_run_help(served.profile).into_owned()));
         }
         Err(_) => return Err(invalid()),
     };
     let mut args = NodeRunArgs::from_arg_matches(&matches).map_err(|_| invalid())?;
     args.given = explicitly_given(&matches);
+    if matches.value_source("node_image") != Some(ValueSource::CommandLine) {
+        args.node_image = served.image();
+    }
     Ok(Parsed::Run(Box::new(args)))
+}
+
+/// The value of `--calico-version` (or of an unambiguous prefix of it,
+/// `--ca` at least, in every release) among `words`, the last one given.
+fn release_word(words: &[String]) -> Option<&str> {
+    let mut found = None;
+    let mut iter = words.iter();
+    while let Some(word) = iter.next() {
+        let Some(body) = word.strip_prefix("--") else {
+            continue;
+        };
+        let (name, value) = match body.split_once('=') {
+            Some((name, value)) => (name, Some(value)),
+            None => (body, None),
+        };
+        if body.is_empty() {
+            break;
+        }
+        if name.starts_with("ca") && "calico-version".starts_with(name) {
+            found = value.or_else(|| iter.next().map(String::as_str));
+        }
+    }
+    found
+}
+
+/// `node run`'s long options under `profile`: upstream's of that release,
+/// and this tool's own in every release.
+pub fn node_run_longs(profile: &Profile) -> Vec<longs::Long> {
+    let mut found: Vec<longs::Long> = NodeRunArgs::command()
+        .get_arguments()
+        .filter_map(|a| {
+            Some(longs::Long {
+                name: a.get_long()?.to_string(),
+                takes_value: a.get_action().takes_values(),
+            })
+        })
+        .filter(|l| release::takes_option(profile, &l.name))
+        .collect();
+    found.push(longs::Long {
+        name: "help".to_string(),
+        takes_value: false,
+    });
+    found
+}
+
+/// `node run --help` under `profile`: this tool's text, or the release's
+/// own with this tool's usage lines and options after its own.
+pub fn node_run_help(profile: &Profile) -> Cow<'static, str> {
+    let Some(usage) = profile.usage else {
+        return Cow::Borrowed(HELP);
+    };
+    let text = usage.replace("<BINARY_NAME>", "calicoctl");
+    let usage_end = text.find("\n\n").map_or(text.len(), |i| i + 1);
+    let options_end = text.find("\n\nDescription:").map_or(text.len(), |i| i + 1);
+    Cow::Owned(format!(
+        "{}{OUR_USAGE}{}{OUR_OPTIONS}{}",
+        &text[..usage_end],
+        &text[usage_end..options_end],
+        &text[options_end..]
+    ))
 }
 
 /// Options whose presence on the command line is recorded in `given`: by
@@ -293,7 +405,7 @@ fn explicitly_given(matches: &ArgMatches) -> Vec<&'static str> {
 mod tests {
     use super::*;
 
-    fn parse(words: &[&str]) -> Result<NodeRunArgs, InvalidOption> {
+    fn parse(words: &[&str]) -> Result<NodeRunArgs, RunLineError> {
         let words: Vec<String> = words.iter().map(|s| s.to_string()).collect();
         match parse_node_run(&words, &words)? {
             Parsed::Run(a) => Ok(*a),

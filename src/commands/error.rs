@@ -4,7 +4,7 @@
 //! `Display`, the user's line (a fleet's failures, one line each), and
 //! exits 1; nothing here decides on a line's words.
 
-use crate::cli::InvalidOption;
+use crate::cli::{InvalidOption, RunLineError};
 use crate::config::ConfigError;
 use crate::emit::EmitError;
 use crate::error::executing;
@@ -14,6 +14,7 @@ use crate::ip::detection::{Failure, TableError};
 use crate::ip::methods::{Family, MethodError};
 use crate::outdir;
 use crate::plan::PlanError;
+use crate::release::{Profile, ReleaseError};
 use crate::render::RenderError;
 use crate::terminal::BadColor;
 use crate::{live, start};
@@ -22,6 +23,11 @@ use std::fmt;
 #[derive(Debug)]
 pub enum Error {
     Invalid(InvalidOption),
+    /// `--calico-version` names no release served.
+    Release(ReleaseError),
+    /// An upstream line the release (v3.31 on) starts in lower case, where
+    /// that release lowered it (decided by the inner error's variant).
+    LowerCase(Box<Error>),
     /// No command at all: upstream prints its usage, and fails.
     Usage,
     ArgumentsNotUtf8,
@@ -109,6 +115,16 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
             Error::Invalid(e) => write!(f, "{e}"),
+            Error::Release(e) => write!(f, "{e}"),
+            Error::LowerCase(inner) if inner.lowered_from_v3_31() => {
+                let line = inner.to_string();
+                let mut chars = line.chars();
+                if let Some(first) = chars.next() {
+                    write!(f, "{}", first.to_lowercase())?;
+                }
+                f.write_str(chars.as_str())
+            }
+            Error::LowerCase(inner) => write!(f, "{inner}"),
             Error::Usage => f.write_str(crate::cli::USAGE.trim_end()),
             Error::ArgumentsNotUtf8 => executing(f, format_args!("arguments must be valid UTF-8")),
             Error::Option(e) => write!(f, "{e}"),
@@ -158,6 +174,39 @@ impl fmt::Display for Error {
                 }
             },
             Error::Generate { what, reason } => executing(f, format_args!("{what}: {reason}")),
+        }
+    }
+}
+
+impl Error {
+    /// This error under `profile`: its upstream lines in that release's
+    /// case.
+    pub fn in_release(self, profile: &Profile) -> Error {
+        match profile.lower_case {
+            true => Error::LowerCase(Box::new(self)),
+            false => self,
+        }
+    }
+
+    /// Whether upstream's v3.31 writes this line in lower case (the
+    /// errors `node run` returns; not the ones it prints itself).
+    fn lowered_from_v3_31(&self) -> bool {
+        match self {
+            Error::Plan(e) => e.lowered_from_v3_31(),
+            Error::Method(e) => e.lowered_from_v3_31(),
+            Error::Config(e) => e.lowered_from_v3_31(),
+            Error::Start(e) => e.lowered_from_v3_31(),
+            Error::LowerCase(inner) => inner.lowered_from_v3_31(),
+            _ => false,
+        }
+    }
+}
+
+impl From<RunLineError> for Error {
+    fn from(e: RunLineError) -> Error {
+        match e {
+            RunLineError::Invalid(e) => Error::Invalid(e),
+            RunLineError::Release(e) => Error::Release(e),
         }
     }
 }
@@ -254,6 +303,7 @@ macro_rules! from_layer {
 
 from_layer!(
     Invalid(InvalidOption),
+    Release(ReleaseError),
     Option(OptionError),
     Method(MethodError),
     Plan(PlanError),

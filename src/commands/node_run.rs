@@ -5,6 +5,7 @@
 use super::planning::{ignored_warning, plan_for, presentation};
 use super::{ConfigLoader, Error, environment, host_name};
 use crate::cli::{self, NodeRunArgs};
+use crate::release::Served;
 use crate::render::Engine;
 use crate::terminal::ColorChoice;
 use crate::{emit, live, outdir, plan, start};
@@ -17,6 +18,10 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
     };
     let env = environment();
     let (format, engine) = presentation(&args)?;
+    let served = Served::new(args.calico_version.as_deref())?;
+    if let Some(warning) = served.newer_than_known() {
+        errln!("{warning}");
+    }
     let hostname = host_name(&env);
     let plan = plan_for(
         &args,
@@ -41,7 +46,8 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
         if args.if_changed && leave_alone(&plan, &engine)? {
             return Ok(0);
         }
-        let status = start::run(&plan, &engine, &settings)?;
+        let status = start::run(&plan, &engine, &settings, served.profile)
+            .map_err(|e| Error::from(e).in_release(served.profile))?;
         return Ok(u8::try_from(status).unwrap_or(1));
     };
     deliver(&args, &artifacts, &env)

@@ -10,6 +10,7 @@ use crate::emit;
 use crate::ip::methods::SystemResolver;
 use crate::ip::{detection, methods};
 use crate::plan;
+use crate::release::Served;
 use crate::render::Engine;
 use crate::terminal::ColorChoice;
 use std::collections::HashMap;
@@ -34,9 +35,10 @@ pub fn presentation(args: &NodeRunArgs) -> Result<(Option<emit::Format>, Engine)
         .transpose()?;
     let engine = emit::engine(&args.runtime, args.runtime_path.as_deref())?;
     ColorChoice::parse(&args.color)?;
-    // The libnetwork plugin and its socket are docker's: podman has neither,
-    // and refuses to bind host paths that do not exist.
-    if engine.name == "podman" && !args.disable_docker_networking {
+    let served = Served::new(args.calico_version.as_deref())?;
+    // The libnetwork plugin and its socket are docker's (up to v3.8):
+    // podman has neither, and refuses to bind host paths that do not exist.
+    if engine.name == "podman" && served.profile.libnetwork && !args.disable_docker_networking {
         return Err(OptionError::PodmanWithDockerNetworking.into());
     }
     if args.template.is_some() && format.is_some() {
@@ -69,14 +71,26 @@ fn live_options(args: &NodeRunArgs, format: Option<emit::Format>) -> Result<(), 
     Ok(())
 }
 
-/// Validation and the plan, as upstream orders them.
+/// Validation and the plan, as upstream orders them, at the release
+/// `--calico-version` names (its lines in its case).
 pub fn plan_for(
     args: &NodeRunArgs,
     env: &HashMap<String, String>,
     configs: &mut ConfigLoader,
     hostname: Option<&str>,
 ) -> Result<plan::Plan, Error> {
-    let mut checked = plan::check_options(args, &SystemResolver)?;
+    let served = Served::new(args.calico_version.as_deref())?;
+    plan_at(&served, args, env, configs, hostname).map_err(|e| e.in_release(served.profile))
+}
+
+fn plan_at(
+    served: &Served,
+    args: &NodeRunArgs,
+    env: &HashMap<String, String>,
+    configs: &mut ConfigLoader,
+    hostname: Option<&str>,
+) -> Result<plan::Plan, Error> {
+    let mut checked = plan::check_options(args, served.profile, &SystemResolver)?;
     let node_name = plan::node_name(args, hostname)?;
     let spec = configs.load(args.config.as_deref())?;
     if args.pin_ip {
@@ -84,6 +98,7 @@ pub fn plan_for(
     }
     Ok(plan::build(
         args,
+        served,
         &checked,
         &node_name,
         &spec,

@@ -195,6 +195,13 @@ pub enum ValueError {
     Template(String),
     /// Known to `node run` but not settable from an inventory.
     NotSettable(String),
+    /// `calico-version` names no release served.
+    Release(crate::release::ReleaseError),
+    /// An option the host's release of calicoctl does not have.
+    NotInRelease {
+        key: String,
+        release: String,
+    },
     EnvNotMapping(&'static str),
     EnvNameNotString,
     EnvTemplate {
@@ -245,6 +252,11 @@ impl fmt::Display for ValueError {
             ValueError::NotSettable(key) => {
                 write!(f, "option '{key}' cannot be set from an inventory")
             }
+            ValueError::Release(e) => write!(f, "{e}"),
+            ValueError::NotInRelease { key, release } => write!(
+                f,
+                "option '{key}' is not one of calicoctl {release}'s node run options"
+            ),
             ValueError::EnvNotMapping(kind) => write!(
                 f,
                 "option 'env' must be a mapping of variable names to values, not {kind}"

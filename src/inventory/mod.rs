@@ -18,6 +18,7 @@ pub mod schema;
 pub mod source;
 
 use crate::cli::{NodeRunArgs, WATCHED};
+use crate::release::{self, Served};
 use clap::{ArgAction, CommandFactory};
 #[cfg(test)]
 use error::ReadError;
@@ -120,6 +121,7 @@ impl Host {
         if !named {
             args.name = Some(self.name.clone());
         }
+        self.settle_release(&mut args)?;
         args.given = WATCHED
             .iter()
             .map(|(_, flag)| *flag)
@@ -130,6 +132,33 @@ impl Host {
             })
             .collect();
         Ok(args)
+    }
+}
+
+impl Host {
+    /// As `node run`'s parser does for `--calico-version`: the image
+    /// pinned to the release unless the host names one, and an option the
+    /// release's calicoctl does not have refused.
+    fn settle_release(&self, args: &mut NodeRunArgs) -> Result<(), ValueError> {
+        let served = Served::new(args.calico_version.as_deref()).map_err(ValueError::Release)?;
+        let Some(release) = served.asked else {
+            return Ok(());
+        };
+        let mut image_given = false;
+        for (key, value) in &self.options {
+            let set = matches!(value, OptValue::Text(_) | OptValue::Flag(true));
+            image_given |= set && key == "node-image";
+            if set && !release::takes_option(served.profile, key) {
+                return Err(ValueError::NotInRelease {
+                    key: key.clone(),
+                    release: release.to_string(),
+                });
+            }
+        }
+        if !image_given {
+            args.node_image = served.image();
+        }
+        Ok(())
     }
 }
 
@@ -150,6 +179,7 @@ fn set_value(args: &mut NodeRunArgs, key: &str, v: &str) -> Result<(), ValueErro
         "docker-networking-ifprefix" => args.docker_networking_ifprefix = v,
         "runtime" => args.runtime = v,
         "runtime-path" => args.runtime_path = Some(v),
+        "calico-version" => args.calico_version = Some(v),
         _ => return Err(ValueError::NotSettable(key.to_string())),
     }
     Ok(())
@@ -182,9 +212,12 @@ const INVOCATION_ONLY: [&str; 9] = [
 ];
 
 /// The long options a host may set, and whether each is a flag.
+/// (`--allow-version-mismatch`, hidden, is a command line's alone: it is
+/// ignored where taken.)
 fn host_options() -> Vec<(String, bool)> {
     NodeRunArgs::command()
         .get_arguments()
+        .filter(|a| !a.is_hide_set())
         .filter_map(|a| {
             let long = a.get_long()?;
             let flag = matches!(a.get_action(), ArgAction::SetTrue);
@@ -647,8 +680,12 @@ all:
         use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
         fn clap_args(words: &[String]) -> NodeRunArgs {
-            match parse_node_run(words, words).unwrap() {
-                Parsed::Run(a) => *a,
+            clap_result(words).unwrap()
+        }
+
+        fn clap_result(words: &[String]) -> Result<NodeRunArgs, crate::cli::RunLineError> {
+            match parse_node_run(words, words)? {
+                Parsed::Run(a) => Ok(*a),
                 Parsed::Help(_) => panic!("help"),
             }
         }
@@ -666,6 +703,15 @@ all:
                         0..4,
                     )
                     .prop_map(|vars| OptValue::Env(vars.into_iter().collect()))
+                    .boxed()
+                } else if key == "calico-version" {
+                    // Each step's side of its boundaries, a newer one, and
+                    // refusals (the options a release lacks, by name).
+                    prop::sample::select(vec![
+                        "v3.7.5", "3.8.0", "v3.9.0", "v3.12.3", "v3.13.0", "v3.20.2", "v3.22.0",
+                        "v3.31.0", "v3.40.0", "bogus", "v3.0.1", "-x",
+                    ])
+                    .prop_map(|r| OptValue::Text(r.to_string()))
                     .boxed()
                 } else if flag {
                     prop_oneof![
@@ -698,6 +744,14 @@ all:
                 config,
                 TestRng::from_seed(RngAlgorithm::ChaCha, &[3; 32]),
             );
+            struct Tally {
+                cases: std::cell::Cell<u32>,
+                refused: std::cell::Cell<u32>,
+            }
+            let tally = Tally {
+                cases: 0.into(),
+                refused: 0.into(),
+            };
             runner
                 .run(&host, |(name, picked)| {
                     let mut seen = std::collections::HashSet::new();
@@ -706,17 +760,30 @@ all:
                         .filter(|(k, _)| seen.insert(k.clone()))
                         .collect();
                     let host = Host { name, options };
-                    let ours = host.args(&defaults).unwrap();
-                    prop_assert_eq!(ours, clap_args(&host.words()));
+                    match (host.args(&defaults), clap_result(&host.words())) {
+                        (Ok(ours), Ok(clap)) => prop_assert_eq!(ours, clap),
+                        (Err(_), Err(_)) => tally.refused.set(tally.refused.get() + 1),
+                        (ours, clap) => prop_assert!(false, "{:?} but {:?}", ours, clap),
+                    }
+                    tally.cases.set(tally.cases.get() + 1);
                     Ok(())
                 })
                 .unwrap();
+            // Both sides are seen: equal plans, and refusals on both (a
+            // release's missing option, or no release at all).
+            let (cases, refused) = (tally.cases.get(), tally.refused.get());
+            assert!(
+                refused > cases / 20 && refused < cases / 2,
+                "{refused} of {cases} refused"
+            );
             // And each option a host may set, on its own, has a setter.
             for (key, flag) in options {
                 let value = if key == "env" {
                     OptValue::Env(vec![("A".into(), Some("v".into())), ("B".into(), None)])
                 } else if flag {
                     OptValue::Flag(true)
+                } else if key == "calico-version" {
+                    OptValue::Text("v3.28.0".into())
                 } else {
                     OptValue::Text("v".into())
                 };

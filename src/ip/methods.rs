@@ -74,6 +74,14 @@ pub enum MethodError {
     Unknown { method: String },
 }
 
+impl MethodError {
+    /// Whether calicoctl v3.31 and later write this line in lower case
+    /// (every one of upstream's; `cidr=` is ours).
+    pub fn lowered_from_v3_31(&self) -> bool {
+        !matches!(self, MethodError::BadCidr { .. })
+    }
+}
+
 impl std::fmt::Display for MethodError {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         use crate::error::executing;

@@ -57,6 +57,22 @@ pub enum PlanError {
     },
 }
 
+impl PlanError {
+    /// Whether calicoctl v3.31 and later write this line in lower case:
+    /// upstream's returned errors, not the address and AS number checks it
+    /// prints itself, nor ours.
+    pub fn lowered_from_v3_31(&self) -> bool {
+        match self {
+            PlanError::WrongIpVersion { .. }
+            | PlanError::UnknownBackend { .. }
+            | PlanError::NoNodeName => true,
+            PlanError::Method(e) => e.lowered_from_v3_31(),
+            PlanError::Config(e) => e.lowered_from_v3_31(),
+            _ => false,
+        }
+    }
+}
+
 impl std::fmt::Display for PlanError {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         use crate::error::executing;

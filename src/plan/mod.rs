@@ -7,6 +7,7 @@
 use crate::cli::NodeRunArgs;
 use crate::config::{DatastoreSpec, DatastoreType};
 use crate::ip::methods::{self, Family, Method, Resolver};
+use crate::release::{DiscoverySrv, Profile, Served};
 use serde::Serialize;
 use std::net::IpAddr;
 
@@ -106,6 +107,9 @@ pub enum Mode {
 /// Everything needed to start calico/node, validated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Plan {
+    /// The calicoctl release planned for (`--calico-version`), if named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calico_version: Option<String>,
     pub node_name: String,
     pub container_name: String,
     pub image: String,
@@ -232,6 +236,7 @@ pub fn parse_as_number(s: &str) -> Option<u32> {
 /// Validation steps 1 to 6: addresses, AS number, backend, methods.
 pub fn check_options(
     args: &NodeRunArgs,
+    profile: &Profile,
     resolver: &dyn Resolver,
 ) -> Result<CheckedOptions, PlanError> {
     let ip = check_ip(&args.ip, Family::V4, "--ip")?;
@@ -242,7 +247,8 @@ pub fn check_options(
             value: v.to_string(),
         })?),
     };
-    if !matches!(args.backend.as_str(), "none" | "bird" | "gobgp") {
+    let gobgp = profile.gobgp && args.backend == "gobgp";
+    if !matches!(args.backend.as_str(), "none" | "bird") && !gobgp {
         return Err(PlanError::UnknownBackend {
             value: args.backend.clone(),
         });
@@ -328,14 +334,20 @@ impl Builder {
 /// read from `environ`. Pure: no I/O.
 pub fn build(
     args: &NodeRunArgs,
+    served: &Served,
     checked: &CheckedOptions,
     node_name: &str,
     spec: &DatastoreSpec,
     environ: &std::collections::HashMap<String, String>,
 ) -> Result<Plan, PlanError> {
-    check_networking_options(args)?;
+    let profile = served.profile;
+    if profile.libnetwork {
+        check_networking_options(args)?;
+    }
     let user = user_env::check(&args.env, environ)?;
-    let datastore = spec.datastore().map_err(PlanError::Config)?;
+    let datastore = spec
+        .datastore_in(profile.etcd_by_default)
+        .map_err(PlanError::Config)?;
     if [&spec.etcd_key, &spec.etcd_cert, &spec.etcd_ca_cert]
         .iter()
         .any(|v| given(v).is_some())
@@ -347,11 +359,11 @@ pub fn build(
         env: Vec::new(),
         volumes: Vec::new(),
     };
-    node_env(&mut b, args, checked, node_name);
-    host_volumes(&mut b, args);
+    node_env(&mut b, args, profile, checked, node_name);
+    host_volumes(&mut b, args, profile);
     let ignored_options = match datastore {
         DatastoreType::Etcdv3 => {
-            etcd_datastore(&mut b, spec);
+            etcd_datastore(&mut b, spec, profile.discovery_srv);
             Vec::new()
         }
         DatastoreType::Kubernetes => {
@@ -366,6 +378,7 @@ pub fn build(
     check_values(&b, args)?;
 
     Ok(Plan {
+        calico_version: served.asked.map(|r| r.to_string()),
         node_name: node_name.to_string(),
         container_name: CONTAINER_NAME.to_string(),
         image: args.node_image.clone(),
@@ -397,9 +410,13 @@ fn check_networking_options(args: &NodeRunArgs) -> Result<(), PlanError> {
 
 /// The node's own variables: name, backend, libnetwork, pools, address
 /// detection, AS number and addresses, in the documented order.
-fn node_env(b: &mut Builder, args: &NodeRunArgs, checked: &CheckedOptions, node_name: &str) {
-    let docker_networking = !args.disable_docker_networking;
-    let prefix = &args.docker_networking_ifprefix;
+fn node_env(
+    b: &mut Builder,
+    args: &NodeRunArgs,
+    profile: &Profile,
+    checked: &CheckedOptions,
+    node_name: &str,
+) {
     let name_origin = if given(&args.name).is_some() {
         "--name"
     } else {
@@ -411,21 +428,11 @@ fn node_env(b: &mut Builder, args: &NodeRunArgs, checked: &CheckedOptions, node_
         args.backend.as_str(),
         "--backend",
     );
-    b.env(
-        "CALICO_LIBNETWORK_ENABLED",
-        docker_networking.to_string(),
-        FIXED,
-    );
-    if docker_networking && prefix != DEFAULT_IFPREFIX {
-        b.env(
-            "CALICO_LIBNETWORK_IFPREFIX",
-            prefix.as_str(),
-            "--docker-networking-ifprefix",
-        );
+    if profile.manage_cni {
+        b.env("CALICO_MANAGE_CNI", "false", FIXED);
     }
-    if args.use_docker_networking_container_labels {
-        b.env("CALICO_LIBNETWORK_CREATE_PROFILES", "false", FIXED);
-        b.env("CALICO_LIBNETWORK_LABEL_ENDPOINTS", "true", FIXED);
+    if profile.libnetwork {
+        libnetwork_env(b, args);
     }
     if args.no_default_ippools {
         b.env("NO_DEFAULT_POOLS", "true", FIXED);
@@ -455,13 +462,36 @@ fn node_env(b: &mut Builder, args: &NodeRunArgs, checked: &CheckedOptions, node_
     }
 }
 
-/// The host directories every node mounts, and the libnetwork plugin's.
-fn host_volumes(b: &mut Builder, args: &NodeRunArgs) {
+/// The libnetwork plugin's variables (releases up to v3.8).
+fn libnetwork_env(b: &mut Builder, args: &NodeRunArgs) {
+    let docker_networking = !args.disable_docker_networking;
+    let prefix = &args.docker_networking_ifprefix;
+    b.env(
+        "CALICO_LIBNETWORK_ENABLED",
+        docker_networking.to_string(),
+        FIXED,
+    );
+    if docker_networking && prefix != DEFAULT_IFPREFIX {
+        b.env(
+            "CALICO_LIBNETWORK_IFPREFIX",
+            prefix.as_str(),
+            "--docker-networking-ifprefix",
+        );
+    }
+    if args.use_docker_networking_container_labels {
+        b.env("CALICO_LIBNETWORK_CREATE_PROFILES", "false", FIXED);
+        b.env("CALICO_LIBNETWORK_LABEL_ENDPOINTS", "true", FIXED);
+    }
+}
+
+/// The host directories every node mounts, and the libnetwork plugin's
+/// (up to v3.8).
+fn host_volumes(b: &mut Builder, args: &NodeRunArgs, profile: &Profile) {
     b.volume(&args.log_dir, "/var/log/calico", false, "--log-dir");
     for path in ["/var/run/calico", "/var/lib/calico", "/lib/modules", "/run"] {
         b.volume(path, path, false, FIXED);
     }
-    if !args.disable_docker_networking {
+    if profile.libnetwork && !args.disable_docker_networking {
         b.volume("/run/docker/plugins", "/run/docker/plugins", false, FIXED);
         b.volume("/var/run/docker.sock", "/var/run/docker.sock", false, FIXED);
     }
@@ -471,14 +501,18 @@ fn host_volumes(b: &mut Builder, args: &NodeRunArgs) {
 }
 
 /// The etcd datastore: endpoints, TLS files (mounted), credentials (secret).
-fn etcd_datastore(b: &mut Builder, spec: &DatastoreSpec) {
+fn etcd_datastore(b: &mut Builder, spec: &DatastoreSpec, discovery: DiscoverySrv) {
     b.env(
         "ETCD_ENDPOINTS",
         given(&spec.etcd_endpoints).unwrap_or(""),
         "etcdEndpoints",
     );
-    if let Some(srv) = given(&spec.etcd_discovery_srv) {
-        b.env("ETCD_DISCOVERY_SRV", srv, "etcdDiscoverySrv");
+    let srv = given(&spec.etcd_discovery_srv);
+    match (discovery, srv) {
+        (DiscoverySrv::Always, srv) | (DiscoverySrv::WhenSet, srv @ Some(_)) => {
+            b.env("ETCD_DISCOVERY_SRV", srv.unwrap_or(""), "etcdDiscoverySrv")
+        }
+        _ => {}
     }
     if let Some(ca) = given(&spec.etcd_ca_cert_file) {
         b.mounted_file(

@@ -178,6 +178,7 @@ mod tests {
             secret,
         };
         Plan {
+            calico_version: None,
             node_name: "n 1".into(),
             container_name: "calico-node".into(),
             image: "quay.io/calico/node:v3".into(),
