@@ -438,6 +438,59 @@ mod tests {
     }
 
     #[test]
+    fn our_options_are_the_default_help_texts_own() {
+        assert!(HELP.contains(OUR_USAGE) && HELP.contains(OUR_OPTIONS));
+    }
+
+    #[test]
+    fn a_release_help_is_its_usage_text_with_ours_after_its_own() {
+        for profile in crate::release::STEPS {
+            let upstream = profile.usage.unwrap().replace("<BINARY_NAME>", "calicoctl");
+            let help = node_run_help(profile);
+            let without_ours = help.replacen(OUR_USAGE, "", 1).replacen(OUR_OPTIONS, "", 1);
+            assert_eq!(without_ours, upstream, "{:?}", profile.first);
+            let usage_end = help.find("\n\nOptions:").unwrap();
+            assert!(help[..usage_end].ends_with("[--calico-version=<RELEASE>]"));
+            let ours = help.find(OUR_OPTIONS).unwrap();
+            assert!(help[ours..].starts_with("  -o --output") && help.ends_with("compute host.\n"));
+        }
+    }
+
+    #[test]
+    fn release_options_and_prefixes_are_the_releases() {
+        let run = |w: &[&str]| parse(w);
+        assert!(run(&["--calico-version=v3.9.0", "--disable-docker-networking"]).is_err());
+        assert!(run(&["--calico-version=v3.8.9", "--disable-docker-networking"]).is_ok());
+        assert!(run(&["--calico-version=v3.9.0", "--d"]).unwrap().dryrun);
+        assert!(run(&["--d"]).is_err(), "ambiguous in v3.2");
+        assert_eq!(run(&["--a=1"]).unwrap().as_number.as_deref(), Some("1"));
+        assert!(run(&["--calico-version=v3.20.2", "--a=1"]).is_err());
+        assert!(
+            run(&["--ca=v3.20.2", "--allow-version-mismatch"])
+                .unwrap()
+                .allow_version_mismatch
+        );
+        let pinned = run(&["--calico-version", "3.28.0"]).unwrap();
+        assert_eq!(pinned.node_image, "quay.io/calico/node:v3.28.0");
+        assert_eq!(
+            run(&["--calico-version=3.28.0", "--node-image=x"])
+                .unwrap()
+                .node_image,
+            "x"
+        );
+        assert_eq!(
+            run(&["--calico-version=v3.31.0", "--bogus"])
+                .unwrap_err()
+                .to_string(),
+            "invalid option: 'calicoctl --calico-version=v3.31.0 --bogus'. Use flag '--help' to read about a specific subcommand"
+        );
+        assert!(matches!(
+            run(&["--calico-version=v3.0.0"]),
+            Err(RunLineError::Release(ReleaseError::TooOld(_)))
+        ));
+    }
+
+    #[test]
     fn given_lists_only_command_line_values() {
         let a = parse(&["--backend=bird", "--as", "1"]).unwrap();
         assert_eq!(a.given, vec!["--as", "--backend"]);

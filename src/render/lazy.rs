@@ -17,7 +17,7 @@ use std::sync::{Arc, OnceLock};
 
 /// The keys of the context, as `-o json` has them, plus the two extras
 /// built-in templates receive.
-const KEYS: [&str; 11] = [
+const KEYS: [&str; 12] = [
     "schema",
     "plan",
     "engine",
@@ -29,6 +29,7 @@ const KEYS: [&str; 11] = [
     "unit_env_file",
     "secrets",
     "env_file",
+    "release",
 ];
 
 /// One render's context.
@@ -82,9 +83,27 @@ impl LazyContext {
                 };
                 Value::from(Serde(values))
             }
-            _ => Value::from(self.env_file),
+            "env_file" => Value::from(self.env_file),
+            _ => release_words(plan),
         }
     }
+}
+
+/// The run path's words that change with the release the plan is for
+/// (the launcher script says what `node run` would): the conntrack
+/// warning's spelling, and the prefix of the errors upstream returns.
+fn release_words(plan: &Plan) -> Value {
+    let profile = crate::release::Served::new(plan.calico_version.as_deref())
+        .map_or(&crate::release::DEFAULT, |s| s.profile);
+    let conntrack_max = match profile.conntrack_spelled {
+        true => "nf_conntrack_max",
+        false => "nf_contrack_max",
+    };
+    let returned_prefix = match profile.lower_case {
+        true => "error executing command: ",
+        false => crate::error::PREFIX,
+    };
+    minijinja::context! { conntrack_max, returned_prefix }
 }
 
 /// `run_groups` as template values, made from the plan's words directly.
@@ -109,8 +128,10 @@ impl Object for LazyContext {
     }
 }
 
-/// The plan's fields, as its `Serialize` has them.
-const PLAN_KEYS: [&str; 8] = [
+/// The plan's fields, as its `Serialize` has them (`calico_version` only
+/// when a release is named).
+const PLAN_KEYS: [&str; 9] = [
+    "calico_version",
     "node_name",
     "container_name",
     "image",
@@ -128,6 +149,14 @@ struct PlanView {
 }
 
 impl PlanView {
+    /// The keys this plan has.
+    fn keys(&self) -> &'static [&'static str] {
+        match self.plan.calico_version {
+            Some(_) => &PLAN_KEYS,
+            None => &PLAN_KEYS[1..],
+        }
+    }
+
     fn new(plan: Arc<Plan>) -> PlanView {
         PlanView {
             plan,
@@ -138,6 +167,7 @@ impl PlanView {
     fn compute(&self, key: &str) -> Value {
         let p = &*self.plan;
         match key {
+            "calico_version" => Value::from(p.calico_version.as_deref()),
             "node_name" => Value::from(p.node_name.as_str()),
             "container_name" => Value::from(p.container_name.as_str()),
             "image" => Value::from(p.image.as_str()),
@@ -152,7 +182,9 @@ impl PlanView {
 
 impl Object for PlanView {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let i = PLAN_KEYS.iter().position(|k| Some(*k) == key.as_str())?;
+        let keys = self.keys();
+        let i = keys.iter().position(|k| Some(*k) == key.as_str())?;
+        let i = i + PLAN_KEYS.len() - keys.len();
         Some(
             self.cache[i]
                 .get_or_init(|| self.compute(PLAN_KEYS[i]))
@@ -161,7 +193,7 @@ impl Object for PlanView {
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Str(&PLAN_KEYS)
+        Enumerator::Str(self.keys())
     }
 }
 
@@ -212,9 +244,19 @@ mod tests {
 
     #[test]
     fn the_lazy_context_is_the_eager_one_plus_the_extras() {
-        let (plan, engine) = (plan(), crate::emit::engine("docker", None).unwrap());
+        let named = Plan {
+            calico_version: Some("v3.28.0".into()),
+            ..plan()
+        };
+        for plan in [plan(), named] {
+            lazy_equals_eager(&plan);
+        }
+    }
+
+    fn lazy_equals_eager(plan: &Plan) {
+        let engine = crate::emit::engine("docker", None).unwrap();
         let eager = seen(Value::from(Serde(super::super::TemplateContext::new(
-            &plan, &engine,
+            plan, &engine,
         ))));
         for (secrets, env_file) in [(false, None), (true, Some(UNIT_ENV_FILE))] {
             let lazy = Value::from_object(LazyContext::new(
@@ -231,6 +273,14 @@ mod tests {
             };
             expected["secrets"] = secret_map;
             expected["env_file"] = serde_json::json!(env_file);
+            expected["release"] = match &plan.calico_version {
+                Some(_) => {
+                    serde_json::json!({"conntrack_max": "nf_conntrack_max", "returned_prefix": "Error executing command: "})
+                }
+                None => {
+                    serde_json::json!({"conntrack_max": "nf_contrack_max", "returned_prefix": "Error executing command: "})
+                }
+            };
             assert_eq!(seen(lazy), expected);
         }
         assert_eq!(

@@ -11,8 +11,9 @@ use super::super::{ConfigLoader, Error, FleetFailure, environment};
 use crate::cli::{self, Parsed};
 use crate::emit::{self, Artifact, Format};
 use crate::inventory::{self, Host};
+use crate::release::Served;
 use crate::terminal::Progress;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Hosts rendered before their texts go to the sink: enough to keep both
 /// cores busy, few enough that memory does not grow with the fleet.
@@ -52,8 +53,16 @@ struct HostRenderer<'a> {
     defaults: &'a cli::NodeRunArgs,
 }
 
-/// A host's files and its warning, or its failure.
-type HostResult = Result<(Rendered, Option<String>), FleetFailure>;
+/// A warning of one host's plan.
+enum Warning {
+    /// About this host: printed as `<host>: <line>`.
+    Host(String),
+    /// About a release several hosts may share: printed once.
+    Once(String),
+}
+
+/// A host's files and its warnings, or its failure.
+type HostResult = Result<(Rendered, Vec<Warning>), FleetFailure>;
 
 impl<'a> HostRenderer<'a> {
     fn new(
@@ -69,13 +78,17 @@ impl<'a> HostRenderer<'a> {
         }
     }
 
-    fn render(&mut self, host: &Host) -> Result<(Vec<Artifact>, Option<String>), Error> {
+    fn render(&mut self, host: &Host) -> Result<(Vec<Artifact>, Vec<Warning>), Error> {
         // Equal to parsing `host.words()` with node run's parser (tested).
         let args = host.args(self.defaults)?;
         let (_, engine) = presentation(&args)?;
         let plan = plan_for(&args, self.env, &mut self.configs, None)?;
         let artifacts = emit::emit(self.format, &plan, &engine)?;
-        Ok((artifacts, ignored_warning(&plan)))
+        let newer = Served::new(args.calico_version.as_deref())?.newer_than_known();
+        let warnings = (ignored_warning(&plan).map(Warning::Host).into_iter())
+            .chain(newer.map(Warning::Once))
+            .collect();
+        Ok((artifacts, warnings))
     }
 
     fn render_each(&mut self, hosts: &[Host], progress: &Progress) -> Vec<HostResult> {
@@ -83,12 +96,12 @@ impl<'a> HostRenderer<'a> {
             .iter()
             .inspect(|_| progress.rendered())
             .map(|host| match self.render(host) {
-                Ok((artifacts, warning)) => Ok((
+                Ok((artifacts, warnings)) => Ok((
                     Rendered {
                         host: host.name.clone(),
                         artifacts,
                     },
-                    warning.map(|w| format!("{}: {w}", host.name)),
+                    warnings,
                 )),
                 Err(error) => Err(FleetFailure::Host {
                     host: host.name.clone(),
@@ -144,13 +157,20 @@ pub fn render_into(
         .map(FleetFailure::Inventory)
         .collect();
     let mut warnings = Vec::new();
+    let mut once = HashSet::new();
     for hosts in inventory.hosts.chunks(CHUNK) {
         let mut chunk = Vec::with_capacity(hosts.len());
         for result in render_chunk(hosts, format, &env, &defaults, progress) {
             match result {
-                Ok((rendered, warning)) => {
+                Ok((rendered, host_warnings)) => {
+                    for warning in host_warnings {
+                        match warning {
+                            Warning::Host(w) => warnings.push(format!("{}: {w}", rendered.host)),
+                            Warning::Once(w) if once.insert(w.clone()) => warnings.push(w),
+                            Warning::Once(_) => {}
+                        }
+                    }
                     chunk.push(rendered);
-                    warnings.extend(warning);
                 }
                 Err(e) => errors.push(e),
             }
