@@ -299,3 +299,71 @@ fn check_and_if_changed_against_a_real_docker_engine() {
     );
     assert!(live.no_pwned(), "a value was executed");
 }
+
+/// A container started by a v3.28 plan (`--calico-version`, the image
+/// pinned to `quay.io/calico/node:v3.28.0`, here the stand-in re-tagged):
+/// it checks clean at v3.28, `--if-changed` at v3.28 leaves it alone, and
+/// another release's plan is drift.
+#[test]
+fn a_container_started_by_a_v3_28_plan_checks_clean_at_v3_28() {
+    let Some(engine) = Dockerd::start() else {
+        return;
+    };
+    let live = Live::new(&engine);
+    let pinned = "quay.io/calico/node:v3.28.0";
+    assert!(engine.docker(&["tag", IMAGE, pinned]).status.success());
+    let at = |release: &str, extra: &[&str]| -> Vec<String> {
+        let mut args: Vec<String> = live
+            .args(&[])
+            .into_iter()
+            .filter(|a| a != "--disable-docker-networking" && !a.starts_with("--node-image="))
+            .collect();
+        args.push(format!("--calico-version={release}"));
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+
+    let started = live.calicoctl(&at("v3.28.0", &[]));
+    assert_eq!(started.status.code(), Some(0), "{}", text(&started));
+    let c = engine.inspect("calico-node");
+    assert_eq!(c["Config"]["Image"], pinned);
+    let env = live.env_of();
+    assert!(
+        env.contains(&"CALICO_MANAGE_CNI=false".to_string()),
+        "{env:?}"
+    );
+    assert!(
+        !env.iter().any(|v| v.starts_with("CALICO_LIBNETWORK")),
+        "{env:?}"
+    );
+
+    let check = |args: Vec<String>| {
+        let out = live.calicoctl(&args);
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    assert_eq!(
+        check(at("v3.28.0", &["--check"])),
+        (0, "calico-node matches the plan.\n".into())
+    );
+    let before = live.identity();
+    let alone = live.calicoctl(&at("v3.28.0", &["--if-changed"]));
+    assert_eq!(
+        String::from_utf8_lossy(&alone.stdout),
+        "calico-node is running as planned; left alone.\n",
+        "{}",
+        text(&alone)
+    );
+    assert_eq!(live.identity(), before);
+
+    // v3.27's plan has no CALICO_MANAGE_CNI and its own image.
+    let (status, lines) = check(at(
+        "v3.27.5",
+        &["--check", &format!("--node-image={pinned}")],
+    ));
+    assert_eq!(status, 2, "{lines}");
+    assert_eq!(lines, "env CALICO_MANAGE_CNI: running false, not planned\n");
+    assert!(live.no_pwned(), "a value was executed");
+}
