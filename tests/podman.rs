@@ -428,3 +428,85 @@ fn podman_containers_check_against_the_plan() {
     );
     assert!(!d.join("pwned").exists());
 }
+
+/// References that are not fully qualified, as Calico's docs and local
+/// builds write them: podman records what it resolved (`localhost/NAME`,
+/// or the search registry's name), and a container started from the
+/// printed command checks clean against the same plan; another tag is
+/// still drift.
+#[test]
+fn podman_containers_of_short_references_check_clean() {
+    let Some(podman) = Podman::new() else { return };
+    import_running_image(&podman, "calico-node-built-here");
+    podman.run(&[
+        "tag",
+        "calico-node-built-here",
+        "quay.io/calico/node:v3.29.4",
+    ]);
+    let case = tempfile::tempdir().unwrap();
+    let d = case.path();
+    std::fs::create_dir_all(d.join("log")).unwrap();
+    let config = support::write_config(d, "  etcdEndpoints: https://10.0.0.1:2379\n");
+    let calicoctl = |image: &str, extra: &[&str]| {
+        let out = podman
+            .in_namespace(env!("CARGO_BIN_EXE_calicoctl"))
+            .args([
+                "node",
+                "run",
+                "--runtime=podman",
+                "--disable-docker-networking",
+            ])
+            .arg("--name=n1")
+            .arg(format!("--node-image={image}"))
+            .arg("-c")
+            .arg(&config)
+            .arg(format!("--log-dir={}", d.join("log").display()))
+            .args(extra)
+            .env("PATH", "/usr/bin:/bin:/usr/sbin:/sbin")
+            .env("CALICOCTL_DEFAULT_CONFIG", "/nonexistent")
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    for (image, resolved) in [
+        (
+            "calico-node-built-here",
+            "localhost/calico-node-built-here:latest",
+        ),
+        ("calico/node:v3.29.4", "quay.io/calico/node:v3.29.4"),
+    ] {
+        let (status, line) = calicoctl(image, &["-o", "docker"]);
+        assert_eq!(status, 0);
+        let out = podman.sh(line.trim_end(), d, &[]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            podman.inspect("calico-node")["ImageName"],
+            resolved,
+            "{image}"
+        );
+        assert_eq!(
+            calicoctl(image, &["--check"]),
+            (0, "calico-node matches the plan.\n".into()),
+            "{image}"
+        );
+        podman.run(&["rm", "-f", "calico-node"]);
+    }
+    let (status, line) = calicoctl("calico/node:v3.29.4", &["-o", "docker"]);
+    assert_eq!(status, 0);
+    assert!(podman.sh(line.trim_end(), d, &[]).status.success());
+    let (status, text) = calicoctl("calico/node:v3.29.5", &["--check"]);
+    assert_eq!(status, 2, "{text}");
+    assert!(
+        text.starts_with(
+            "image: running quay.io/calico/node:v3.29.4, planned calico/node:v3.29.5\n"
+        ),
+        "{text}"
+    );
+}

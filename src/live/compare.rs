@@ -4,29 +4,9 @@
 //! secret's value is compared but never shown, and neither is the value of
 //! a variable the plan does not set whose name looks like a secret's.
 
-use super::{Bind, Container, Image, Observed};
+use super::{Bind, Container, Observed, reference};
 use crate::plan::{Mode, Plan};
 use std::collections::BTreeSet;
-
-/// A reference as engines complete it: a registry (`docker.io`), the
-/// `library/` of official images, a tag (`latest`).
-pub fn normalise_reference(reference: &str) -> String {
-    let (name, suffix) = match reference.find('@') {
-        Some(at) => (&reference[..at], reference[at..].to_string()),
-        None => match reference.rfind(':') {
-            Some(colon) if !reference[colon..].contains('/') => {
-                (&reference[..colon], reference[colon..].to_string())
-            }
-            _ => (reference, ":latest".to_string()),
-        },
-    };
-    let name = match name.split_once('/') {
-        None => format!("docker.io/library/{name}"),
-        Some((first, _)) if first.contains(['.', ':']) || first == "localhost" => name.to_string(),
-        Some(_) => format!("docker.io/{name}"),
-    };
-    format!("{name}{suffix}")
-}
 
 /// An image ID as people read it: 12 hex digits.
 fn short_id(id: &str) -> &str {
@@ -55,8 +35,10 @@ fn state(c: &Container, lines: &mut Vec<String>) {
     }
 }
 
-fn image(plan: &Plan, c: &Container, now: Option<&Image>, lines: &mut Vec<String>) {
-    if normalise_reference(&c.image_ref) != normalise_reference(&plan.image) {
+fn image(plan: &Plan, observed: &Observed, c: &Container, lines: &mut Vec<String>) {
+    let now = observed.planned_image.as_ref();
+    let names = now.map_or(&[][..], |i| i.names.as_slice());
+    if !reference::same(&c.image_ref, &plan.image, names, observed.engine) {
         lines.push(format!(
             "image: running {}, planned {}",
             c.image_ref, plan.image
@@ -234,7 +216,7 @@ fn differences(plan: &Plan, observed: &Observed) -> Vec<String> {
             c.name, plan.container_name
         ));
     }
-    image(plan, c, observed.planned_image.as_ref(), &mut lines);
+    image(plan, observed, c, &mut lines);
     env(plan, observed, c, &mut lines);
     binds(plan, c, &mut lines);
     settings(plan, c, &mut lines);
@@ -246,21 +228,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn references_complete_as_engines_complete_them() {
-        for (given, full) in [
-            ("calico/node", "docker.io/calico/node:latest"),
-            ("busybox", "docker.io/library/busybox:latest"),
-            ("quay.io/calico/node:v3.2.8", "quay.io/calico/node:v3.2.8"),
-            ("localhost:5000/x", "localhost:5000/x:latest"),
-            ("localhost/x:1", "localhost/x:1"),
-            (
-                "docker.io/calico/node:latest",
-                "docker.io/calico/node:latest",
-            ),
-            ("r.io/x@sha256:ab", "r.io/x@sha256:ab"),
-        ] {
-            assert_eq!(normalise_reference(given), full, "{given}");
-        }
+    fn ids_and_secret_names() {
         assert_eq!(short_id("sha256:a6077759a522229bd"), "a6077759a522");
         assert!(looks_secret("AWS_SECRET_ACCESS_KEY") && !looks_secret("NODENAME"));
     }

@@ -10,6 +10,7 @@
 pub mod compare;
 mod docker;
 mod podman;
+pub mod reference;
 
 use std::fmt;
 use std::process::{Command, Stdio};
@@ -103,6 +104,8 @@ pub struct Image {
     pub id: String,
     /// Its configuration's `ENV`.
     pub env: Vec<(String, String)>,
+    /// Its names: tags, then digests (`RepoTags`, `RepoDigests`).
+    pub names: Vec<String>,
 }
 
 /// What the engine says about the container and the planned image.
@@ -212,9 +215,12 @@ fn container_of(
 /// An image from either engine's `image inspect`.
 fn image_of(json: &str, what: &'static str) -> Result<Image, Error> {
     let i = single(json, what)?;
+    let mut names = strings(&i["RepoTags"]);
+    names.extend(strings(&i["RepoDigests"]));
     Ok(Image {
         id: text(&i["Id"]),
         env: split_env(&strings(&i["Config"]["Env"])),
+        names,
     })
 }
 

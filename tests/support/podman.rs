@@ -44,6 +44,12 @@ impl Podman {
             ),
         )
         .unwrap();
+        // Short names resolve against this list alone, not the host's.
+        std::fs::write(
+            d.join("registries.conf"),
+            "unqualified-search-registries = [\"quay.io\"]\nshort-name-mode = \"permissive\"\n",
+        )
+        .unwrap();
         let mounts = super::private_host_mounts(&d.join("host"));
         let ready = d.join("ready");
         let holder = Command::new("unshare")
@@ -89,6 +95,10 @@ impl Podman {
             ("CONTAINERS_STORAGE_CONF".into(), d.join("storage.conf")),
             ("CONTAINERS_CONF".into(), d.join("containers.conf")),
             ("XDG_RUNTIME_DIR".into(), d.join("xdg")),
+            (
+                "CONTAINERS_REGISTRIES_CONF".into(),
+                d.join("registries.conf"),
+            ),
         ]
     }
 
