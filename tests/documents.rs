@@ -37,7 +37,9 @@ fn links(text: &str) -> Vec<&str> {
 
 #[test]
 fn every_relative_link_resolves_inside_the_repository() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).canonicalize().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .canonicalize()
+        .unwrap();
     let mut checked = 0;
     for doc in documents() {
         let text = std::fs::read_to_string(&doc).unwrap();
@@ -47,9 +49,9 @@ fn every_relative_link_resolves_inside_the_repository() {
             }
             let file = target.split('#').next().unwrap();
             let path = doc.parent().unwrap().join(file);
-            let resolved = path.canonicalize().unwrap_or_else(|_| {
-                panic!("{}: link {target} names no file", doc.display())
-            });
+            let resolved = path
+                .canonicalize()
+                .unwrap_or_else(|_| panic!("{}: link {target} names no file", doc.display()));
             assert!(
                 resolved.starts_with(&root),
                 "{}: link {target} leaves the repository",
@@ -58,13 +60,16 @@ fn every_relative_link_resolves_inside_the_repository() {
             checked += 1;
         }
     }
-    assert!(checked > 40, "only {checked} links found: is the parser right?");
+    assert!(
+        checked > 40,
+        "only {checked} links found: is the parser right?"
+    );
 }
 
 #[test]
 fn readme_is_a_front_door() {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-        .unwrap();
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     assert!(text.lines().count() <= 300);
     for guide in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs")).unwrap() {
         let name = guide.unwrap().file_name().into_string().unwrap();

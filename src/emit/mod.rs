@@ -90,6 +90,15 @@ impl Format {
         !matches!(self, Format::Text | Format::Docker)
     }
 
+    /// The files of the format that only some plans have (Quadlet's env
+    /// file: only with secrets), so that a host may no longer get one.
+    pub fn optional_files(self) -> &'static [&'static str] {
+        match self {
+            Format::Quadlet => &["calico-node.env"],
+            _ => &[],
+        }
+    }
+
     /// Whether the format is files for one host (what `node fleet` makes):
     /// a DaemonSet already spans every node.
     pub fn per_host(self) -> bool {

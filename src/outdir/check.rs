@@ -125,6 +125,21 @@ impl Drift {
         Ok(())
     }
 
+    /// Add the files hosts no longer get that are still there.
+    pub fn gone(&mut self, gone: &[super::Gone], tree: Option<&Tree>) -> Result<(), Error> {
+        for file in gone {
+            if file.present(tree)? {
+                self.items += 1;
+                let _ = writeln!(
+                    self.text,
+                    "gone: {} is no longer generated (a write removes it)",
+                    file.path.display()
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// Add the temporaries killed runs left (`stale`) and the host
     /// directories the inventory no longer has (`strays`).
     pub fn finish(&mut self, stale: &[Stale], strays: &[PathBuf]) {

@@ -89,6 +89,33 @@ impl Placed<'_> {
     }
 }
 
+/// A file a host's directory may hold from an earlier run that this run
+/// no longer generates for it (Quadlet's env file, once the host has no
+/// secrets): a write removes it, a check reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gone {
+    pub host: String,
+    pub name: String,
+    pub path: PathBuf,
+}
+
+impl Gone {
+    /// Whether it is there to remove: a file or a link (never followed),
+    /// not a directory; nothing when the host has no real directory.
+    pub fn present(&self, tree: Option<&Tree>) -> Result<bool, Error> {
+        let Some(tree) = tree else {
+            return Ok(false);
+        };
+        let found = tree
+            .kind(&self.host, &self.name)
+            .map_err(|source| Error::Write {
+                path: self.path.clone(),
+                source,
+            })?;
+        Ok(found.is_some_and(|f| f != tree::Found::Directory))
+    }
+}
+
 /// How a run uses an out dir: how long it waits for another run's lock,
 /// and the writer's test pause (`CALICOCTL_LOCK_WAIT_MS` and
 /// `CALICOCTL_TEST_PAUSE`, from the variables given).

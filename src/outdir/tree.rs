@@ -242,6 +242,15 @@ impl Tree {
         }
     }
 
+    /// What is at `name` in `host`'s directory, not followed (None:
+    /// nothing, or no real directory for the host).
+    pub fn kind(&self, host: &str, name: &str) -> std::io::Result<Option<Found>> {
+        match &*self.host(host)? {
+            HostDir::Open(fd) => kind_at(fd, name),
+            HostDir::Missing | HostDir::Not(_) => Ok(None),
+        }
+    }
+
     /// Make `host`'s directory if missing (0755, as mkdir with the usual
     /// umask); whether this call made it. A host "directory" that is not
     /// a real one is an error naming what it is.

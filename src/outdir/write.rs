@@ -31,6 +31,8 @@ use std::path::{Path, PathBuf};
 pub struct Report {
     pub written: Vec<PathBuf>,
     pub unchanged: Vec<PathBuf>,
+    /// Files a host no longer gets, removed.
+    pub removed: Vec<PathBuf>,
     /// Temporaries of killed runs, removed before writing.
     pub stale_removed: usize,
 }
@@ -136,6 +138,8 @@ pub struct Writer<'r> {
     /// Host directories this write made, to take back when empty.
     dirs: Vec<String>,
     staged: Vec<Staged>,
+    /// Files to remove at the commit, after the renames.
+    gone: Vec<super::Gone>,
     pid: u32,
     umask: u32,
 }
@@ -156,6 +160,7 @@ impl<'r> Writer<'r> {
             report,
             dirs: Vec::new(),
             staged: Vec::new(),
+            gone: Vec::new(),
             pid: std::process::id(),
             umask: umask(),
         })
@@ -267,6 +272,31 @@ impl<'r> Writer<'r> {
         Ok(())
     }
 
+    /// Remove each of `gone` that is there, at the commit (with the
+    /// renames: taken back like them until then).
+    pub fn remove(&mut self, gone: &[super::Gone]) -> Result<(), Error> {
+        for file in gone {
+            if file.present(Some(self.tree))? {
+                self.gone.push(file.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// Unlink the files queued by [`Writer::remove`] (a link itself, never
+    /// its target).
+    fn remove_gone(&mut self) -> Result<(), Error> {
+        for file in std::mem::take(&mut self.gone) {
+            self.in_dir(Some(&file.host), |dir| tree::remove_at(dir, &file.name))
+                .map_err(|source| Error::Write {
+                    path: file.path.clone(),
+                    source,
+                })?;
+            self.report.removed.push(file.path);
+        }
+        Ok(())
+    }
+
     /// How many files are staged so far.
     pub fn staged(&self) -> usize {
         self.staged.len()
@@ -292,6 +322,13 @@ impl<'r> Writer<'r> {
         self.poll();
         let root = self.tree.root();
         if self.staged.is_empty() {
+            self.remove_gone()?;
+            if !self.report.removed.is_empty() {
+                self.tree.sync().map_err(|source| Error::Write {
+                    path: root.to_path_buf(),
+                    source,
+                })?;
+            }
             return Ok(std::mem::take(&mut self.report));
         }
         if let Err(e) = self.tree.sync() {
@@ -315,6 +352,7 @@ impl<'r> Writer<'r> {
             self.pause
                 .at(Pause::AfterRenaming(i + 1), &mut self.deferred);
         }
+        self.remove_gone()?;
         self.tree.sync().map_err(|source| Error::Write {
             path: root.to_path_buf(),
             source,

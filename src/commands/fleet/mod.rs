@@ -139,6 +139,7 @@ impl Run<'_> {
             drift: outdir::check::Drift::default(),
             dir: self.dir,
             tree,
+            format: self.format,
         };
         let warnings = render_into(self.hosts, self.format, self.progress, &mut sink)?;
         self.progress.finish();
@@ -176,6 +177,7 @@ impl Run<'_> {
         let mut sink = sink::Stage {
             writer: &mut writer,
             dir: self.dir,
+            format: self.format,
         };
         let warnings = match render_into(self.hosts, self.format, self.progress, &mut sink) {
             Ok(warnings) => warnings,
@@ -201,8 +203,15 @@ impl Run<'_> {
                 stray.display()
             );
         }
+        for path in &report.removed {
+            errln!("Removed {} (no longer generated).", path.display());
+        }
+        let removed = match report.removed.len() {
+            0 => String::new(),
+            n => format!(", {n} removed"),
+        };
         errln!(
-            "{} hosts: {} files written, {} unchanged, in {}.",
+            "{} hosts: {} files written, {} unchanged{removed}, in {}.",
             self.hosts.hosts.len(),
             report.written.len(),
             report.unchanged.len(),

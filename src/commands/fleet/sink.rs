@@ -8,6 +8,7 @@
 
 use super::super::{Error, Spooling};
 use super::render::{Rendered, Sink};
+use crate::emit::Format;
 use crate::outdir;
 use std::io::{Seek, Write};
 use std::path::Path;
@@ -100,10 +101,25 @@ impl Sink for Stdout {
     }
 }
 
-/// Stages each host's changed files in the out dir as they come.
+/// The files of `format` that a host's directory may hold from an earlier
+/// run but `r` no longer has.
+fn gone(dir: &Path, format: Format, r: &Rendered) -> Vec<outdir::Gone> {
+    (format.optional_files().iter())
+        .filter(|name| !r.artifacts.iter().any(|a| a.file_name == **name))
+        .map(|name| outdir::Gone {
+            host: r.host.clone(),
+            name: name.to_string(),
+            path: dir.join(&r.host).join(name),
+        })
+        .collect()
+}
+
+/// Stages each host's changed files in the out dir as they come, and the
+/// removal of those it no longer gets.
 pub struct Stage<'w, 'r> {
     pub writer: &'w mut outdir::write::Writer<'r>,
     pub dir: &'w Path,
+    pub format: Format,
 }
 
 impl Sink for Stage<'_, '_> {
@@ -111,6 +127,7 @@ impl Sink for Stage<'_, '_> {
         for r in chunk {
             let placed = outdir::placed_in(self.dir, Some(&r.host), &r.artifacts);
             self.writer.add(&placed, &|| {})?;
+            self.writer.remove(&gone(self.dir, self.format, r))?;
         }
         self.writer.poll();
         Ok(())
@@ -122,6 +139,7 @@ pub struct Check<'w> {
     pub drift: outdir::check::Drift,
     pub dir: &'w Path,
     pub tree: Option<&'w outdir::tree::Tree>,
+    pub format: Format,
 }
 
 impl Sink for Check<'_> {
@@ -129,6 +147,8 @@ impl Sink for Check<'_> {
         for r in chunk {
             let placed = outdir::placed_in(self.dir, Some(&r.host), &r.artifacts);
             self.drift.add(&placed, self.tree)?;
+            self.drift
+                .gone(&gone(self.dir, self.format, r), self.tree)?;
         }
         Ok(())
     }
