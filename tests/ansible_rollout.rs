@@ -1,6 +1,7 @@
 //! `node fleet --playbook` run by real Ansible (Debian's `ansible`, whose
-//! community.docker collection has the docker connection plugin) against
-//! two real systemd hosts: containers with systemd as PID 1 and python3 on
+//! community.docker collection has the docker connection plugin), for
+//! `-o systemd-envfile` and `-o systemd` alike, against two real systemd
+//! hosts: containers with systemd as PID 1 and python3 on
 //! a private dockerd, each of whose calico-node runs on an engine of its
 //! own (so both can have a container named `calico-node`). Shown: the
 //! first run starts both with each host's values; a second run changes
@@ -49,6 +50,7 @@ fn inventory(dir: &Path, hosts_engine: &Dockerd, a: (&str, &str), b: (&str, &str
 
 struct Rollout<'a> {
     dir: &'a Path,
+    format: &'a str,
     outputs: Vec<String>,
 }
 
@@ -59,6 +61,8 @@ impl Rollout<'_> {
             "fleet",
             "--inventory",
             inventory.to_str().unwrap(),
+            "-o",
+            self.format,
             "--out-dir",
             self.dir.join("out").to_str().unwrap(),
             "--playbook",
@@ -130,8 +134,21 @@ fn env_of(engine: &Dockerd) -> Vec<String> {
     serde_json::from_value(engine.inspect("calico-node")["Config"]["Env"].clone()).unwrap()
 }
 
+/// `-o systemd-envfile`: the credentials in the 0600 env file.
 #[test]
-fn ansible_rolls_calico_node_out_in_safe_batches() {
+fn systemd_envfile_rolls_calico_node_out_in_safe_batches() {
+    rolls_out("systemd-envfile");
+}
+
+/// `-o systemd`: everything in the unit, so a configuration without
+/// secrets (the unit is world-readable).
+#[test]
+fn systemd_unit_rolls_calico_node_out_in_safe_batches() {
+    rolls_out("systemd");
+}
+
+fn rolls_out(format: &str) {
+    let secrets = format == "systemd-envfile";
     if support::require_program("ansible-playbook").is_none() {
         return;
     }
@@ -149,15 +166,20 @@ fn ansible_rolls_calico_node_out_in_safe_batches() {
     };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    let credentials = format!(
+        "  etcdUsername: calico\n  etcdPassword: {}\n",
+        serde_json::to_string(PASSWORD).unwrap()
+    );
     support::write_config(
         d,
         &format!(
-            "  etcdEndpoints: https://10.0.0.1:2379\n  etcdUsername: calico\n  etcdPassword: {}\n",
-            serde_json::to_string(PASSWORD).unwrap()
+            "  etcdEndpoints: https://10.0.0.1:2379\n{}",
+            if secrets { credentials.as_str() } else { "" }
         ),
     );
     let mut rollout = Rollout {
         dir: d,
+        format,
         outputs: Vec::new(),
     };
     let standin = "calico/node:standin";
@@ -194,9 +216,21 @@ fn ansible_rolls_calico_node_out_in_safe_batches() {
             host.name
         );
         assert!(env.contains(&format!("NODENAME={}", host.name)));
-        assert!(env.contains(&format!("ETCD_PASSWORD={PASSWORD}")));
         let mode = host.exec(&["stat", "-c", "%a %U", "/etc/calico/calico-node.env"]);
-        assert_eq!(String::from_utf8_lossy(&mode.stdout).trim(), "600 root");
+        if secrets {
+            assert!(env.contains(&format!("ETCD_PASSWORD={PASSWORD}")));
+            assert_eq!(String::from_utf8_lossy(&mode.stdout).trim(), "600 root");
+        } else {
+            assert!(!env.iter().any(|v| v.starts_with("ETCD_PASSWORD")));
+            assert!(!mode.status.success(), "-o systemd installs no env file");
+        }
+        let unit = host.exec(&[
+            "stat",
+            "-c",
+            "%a %U",
+            "/etc/systemd/system/calico-node.service",
+        ]);
+        assert_eq!(String::from_utf8_lossy(&unit.stdout).trim(), "644 root");
         let enabled = host.systemctl(&["is-enabled", "calico-node"]);
         assert_eq!(String::from_utf8_lossy(&enabled.stdout).trim(), "enabled");
     }
@@ -246,7 +280,14 @@ fn ansible_rolls_calico_node_out_in_safe_batches() {
 
     // host-a's image never reports success: the run fails on host-a, and
     // host-b (the next batch) keeps its files and its container.
-    let env_b = host_b.exec(&["cat", "/etc/calico/calico-node.env"]).stdout;
+    let files_b = |host: &SystemdHost| {
+        let env = host.exec(&["cat", "/etc/calico/calico-node.env"]).stdout;
+        let unit = host
+            .exec(&["cat", "/etc/systemd/system/calico-node.service"])
+            .stdout;
+        (env, unit)
+    };
+    let before_b = files_b(&host_b);
     let (ok, failed) = rollout.playbook(&inv, &["-e", "calico_node_start_timeout=8"]);
     assert!(!ok, "{failed}");
     assert_eq!(recap(&failed, "host-a", "failed"), 1, "{failed}");
@@ -255,10 +296,7 @@ fn ansible_rolls_calico_node_out_in_safe_batches() {
         !failed.contains("host-b                     : ok=")
             || recap(&failed, "host-b", "changed") == 0
     );
-    assert_eq!(
-        host_b.exec(&["cat", "/etc/calico/calico-node.env"]).stdout,
-        env_b
-    );
+    assert_eq!(files_b(&host_b), before_b);
     assert_eq!(container_id(&engine_b), ids.1, "host-b untouched");
     assert!(env_of(&engine_b).contains(&"AS=64514".to_string()));
 
