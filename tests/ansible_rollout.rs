@@ -9,7 +9,12 @@
 //! restarts that host only; `--check --diff` shows the changed unit and no
 //! secret; a host whose image never reports success fails the run, and the
 //! host of the next batch keeps its files and container; no secret in any
-//! output of any run. Also: the playbook passes `ansible-playbook
+//! output of any run. And on a host with podman 5 inside it (a trixie root,
+//! systemd as PID 1): the `-o quadlet` playbook (`cargo test --test
+//! ansible_rollout quadlet`) and the podman unit form (`... podman_unit`)
+//! start calico-node from the installed files under systemd, a second run
+//! changes nothing, and a Quadlet host whose secrets went away loses its env
+//! file and restarts. Also: the playbook passes `ansible-playbook
 //! --syntax-check` and ansible-lint (its default profile) without warnings.
 
 mod support;
@@ -373,6 +378,149 @@ fn the_playbook_passes_ansible_lint() {
         assert!(
             report.contains("0 failure(s), 0 warning(s)"),
             "{format}: {report}"
+        );
+    }
+}
+
+/// The INI inventory of one host whose calico-node runs on podman inside
+/// it, reached by the docker connection plugin on `engine`.
+fn podman_inventory(dir: &Path, engine: &Dockerd, as_number: &str, config: &str) -> PathBuf {
+    let text = format!(
+        "[calico]\n\
+         podman-host calico_as={as_number}\n\
+         [calico:vars]\n\
+         ansible_connection=community.docker.docker\n\
+         ansible_docker_extra_args=\"-H {}\"\n\
+         ansible_user=root\n\
+         ansible_python_interpreter=/usr/bin/python3\n\
+         calico_runtime=podman\n\
+         calico_disable_docker_networking=true\n\
+         calico_node_image={PODMAN_IMAGE}\n\
+         calico_config={}\n",
+        engine.host(),
+        dir.join(config).display()
+    );
+    let path = dir.join("podman-hosts.ini");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The stand-in image on the podman host, as a short name (podman records
+/// it as localhost/calico-node-standin:running).
+const PODMAN_IMAGE: &str = "calico-node-standin:running";
+
+/// What podman on the host says of calico-node: its ID and environment.
+fn podman_container(host: &SystemdHost) -> (String, Vec<String>) {
+    let out = host.exec(&["podman", "container", "inspect", "calico-node"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let c = &serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()[0];
+    let env = serde_json::from_value(c["Config"]["Env"].clone()).unwrap();
+    (c["Id"].as_str().unwrap().to_string(), env)
+}
+
+/// `-o quadlet`: podman's generator makes calico-node.service from the
+/// installed calico-node.container under systemd, and it starts.
+#[test]
+fn quadlet_rolls_out_under_systemd_with_podman_5() {
+    podman_rollout("quadlet");
+}
+
+/// The podman unit form (`-o systemd-envfile --runtime podman`): the unit
+/// runs podman attached, under systemd.
+#[test]
+fn podman_unit_rolls_out_under_systemd_with_podman_5() {
+    podman_rollout("systemd-envfile");
+}
+
+/// A podman host rolled out by real Ansible: the first run starts
+/// calico-node from the installed files under systemd with the host's
+/// values, a second run changes nothing (same container); for Quadlet, a
+/// host whose secrets went away loses its env file (the fleet's out dir and
+/// the host alike), and calico-node restarts without them.
+fn podman_rollout(format: &str) {
+    if support::require_program("ansible-playbook").is_none() {
+        return;
+    }
+    let Some(engine) = Dockerd::start() else {
+        return;
+    };
+    let Some(host) = SystemdHost::start_podman(&engine, "podman-host", PODMAN_IMAGE) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let endpoints = "  etcdEndpoints: https://10.0.0.1:2379\n";
+    let password = format!(
+        "  etcdPassword: {}\n",
+        serde_json::to_string(PASSWORD).unwrap()
+    );
+    std::fs::create_dir_all(d.join("plain")).unwrap();
+    support::write_config(d, &format!("{endpoints}{password}"));
+    support::write_config(&d.join("plain"), endpoints);
+    let mut rollout = Rollout {
+        dir: d,
+        format,
+        outputs: Vec::new(),
+    };
+    let inv = podman_inventory(d, &engine, "64512", "calicoctl.cfg");
+    rollout.fleet(&inv);
+
+    let (ok, first) = rollout.playbook(&inv, &[]);
+    assert!(ok, "{first}");
+    assert_eq!(host.is_active(), "active", "{first}");
+    let (id, env) = podman_container(&host);
+    for var in [
+        "AS=64512",
+        "NODENAME=podman-host",
+        &format!("ETCD_PASSWORD={PASSWORD}"),
+    ] {
+        assert!(env.iter().any(|v| v == var), "{var} not in {env:?}");
+    }
+    let env_file = match format {
+        "quadlet" => "/etc/containers/systemd/calico-node.env",
+        _ => "/etc/calico/calico-node.env",
+    };
+    let mode = host.exec(&["stat", "-c", "%a %U", env_file]);
+    assert_eq!(String::from_utf8_lossy(&mode.stdout).trim(), "600 root");
+
+    let (ok, second) = rollout.playbook(&inv, &[]);
+    assert!(ok, "{second}");
+    assert_eq!(recap(&second, "podman-host", "changed"), 0, "{second}");
+    assert_eq!(podman_container(&host).0, id, "left running");
+
+    if format == "quadlet" {
+        // The secrets go: the fleet removes the host's env file, the
+        // playbook removes the installed one and restarts calico-node.
+        let inv = podman_inventory(d, &engine, "64512", "plain/calicoctl.cfg");
+        rollout.fleet(&inv);
+        assert!(!d.join("out/podman-host/calico-node.env").exists());
+        let (ok, third) = rollout.playbook(&inv, &[]);
+        assert!(ok, "{third}");
+        assert!(recap(&third, "podman-host", "changed") > 0, "{third}");
+        assert!(
+            !host.exec(&["test", "-e", env_file]).status.success(),
+            "{third}"
+        );
+        assert_eq!(host.is_active(), "active");
+        let (new_id, env) = podman_container(&host);
+        assert_ne!(new_id, id, "restarted");
+        assert!(
+            !env.iter().any(|v| v.starts_with("ETCD_PASSWORD")),
+            "{env:?}"
+        );
+        let (ok, fourth) = rollout.playbook(&inv, &[]);
+        assert!(ok, "{fourth}");
+        assert_eq!(recap(&fourth, "podman-host", "changed"), 0, "{fourth}");
+        assert_eq!(podman_container(&host).0, new_id);
+    }
+    for (i, text) in rollout.outputs.iter().enumerate() {
+        assert!(
+            !text.contains(PASSWORD) && !text.contains("pa$$"),
+            "a secret in output {i}: {text}"
         );
     }
 }

@@ -1,6 +1,7 @@
 //! Hosts with systemd as PID 1 for the real-engine tier: where our units
 //! run for real (tests/real_engine.rs) and where Ansible rolls calico/node
-//! out (tests/ansible_rollout.rs).
+//! out (tests/ansible_rollout.rs), on docker outside the host or on podman 5
+//! inside it.
 
 use super::dockerd::Dockerd;
 use std::path::Path;
@@ -29,20 +30,109 @@ impl<'a> SystemdHost<'a> {
             "bookworm",
             "systemd,systemd-sysv,dbus,kmod,python3",
         )?;
-        let out = engine.docker(&[
-            "import",
-            tar.to_str().unwrap(),
+        let docker_cli = super::require_program("docker").unwrap();
+        let socket = format!("{}:/run/docker.sock", calico_engine.socket().display());
+        let cli = format!("{}:/usr/bin/docker:ro", docker_cli.display());
+        let host = SystemdHost::boot(
+            engine,
+            name,
+            &tar,
             "calicoctl-test/systemd:bookworm",
+            &["-v", &socket, "-v", &cli],
+        );
+        host.install(
+            "/etc/systemd/system/docker.service",
+            "[Unit]\nDescription=stand-in: the engine runs outside this container\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n",
+            "0644",
+        );
+        Some(host)
+    }
+
+    /// A host whose calico-node runs on podman 5 inside it: a Debian trixie
+    /// root with systemd, podman (its Quadlet generator) and python3, its
+    /// storage vfs and its OCI runtime the tests' shim (see
+    /// tests/real_engine.rs), the stand-in image `image` imported, and the
+    /// host directories the plan binds made.
+    pub fn start_podman(engine: &'a Dockerd, name: &str, image: &str) -> Option<SystemdHost<'a>> {
+        let tar = super::debian_rootfs(
+            "trixie-systemd-podman",
+            "trixie",
+            "systemd,systemd-sysv,dbus,kmod,python3,podman,runc",
+        )?;
+        let shim = format!(
+            "{}:/usr/local/bin/oci-runtime-shim:ro",
+            super::standins().join("oci-runtime-shim").display()
+        );
+        let host = SystemdHost::boot(
+            engine,
+            name,
+            &tar,
+            "calicoctl-test/systemd-podman:trixie",
+            &["-v", &shim],
+        );
+        host.install(
+            "/etc/containers/storage.conf",
+            "[storage]\ndriver = \"vfs\"\nrunroot = \"/run/containers/storage\"\ngraphroot = \"/var/lib/containers/storage\"\n",
+            "0644",
+        );
+        host.install(
+            "/etc/containers/containers.conf",
+            "[engine]\nruntime = \"shim\"\n\n[engine.runtimes]\nshim = [\"/usr/local/bin/oci-runtime-shim\"]\n",
+            "0644",
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let tar = super::busybox_image_tar(dir.path(), "image", super::STANDIN_START);
+        let copy = engine.docker(&[
+            "cp",
+            tar.to_str().unwrap(),
+            &format!("{name}:/root/image.tar"),
         ]);
+        assert!(
+            copy.status.success(),
+            "docker cp: {}",
+            String::from_utf8_lossy(&copy.stderr)
+        );
+        let import = host.exec(&[
+            "podman",
+            "import",
+            "--change",
+            r#"CMD ["/start"]"#,
+            "/root/image.tar",
+            image,
+        ]);
+        assert!(
+            import.status.success(),
+            "podman import: {}",
+            String::from_utf8_lossy(&import.stderr)
+        );
+        let dirs = host.exec(&[
+            "mkdir",
+            "-p",
+            "/var/log/calico",
+            "/var/run/calico",
+            "/var/lib/calico",
+            "/lib/modules",
+        ]);
+        assert!(dirs.status.success());
+        Some(host)
+    }
+
+    /// Import `tar` as `tag` and run it with systemd as PID 1, `extra`
+    /// options to docker run; wait until systemd is up.
+    fn boot(
+        engine: &'a Dockerd,
+        name: &str,
+        tar: &Path,
+        tag: &str,
+        extra: &[&str],
+    ) -> SystemdHost<'a> {
+        let out = engine.docker(&["import", tar.to_str().unwrap(), tag]);
         assert!(
             out.status.success(),
             "import: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let docker_cli = super::require_program("docker").unwrap();
-        let socket = format!("{}:/run/docker.sock", calico_engine.socket().display());
-        let cli = format!("{}:/usr/bin/docker:ro", docker_cli.display());
-        let out = engine.docker(&[
+        let mut args = vec![
             "run",
             "-d",
             "--name",
@@ -58,13 +148,10 @@ impl<'a> SystemdHost<'a> {
             "/run",
             "--tmpfs",
             "/run/lock",
-            "-v",
-            &socket,
-            "-v",
-            &cli,
-            "calicoctl-test/systemd:bookworm",
-            "/sbin/init",
-        ]);
+        ];
+        args.extend_from_slice(extra);
+        args.extend([tag, "/sbin/init"]);
+        let out = engine.docker(&args);
         assert!(
             out.status.success(),
             "systemd container: {}",
@@ -87,12 +174,7 @@ impl<'a> SystemdHost<'a> {
             );
             std::thread::sleep(Duration::from_millis(200));
         }
-        container.install(
-            "/etc/systemd/system/docker.service",
-            "[Unit]\nDescription=stand-in: the engine runs outside this container\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n",
-            "0644",
-        );
-        Some(container)
+        container
     }
 
     pub fn exec(&self, args: &[&str]) -> Output {
