@@ -19,6 +19,15 @@ pub struct SystemdHost<'a> {
     pub name: String,
 }
 
+/// Assert that a command succeeded, showing its stderr if not.
+fn succeeded(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 impl<'a> SystemdHost<'a> {
     pub fn start(
         engine: &'a Dockerd,
@@ -82,38 +91,31 @@ impl<'a> SystemdHost<'a> {
         );
         let dir = tempfile::tempdir().unwrap();
         let tar = super::busybox_image_tar(dir.path(), "image", super::STANDIN_START);
-        let copy = engine.docker(&[
-            "cp",
-            tar.to_str().unwrap(),
-            &format!("{name}:/root/image.tar"),
-        ]);
-        assert!(
-            copy.status.success(),
-            "docker cp: {}",
-            String::from_utf8_lossy(&copy.stderr)
+        let into = format!("{name}:/root/image.tar");
+        succeeded(
+            &engine.docker(&["cp", tar.to_str().unwrap(), &into]),
+            "docker cp",
         );
-        let import = host.exec(&[
+        let change = r#"CMD ["/start"]"#;
+        let import = [
             "podman",
             "import",
             "--change",
-            r#"CMD ["/start"]"#,
+            change,
             "/root/image.tar",
             image,
-        ]);
-        assert!(
-            import.status.success(),
-            "podman import: {}",
-            String::from_utf8_lossy(&import.stderr)
-        );
-        let dirs = host.exec(&[
-            "mkdir",
-            "-p",
+        ];
+        succeeded(&host.exec(&import), "podman import");
+        let binds = [
             "/var/log/calico",
             "/var/run/calico",
             "/var/lib/calico",
             "/lib/modules",
-        ]);
-        assert!(dirs.status.success());
+        ];
+        succeeded(
+            &host.exec(&[&["mkdir", "-p"][..], &binds].concat()),
+            "mkdir",
+        );
         Some(host)
     }
 
