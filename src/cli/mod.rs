@@ -305,8 +305,10 @@ pub fn parse_node_run(
             lower_case: served.profile.lower_case,
         })
     };
-    let words = longs::expand(words, &node_run_longs(served.profile)).map_err(|_| invalid())?;
-    let matches = match NodeRunArgs::command().try_get_matches_from(&words) {
+    let mut command = NodeRunArgs::command();
+    let longs = node_run_longs(&command, served.profile);
+    let words = longs::expand(words, &longs).map_err(|_| invalid())?;
+    let matches = match command.try_get_matches_from_mut(&words) {
         Ok(m) => m,
         Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
             return Ok(Parsed::Help(node_run_help(served.profile).into_owned()));
@@ -344,10 +346,11 @@ fn release_word(words: &[String]) -> Option<&str> {
     found
 }
 
-/// `node run`'s long options under `profile`: upstream's of that release,
-/// and this tool's own in every release.
-pub fn node_run_longs(profile: &Profile) -> Vec<longs::Long> {
-    let mut found: Vec<longs::Long> = NodeRunArgs::command()
+/// `node run`'s long options (of `command`, its clap definition) under
+/// `profile`: upstream's of that release, and this tool's own in every
+/// release.
+fn node_run_longs(command: &clap::Command, profile: &Profile) -> Vec<longs::Long> {
+    let mut found: Vec<longs::Long> = command
         .get_arguments()
         .filter_map(|a| {
             Some(longs::Long {
