@@ -50,7 +50,7 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
             .map_err(|e| Error::from(e).in_release(served.profile))?;
         return Ok(u8::try_from(status).unwrap_or(1));
     };
-    deliver(&args, &artifacts, &env)
+    deliver(&args, format, &artifacts, &env)
 }
 
 /// The running container's differences from the plan.
@@ -105,6 +105,7 @@ fn leave_alone(plan: &plan::Plan, engine: &Engine) -> Result<bool, Error> {
 /// holding the out dir's lock.
 fn deliver(
     args: &NodeRunArgs,
+    format: Option<emit::Format>,
     artifacts: &[emit::Artifact],
     env: &HashMap<String, String>,
 ) -> Result<u8, Error> {
@@ -115,22 +116,31 @@ fn deliver(
     let dir = Path::new(dir);
     let settings = outdir::Settings::from_env(|name| env.get(name).cloned())?;
     let placed = outdir::placed_in(dir, None, artifacts);
+    let gone = format.map_or_else(Vec::new, |f| outdir::gone(dir, None, f, artifacts));
     let scan = outdir::temporaries::Scan::Root;
     if args.check {
         let opened = settings.lock_for_check(dir)?;
         let tree = opened.as_ref().map(|(tree, _lock)| tree);
         let stale = outdir::temporaries::find(tree, scan)?;
         let colour = ColorChoice::parse(&args.color)?.for_stdout();
-        return Ok(outdir::check::check(&placed, tree, &[], &stale)?.print(dir, colour));
+        let mut drift = outdir::check::check(&placed, tree, &[], &stale)?;
+        drift.gone(&gone, tree)?;
+        return Ok(drift.print(dir, colour));
     }
     let (tree, _lock) = settings.lock_for_write(dir)?;
-    let report = outdir::write::write_all(&tree, &placed, scan, settings.pause, &|| {})?;
+    let mut writer = outdir::write::Writer::begin(&tree, scan, settings.pause)?;
+    writer.add(&placed, &|| {})?;
+    writer.remove(&gone)?;
+    let report = writer.commit(&|| {})?;
     outdir::report_stale(report.stale_removed);
     for path in &report.written {
         errln!("Wrote {}", path.display());
     }
     for path in &report.unchanged {
         errln!("Unchanged {}", path.display());
+    }
+    for path in &report.removed {
+        errln!("Removed {} (no longer generated)", path.display());
     }
     Ok(0)
 }

@@ -94,7 +94,8 @@ impl Placed<'_> {
 /// secrets): a write removes it, a check reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Gone {
-    pub host: String,
+    /// The host (None: a file of the out dir itself, `node run`'s).
+    pub host: Option<String>,
     pub name: String,
     pub path: PathBuf,
 }
@@ -107,13 +108,32 @@ impl Gone {
             return Ok(false);
         };
         let found = tree
-            .kind(&self.host, &self.name)
+            .kind(self.host.as_deref(), &self.name)
             .map_err(|source| Error::Write {
                 path: self.path.clone(),
                 source,
             })?;
         Ok(found.is_some_and(|f| f != tree::Found::Directory))
     }
+}
+
+/// The files of `format` that `artifacts` (of `host`, placed in `dir`)
+/// lack but an earlier run may have written there.
+pub fn gone(
+    dir: &Path,
+    host: Option<&str>,
+    format: crate::emit::Format,
+    artifacts: &[Artifact],
+) -> Vec<Gone> {
+    let base = host.map_or_else(|| dir.to_path_buf(), |h| dir.join(h));
+    (format.optional_files().iter())
+        .filter(|name| !artifacts.iter().any(|a| a.file_name == **name))
+        .map(|name| Gone {
+            host: host.map(str::to_string),
+            name: name.to_string(),
+            path: base.join(name),
+        })
+        .collect()
 }
 
 /// How a run uses an out dir: how long it waits for another run's lock,

@@ -242,9 +242,12 @@ impl Tree {
         }
     }
 
-    /// What is at `name` in `host`'s directory, not followed (None:
-    /// nothing, or no real directory for the host).
-    pub fn kind(&self, host: &str, name: &str) -> std::io::Result<Option<Found>> {
+    /// What is at `name` in `host`'s directory (None: in the out dir), not
+    /// followed (None: nothing, or no real directory for the host).
+    pub fn kind(&self, host: Option<&str>, name: &str) -> std::io::Result<Option<Found>> {
+        let Some(host) = host else {
+            return kind_at(&self.fd, name);
+        };
         match &*self.host(host)? {
             HostDir::Open(fd) => kind_at(fd, name),
             HostDir::Missing | HostDir::Not(_) => Ok(None),

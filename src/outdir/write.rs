@@ -287,7 +287,7 @@ impl<'r> Writer<'r> {
     /// its target).
     fn remove_gone(&mut self) -> Result<(), Error> {
         for file in std::mem::take(&mut self.gone) {
-            self.in_dir(Some(&file.host), |dir| tree::remove_at(dir, &file.name))
+            self.in_dir(file.host.as_deref(), |dir| tree::remove_at(dir, &file.name))
                 .map_err(|source| Error::Write {
                     path: file.path.clone(),
                     source,

@@ -101,19 +101,6 @@ impl Sink for Stdout {
     }
 }
 
-/// The files of `format` that a host's directory may hold from an earlier
-/// run but `r` no longer has.
-fn gone(dir: &Path, format: Format, r: &Rendered) -> Vec<outdir::Gone> {
-    (format.optional_files().iter())
-        .filter(|name| !r.artifacts.iter().any(|a| a.file_name == **name))
-        .map(|name| outdir::Gone {
-            host: r.host.clone(),
-            name: name.to_string(),
-            path: dir.join(&r.host).join(name),
-        })
-        .collect()
-}
-
 /// Stages each host's changed files in the out dir as they come, and the
 /// removal of those it no longer gets.
 pub struct Stage<'w, 'r> {
@@ -127,7 +114,12 @@ impl Sink for Stage<'_, '_> {
         for r in chunk {
             let placed = outdir::placed_in(self.dir, Some(&r.host), &r.artifacts);
             self.writer.add(&placed, &|| {})?;
-            self.writer.remove(&gone(self.dir, self.format, r))?;
+            self.writer.remove(&outdir::gone(
+                self.dir,
+                Some(&r.host),
+                self.format,
+                &r.artifacts,
+            ))?;
         }
         self.writer.poll();
         Ok(())
@@ -147,8 +139,8 @@ impl Sink for Check<'_> {
         for r in chunk {
             let placed = outdir::placed_in(self.dir, Some(&r.host), &r.artifacts);
             self.drift.add(&placed, self.tree)?;
-            self.drift
-                .gone(&gone(self.dir, self.format, r), self.tree)?;
+            let gone = outdir::gone(self.dir, Some(&r.host), self.format, &r.artifacts);
+            self.drift.gone(&gone, self.tree)?;
         }
         Ok(())
     }
