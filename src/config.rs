@@ -4,7 +4,6 @@
 
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::io::ErrorKind;
 
 /// Which datastore calico/node talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -68,6 +67,9 @@ pub enum ConfigError {
     UnsupportedDatastore,
     /// Nested too deep to be handed to the YAML parser (`nesting.rs`).
     TooDeep(crate::nesting::TooDeep),
+    /// Not a file an input may be (`input.rs`): a link out of its
+    /// directory, a fifo, a kernel file, too large.
+    Refused(crate::input::Refusal),
 }
 
 impl ConfigError {
@@ -92,6 +94,7 @@ impl std::fmt::Display for ConfigError {
                 executing(f, format_args!("unsupported backend specified in config"))
             }
             ConfigError::TooDeep(deep) => executing(f, format_args!("invalid config file: {deep}")),
+            ConfigError::Refused(why) => executing(f, format_args!("invalid config file: {why}")),
         }
     }
 }
@@ -191,19 +194,24 @@ pub fn load(
     env: &HashMap<String, String>,
 ) -> Result<DatastoreSpec, ConfigError> {
     let path = path.unwrap_or(default_path);
-    match std::fs::read(path) {
+    match crate::input::read(std::path::Path::new(path)) {
         Ok(bytes) => {
             let text = String::from_utf8(bytes).map_err(|_| ConfigError::Invalid)?;
             parse(&text)
         }
-        Err(e) if e.kind() == ErrorKind::NotFound => {
+        Err(e) if e.is_not_found() => {
             if path == default_path {
                 from_env(env)
             } else {
                 Err(ConfigError::Missing(path.to_string()))
             }
         }
-        Err(_) => Err(ConfigError::Invalid),
+        // Upstream's line where upstream fails too (a directory, a denial).
+        Err(crate::input::InputError::Io(_))
+        | Err(crate::input::InputError::Refused(crate::input::Refusal::NotAFile(
+            crate::input::NotAFile::Directory,
+        ))) => Err(ConfigError::Invalid),
+        Err(crate::input::InputError::Refused(why)) => Err(ConfigError::Refused(why)),
     }
 }
 

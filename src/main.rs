@@ -23,6 +23,7 @@ mod config;
 mod emit;
 mod error;
 mod escape;
+mod input;
 mod inventory;
 mod ip;
 mod live;

@@ -174,6 +174,15 @@ pub struct FleetArgs {
     pub playbook: bool,
     #[arg(long, value_name = "N|P%")]
     pub batch: Option<String>,
+    /// Let Ansible run the inventory's code (scripts, plugins, ansible.cfg).
+    #[arg(long)]
+    pub allow_inventory_code: bool,
+    /// A variable of this run's environment that hosts may pass by name.
+    #[arg(long, value_name = "NAME")]
+    pub pass_env: Vec<String>,
+    /// A directory outside the inventory's whose files hosts may name.
+    #[arg(long, value_name = "DIR")]
+    pub allow_path: Vec<String>,
 }
 
 /// Options of `calicoctl version` (none).

@@ -10,6 +10,7 @@ use crate::emit::EmitError;
 use crate::error::executing;
 use crate::inventory::Problem;
 use crate::inventory::error::{LimitError, ReadError, ValueError};
+use crate::inventory::trust::TrustError;
 use crate::ip::detection::{Failure, TableError};
 use crate::ip::methods::{Family, MethodError};
 use crate::outdir;
@@ -53,6 +54,8 @@ pub enum Error {
     Limit(LimitError),
     /// A fleet's host option that `node run` cannot take.
     HostOption(ValueError),
+    /// A fleet's host asking for more than the command line lets it have.
+    Trust(TrustError),
     /// A fleet's failures: the inventory's problems and each failed
     /// host's error, all of them.
     Fleet(Vec<FleetFailure>),
@@ -153,6 +156,7 @@ impl fmt::Display for Error {
             Error::Inventory(e) => write!(f, "{e}"),
             Error::Limit(e) => write!(f, "{e}"),
             Error::HostOption(e) => write!(f, "{e}"),
+            Error::Trust(e) => write!(f, "{e}"),
             Error::Fleet(failures) => {
                 for (i, failure) in failures.iter().enumerate() {
                     let gap = if i == 0 { "" } else { "\n" };
@@ -318,4 +322,5 @@ from_layer!(
     Inventory(ReadError),
     Limit(LimitError),
     HostOption(ValueError),
+    Trust(TrustError),
 );

@@ -114,12 +114,13 @@ fn tls_files(plan: &Plan) -> Result<Vec<TlsFile<'_>>, EmitError> {
         .iter()
         .filter(|v| TLS_ORIGINS.contains(&v.origin))
         .map(|volume| {
-            let contents =
-                std::fs::read(&volume.host).map_err(|source| EmitError::TlsUnreadable {
+            let contents = crate::input::read(Path::new(&volume.host)).map_err(|e| {
+                EmitError::TlsUnreadable {
                     origin: volume.origin,
                     path: volume.host.clone(),
-                    source,
-                })?;
+                    source: e.into(),
+                }
+            })?;
             let key = Path::new(&volume.container)
                 .file_name()
                 .and_then(|n| n.to_str())

@@ -192,10 +192,18 @@ pub fn emit(format: Format, plan: &Plan, engine: &Engine) -> Result<Vec<Artifact
 
 /// Render the user's template file with the same context.
 pub fn emit_template(path: &str, plan: &Plan, engine: &Engine) -> Result<Artifact, EmitError> {
-    let source = std::fs::read_to_string(path).map_err(|source| EmitError::TemplateUnreadable {
+    let unreadable = |source: std::io::Error| EmitError::TemplateUnreadable {
         path: path.to_string(),
         source,
-    })?;
+    };
+    let source = crate::input::read_text(Path::new(path))
+        .map_err(|e| unreadable(e.into()))?
+        .ok_or_else(|| {
+            unreadable(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "stream did not contain valid UTF-8",
+            ))
+        })?;
     let ctx = TemplateContext::new(plan, engine);
     let text = render::render_user(path, &source, &ctx)?;
     let base = Path::new(path)

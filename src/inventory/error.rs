@@ -54,6 +54,22 @@ pub enum ReadError {
         label: String,
         what: AnsibleFault,
     },
+    /// A file of the inventory that is not a file an input may be.
+    NotAFile {
+        label: String,
+        why: crate::input::InputError,
+    },
+    /// A file Ansible would run as code, while the inventory may not.
+    Code {
+        file: PathBuf,
+        what: Code,
+    },
+    /// An inventory directory of more entries, or deeper, than we look at.
+    TooManyFiles {
+        label: String,
+        max: usize,
+        depth: usize,
+    },
     /// Staging stdin as a file for `ansible-inventory` failed.
     CannotStage {
         dir: PathBuf,
@@ -75,6 +91,29 @@ pub enum OnlyAnsible {
     VarsBeside(&'static str),
 }
 
+/// What in an inventory Ansible would run as code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    /// An executable file: a dynamic inventory script.
+    Executable,
+    /// YAML with `plugin:`: an inventory plugin's configuration.
+    Plugin,
+    /// An `ansible.cfg`: Ansible's configuration, which can enable plugins.
+    Config,
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(match self {
+            Code::Executable => "is executable: Ansible would run it as a dynamic inventory script",
+            Code::Plugin => {
+                "is an inventory plugin's configuration (plugin:): Ansible would run the plugin"
+            }
+            Code::Config => "is Ansible's configuration, which can make Ansible run plugins",
+        })
+    }
+}
+
 /// How `ansible-inventory` let us down.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AnsibleFault {
@@ -84,6 +123,10 @@ pub enum AnsibleFault {
     TooDeep(TooDeep),
     NotJson(String),
     NotList,
+    /// Killed after running this long.
+    TimedOut(std::time::Duration),
+    /// Killed for printing more than this many bytes.
+    TooMuch(u64),
 }
 
 impl fmt::Display for ReadError {
@@ -126,6 +169,22 @@ impl fmt::Display for ReadError {
             ReadError::Ansible { label, what } => executing(
                 f,
                 format_args!("inventory {label}: ansible-inventory {what}"),
+            ),
+            ReadError::NotAFile { label, why } => {
+                executing(f, format_args!("cannot read inventory {label}: {why}"))
+            }
+            ReadError::Code { file, what } => executing(
+                f,
+                format_args!(
+                    "inventory {} {what}; an inventory is read as data unless --allow-inventory-code is given",
+                    file.display()
+                ),
+            ),
+            ReadError::TooManyFiles { label, max, depth } => executing(
+                f,
+                format_args!(
+                    "inventory {label} has more than {max} files or is deeper than {depth} levels"
+                ),
             ),
             ReadError::CannotStage { dir, error } => executing(
                 f,
@@ -171,6 +230,14 @@ impl fmt::Display for AnsibleFault {
             AnsibleFault::TooDeep(deep) => write!(f, "printed an inventory {deep}"),
             AnsibleFault::NotJson(reason) => write!(f, "printed no JSON inventory: {reason}"),
             AnsibleFault::NotList => write!(f, "printed no --list inventory (no _meta.hostvars)"),
+            AnsibleFault::TimedOut(limit) => write!(
+                f,
+                "ran longer than {} s and was stopped (CALICOCTL_ANSIBLE_TIMEOUT_MS)",
+                limit.as_secs_f64()
+            ),
+            AnsibleFault::TooMuch(max) => {
+                write!(f, "printed more than {max} bytes and was stopped")
+            }
         }
     }
 }

@@ -10,12 +10,15 @@
 
 mod ansible_json;
 mod ansible_yaml;
+pub mod confined;
 pub mod error;
 pub mod limit;
 mod native;
 mod ranges;
+mod scan;
 pub mod schema;
 pub mod source;
+pub mod trust;
 
 use crate::cli::{NodeRunArgs, WATCHED};
 use crate::release::{self, Served};

@@ -10,13 +10,14 @@
 //! scripts, plugins) is refused naming what to install: never a partial
 //! read.
 
-use super::error::{AnsibleFault, OnlyAnsible, ReadError};
-use super::{Inventory, ansible_json, ansible_yaml, kind_of, native};
+use super::confined::{self, InventoryCode};
+use super::error::{AnsibleFault, Code, OnlyAnsible, ReadError};
+use super::{Inventory, ansible_json, ansible_yaml, kind_of, native, scan};
+use crate::input::{InputError, MAX_INPUT, Refusal};
 use serde_yaml::{Mapping, Value};
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 /// An inventory read, and what to say about how on stderr.
 pub struct Resolved {
@@ -79,24 +80,38 @@ fn classify(text: &str, yaml_named: bool) -> Kind {
     }
 }
 
+/// The inventory's bytes: a file as [`crate::input`] reads one, stdin up
+/// to the same cap.
 fn read_text(path: &str) -> Result<(String, Vec<u8>), ReadError> {
+    if path != "-" {
+        let label = path.to_string();
+        return match crate::input::read(Path::new(path)) {
+            Ok(bytes) => Ok((label, bytes)),
+            Err(InputError::Io(error)) => Err(ReadError::CannotRead { label, error }),
+            Err(why) => Err(ReadError::NotAFile { label, why }),
+        };
+    }
+    let label = "(stdin)".to_string();
     let mut bytes = Vec::new();
-    let (label, result) = if path == "-" {
-        let result = std::io::stdin().read_to_end(&mut bytes).map(|_| ());
-        ("(stdin)".to_string(), result)
-    } else {
-        let result = std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes));
-        (path.to_string(), result.map(|_| ()))
-    };
-    match result {
-        Ok(()) => Ok((label, bytes)),
+    let read = std::io::stdin().take(MAX_INPUT + 1).read_to_end(&mut bytes);
+    match read {
         Err(error) => Err(ReadError::CannotRead { label, error }),
+        Ok(n) if n as u64 > MAX_INPUT => Err(ReadError::NotAFile {
+            label,
+            why: InputError::Refused(Refusal::TooLarge { size: n as u64 }),
+        }),
+        Ok(_) => Ok((label, bytes)),
     }
 }
 
 /// Read the inventory named by `--inventory` (`-` for stdin), with
-/// `ansible` (the `ansible-inventory` program) where installed.
-pub fn read(path: &str, ansible: Option<&Path>) -> Result<Resolved, ReadError> {
+/// `ansible` (the `ansible-inventory` program) where installed, running
+/// the inventory's code only where `code` allows it.
+pub fn read(
+    path: &str,
+    ansible: Option<&Path>,
+    code: InventoryCode,
+) -> Result<Resolved, ReadError> {
     let is_dir = path != "-" && Path::new(path).is_dir();
     if is_dir {
         let Some(program) = ansible else {
@@ -105,7 +120,10 @@ pub fn read(path: &str, ansible: Option<&Path>) -> Result<Resolved, ReadError> {
                 what: OnlyAnsible::Directory,
             });
         };
-        return resolve(program, Path::new(path), path);
+        if code == InventoryCode::Refused {
+            scan::directory(Path::new(path))?;
+        }
+        return resolve(program, Path::new(path), path, code);
     }
     let (label, bytes) = read_text(path)?;
     let executable =
@@ -125,6 +143,17 @@ pub fn read(path: &str, ansible: Option<&Path>) -> Result<Resolved, ReadError> {
         (Ok(text), false) => classify(text, yaml_named),
         (Err(_), _) => Kind::Other(OnlyAnsible::NotUtf8),
     };
+    if code == InventoryCode::Refused {
+        let what = match &kind {
+            Kind::Other(OnlyAnsible::Executable) => Some(Code::Executable),
+            Kind::Other(OnlyAnsible::Plugin) => Some(Code::Plugin),
+            _ => None,
+        };
+        if let Some(what) = what {
+            let file = PathBuf::from(&label);
+            return Err(ReadError::Code { file, what });
+        }
+    }
     let plain = |inventory| {
         Ok(Resolved {
             inventory,
@@ -136,8 +165,13 @@ pub fn read(path: &str, ansible: Option<&Path>) -> Result<Resolved, ReadError> {
         (Kind::Native(top), _) => plain(non_empty(native::parse(top), &label)?),
         (Kind::AnsibleList(doc), _) => plain(non_empty(ansible_json::parse(&doc), &label)?),
         (Kind::BadYaml(reason), _) => Err(ReadError::BadYaml { label, reason }),
-        (_, Some(program)) if path != "-" => resolve(program, Path::new(path), &label),
-        (_, Some(program)) => resolve_stdin(program, text.unwrap_or_default().as_bytes()),
+        (_, Some(program)) if path != "-" => {
+            if code == InventoryCode::Refused {
+                scan::beside(Path::new(path))?;
+            }
+            resolve(program, Path::new(path), &label, code)
+        }
+        (_, Some(program)) => resolve_stdin(program, text.unwrap_or_default().as_bytes(), code),
         (Kind::AnsibleYaml(top), None) => {
             refuse_vars_dirs(path, &label)?;
             plain(non_empty(ansible_yaml::parse(&top), &label)?)
@@ -233,26 +267,18 @@ fn ansible_message(stderr: &str, plugin: &str) -> String {
 /// Run `ansible-inventory -i <path> --list` and read its answer. An
 /// inventory source Ansible cannot parse is an error, not a warning and an
 /// empty inventory (Ansible's default).
-fn resolve(program: &Path, path: &Path, label: &str) -> Result<Resolved, ReadError> {
-    let output = Command::new(program)
-        .arg("-i")
-        .arg(path)
-        .arg("--list")
-        .env("ANSIBLE_INVENTORY_UNPARSED_FAILED", "true")
-        .env("ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED", "true")
-        .env("ANSIBLE_NOCOLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|error| ReadError::CannotRunAnsible {
-            label: label.to_string(),
-            program: program.to_path_buf(),
-            error,
-        })?;
+fn resolve(
+    program: &Path,
+    path: &Path,
+    label: &str,
+    code: InventoryCode,
+) -> Result<Resolved, ReadError> {
+    let output = confined::run(program, path, label, code)?;
     let fail = |what: AnsibleFault| ReadError::Ansible {
         label: label.to_string(),
         what,
     };
-    if !output.status.success() {
+    if !output.success {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let yaml = [".yaml", ".yml", ".json"]
             .iter()
@@ -280,7 +306,7 @@ fn resolve(program: &Path, path: &Path, label: &str) -> Result<Resolved, ReadErr
 /// a private temporary directory of a random name (0700; Ansible reads
 /// sources by path), removed with it afterwards. Only what this run made
 /// is removed.
-fn resolve_stdin(program: &Path, bytes: &[u8]) -> Result<Resolved, ReadError> {
+fn resolve_stdin(program: &Path, bytes: &[u8], code: InventoryCode) -> Result<Resolved, ReadError> {
     let fail = |error: std::io::Error| ReadError::CannotStage {
         dir: std::env::temp_dir(),
         error,
@@ -291,7 +317,7 @@ fn resolve_stdin(program: &Path, bytes: &[u8]) -> Result<Resolved, ReadError> {
         .map_err(fail)?;
     let path = dir.path().join("inventory");
     std::fs::write(&path, bytes).map_err(fail)?;
-    let result = resolve(program, &path, "(stdin)");
+    let result = resolve(program, &path, "(stdin)", code);
     let _ = dir.close();
     result
 }

@@ -163,9 +163,17 @@ impl Reach for Fixture {
 
 impl Fixture {
     pub fn load(path: &str) -> Result<Fixture, TableError> {
-        let text = std::fs::read_to_string(path).map_err(|error| TableError::CannotRead {
+        let unreadable = |error: std::io::Error| TableError::CannotRead {
             path: path.to_string(),
             error,
+        };
+        let bytes =
+            crate::input::read(std::path::Path::new(path)).map_err(|e| unreadable(e.into()))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            unreadable(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                e.utf8_error(),
+            ))
         })?;
         serde_yaml::from_str(&text).map_err(|e| TableError::Invalid {
             path: path.to_string(),

@@ -11,6 +11,8 @@ use super::{Error, OptionError};
 use crate::cli::{self, FleetArgs};
 use crate::emit::{self, Format};
 use crate::inventory;
+use crate::inventory::confined::InventoryCode;
+use crate::inventory::trust::Trust;
 use crate::outdir;
 use crate::terminal::{ColorChoice, Progress};
 use render::render_into;
@@ -63,9 +65,14 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
         return Err(OptionError::FleetCheckNeedsOutDir.into());
     }
     let hosts = read_hosts(&args, all_args)?;
+    let trust = Trust::new(
+        args.inventory.as_deref().unwrap_or("-"),
+        &args.pass_env,
+        &args.allow_path,
+    );
     let progress = Progress::new(hosts.hosts.len());
     let result = match &args.out_dir {
-        None => to_stdout(&hosts, format, &progress),
+        None => to_stdout(&hosts, format, &trust, &progress),
         Some(dir) => {
             let playbook = batch
                 .map(|b| {
@@ -77,6 +84,7 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
                 dir: Path::new(dir),
                 hosts: &hosts,
                 format,
+                trust: &trust,
                 progress: &progress,
             };
             if args.check {
@@ -94,10 +102,11 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
 fn to_stdout(
     hosts: &inventory::Inventory,
     format: Format,
+    trust: &Trust,
     progress: &Progress,
 ) -> Result<u8, Error> {
     let mut stdout = sink::Stdout::new();
-    let warnings = render_into(hosts, format, progress, &mut stdout)?;
+    let warnings = render_into(hosts, format, trust, progress, &mut stdout)?;
     progress.finish();
     for w in &warnings {
         errln!("{w}");
@@ -110,6 +119,7 @@ struct Run<'a> {
     dir: &'a Path,
     hosts: &'a inventory::Inventory,
     format: Format,
+    trust: &'a Trust,
     progress: &'a Progress,
 }
 
@@ -141,7 +151,13 @@ impl Run<'_> {
             tree,
             format: self.format,
         };
-        let warnings = render_into(self.hosts, self.format, self.progress, &mut sink)?;
+        let warnings = render_into(
+            self.hosts,
+            self.format,
+            self.trust,
+            self.progress,
+            &mut sink,
+        )?;
         self.progress.finish();
         let mut drift = sink.drift;
         if let Some(p) = playbook {
@@ -179,7 +195,13 @@ impl Run<'_> {
             dir: self.dir,
             format: self.format,
         };
-        let warnings = match render_into(self.hosts, self.format, self.progress, &mut sink) {
+        let warnings = match render_into(
+            self.hosts,
+            self.format,
+            self.trust,
+            self.progress,
+            &mut sink,
+        ) {
             Ok(warnings) => warnings,
             Err(error) => {
                 writer.abort();
@@ -270,7 +292,12 @@ fn read_hosts(args: &FleetArgs, all_args: &[String]) -> Result<inventory::Invent
         inventory::limit::check(limit)?;
     }
     let ansible = inventory::source::ansible_inventory();
-    let read = inventory::source::read(path, ansible.as_deref())?;
+    let code = if args.allow_inventory_code {
+        InventoryCode::Allowed
+    } else {
+        InventoryCode::Refused
+    };
+    let read = inventory::source::read(path, ansible.as_deref(), code)?;
     if let Some(note) = &read.note {
         errln!("{note}");
     }

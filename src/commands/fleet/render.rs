@@ -10,6 +10,7 @@ use super::super::planning::{ignored_warning, plan_for, presentation};
 use super::super::{ConfigLoader, Error, FleetFailure, environment};
 use crate::cli::{self, Parsed};
 use crate::emit::{self, Artifact, Format};
+use crate::inventory::trust::Trust;
 use crate::inventory::{self, Host};
 use crate::release::Served;
 use crate::terminal::Progress;
@@ -47,6 +48,8 @@ impl Sink for Vec<Rendered> {
 /// thread, each with its own configuration cache.
 struct HostRenderer<'a> {
     format: Format,
+    /// What the command line lets hosts take of this machine.
+    trust: &'a Trust,
     env: &'a HashMap<String, String>,
     configs: ConfigLoader<'a>,
     /// What `node run`'s parser gives for no options.
@@ -67,11 +70,13 @@ type HostResult = Result<(Rendered, Vec<Warning>), FleetFailure>;
 impl<'a> HostRenderer<'a> {
     fn new(
         format: Format,
+        trust: &'a Trust,
         env: &'a HashMap<String, String>,
         defaults: &'a cli::NodeRunArgs,
     ) -> HostRenderer<'a> {
         HostRenderer {
             format,
+            trust,
             env,
             configs: ConfigLoader::new(env),
             defaults,
@@ -79,6 +84,8 @@ impl<'a> HostRenderer<'a> {
     }
 
     fn render(&mut self, host: &Host) -> Result<(Vec<Artifact>, Vec<Warning>), Error> {
+        // Before anything of this machine is looked at for the host.
+        self.trust.check(host)?;
         // Equal to parsing `host.words()` with node run's parser (tested).
         let args = host.args(self.defaults)?;
         let (_, engine) = presentation(&args)?;
@@ -116,6 +123,7 @@ impl<'a> HostRenderer<'a> {
 fn render_chunk(
     hosts: &[Host],
     format: Format,
+    trust: &Trust,
     env: &HashMap<String, String>,
     defaults: &cli::NodeRunArgs,
     progress: &Progress,
@@ -127,7 +135,7 @@ fn render_chunk(
             .chunks(part)
             .map(|part| {
                 scope.spawn(move || {
-                    HostRenderer::new(format, env, defaults).render_each(part, progress)
+                    HostRenderer::new(format, trust, env, defaults).render_each(part, progress)
                 })
             })
             .collect();
@@ -144,6 +152,7 @@ fn render_chunk(
 pub fn render_into(
     inventory: &inventory::Inventory,
     format: Format,
+    trust: &Trust,
     progress: &Progress,
     sink: &mut dyn Sink,
 ) -> Result<Vec<String>, Error> {
@@ -160,7 +169,7 @@ pub fn render_into(
     let mut once = HashSet::new();
     for hosts in inventory.hosts.chunks(CHUNK) {
         let mut chunk = Vec::with_capacity(hosts.len());
-        for result in render_chunk(hosts, format, &env, &defaults, progress) {
+        for result in render_chunk(hosts, format, trust, &env, &defaults, progress) {
             match result {
                 Ok((rendered, host_warnings)) => {
                     for warning in host_warnings {
@@ -338,6 +347,7 @@ mod tests {
             render_into(
                 &inv,
                 Format::SystemdEnvfile,
+                &Trust::default(),
                 &Progress::new(0),
                 &mut rendered,
             )
