@@ -8,7 +8,9 @@
 //! `absent` lists paths that must not exist after the run (a stand-in that
 //! must not have been called leaves no log); blessing never changes it.
 //! A hostile tree is made with `[links]` (a symbolic link at each path,
-//! pointing where its value says) and `fifos` (a list of paths).
+//! pointing where its value says), `[hardlinks]` (a hard link at each path
+//! to the file its value names), `fifos` (a list of paths) and `private`
+//! (files of `[files]` made 0600).
 //! In every string `{root}` is the case's working directory and `{standins}`
 //! is `tests/standins` (stand-in `docker` and `modprobe`); outputs have the
 //! working directory replaced by `{root}` before comparison, and the commit
@@ -83,6 +85,17 @@ fn run_case(doc: &DocumentMut, root: &Path) -> Outcome {
             std::fs::write(&path, fill(&text)).unwrap();
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
         }
+    }
+    if let Some(private) = doc.get("private").and_then(Item::as_array) {
+        for p in private {
+            let path = root.join(p.as_str().unwrap());
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+    }
+    for (name, existing) in strings(doc.get("hardlinks")) {
+        let path = root.join(&name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::hard_link(root.join(existing), &path).unwrap();
     }
     if let Some(dirs) = doc.get("dirs").and_then(Item::as_array) {
         for d in dirs {

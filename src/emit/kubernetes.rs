@@ -6,7 +6,7 @@
 //! of a kubeconfig from the host. Follows Calico's own manifests of the v3.2
 //! era where they apply. Every document comes from serde_yaml.
 
-use super::Artifact;
+use super::{Artifact, Secrets};
 use super::{EmitError, KubernetesRefusal};
 use crate::config::DatastoreType;
 use crate::escape;
@@ -423,5 +423,6 @@ pub fn manifest(plan: &Plan, engine: &Engine) -> Result<Artifact, EmitError> {
         text.push_str(&yaml);
     }
     let mode = if has_secret { 0o600 } else { 0o644 };
-    Ok(Artifact::new("calico-node.yaml", mode, text).holding_secrets(has_secret))
+    // The Secret comes and goes with the plan's credentials and TLS files.
+    Ok(Artifact::new("calico-node.yaml", mode, text).holding_secrets(Secrets::MayHold))
 }

@@ -112,8 +112,19 @@ pub struct Artifact {
     pub file_name: String,
     pub mode: u32,
     pub text: String,
-    /// Holds a secret's value: never shown in a `--check` diff.
-    pub secret: bool,
+    /// Whether a file of this kind can hold a secret's value, whatever
+    /// this plan holds: its `--check` diff is never shown (neither side).
+    pub secrets: Secrets,
+}
+
+/// Whether a kind of file can hold a secret's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secrets {
+    /// Never (a world-readable unit, a script, a compose file...).
+    Never,
+    /// The env files, cloud-init's user-data, Ignition's config, the
+    /// DaemonSet's manifest: some plans put credentials there.
+    MayHold,
 }
 
 impl Artifact {
@@ -125,13 +136,13 @@ impl Artifact {
             file_name: file_name.to_string(),
             mode,
             text,
-            secret: false,
+            secrets: Secrets::Never,
         }
     }
 
-    /// The same, marked as holding a secret when `secret`.
-    pub(crate) fn holding_secrets(self, secret: bool) -> Artifact {
-        Artifact { secret, ..self }
+    /// The same, of a kind that can hold secrets or not.
+    pub(crate) fn holding_secrets(self, secrets: Secrets) -> Artifact {
+        Artifact { secrets, ..self }
     }
 }
 

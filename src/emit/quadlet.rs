@@ -4,7 +4,7 @@
 //! the `.container` names and podman reads with `--env-file`; never into
 //! the `.container` itself. Escaping is `escape`'s Quadlet routines.
 
-use super::Artifact;
+use super::{Artifact, Secrets};
 use super::EmitError;
 use crate::escape;
 use crate::plan::Plan;
@@ -55,7 +55,7 @@ fn env_file(plan: &Plan) -> Result<Artifact, EmitError> {
         text.push_str(&line);
         text.push('\n');
     }
-    Ok(Artifact::new("calico-node.env", 0o600, text).holding_secrets(true))
+    Ok(Artifact::new("calico-node.env", 0o600, text).holding_secrets(Secrets::MayHold))
 }
 
 pub fn quadlet(plan: &Plan, engine: &Engine) -> Result<Vec<Artifact>, EmitError> {

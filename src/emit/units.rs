@@ -2,7 +2,7 @@
 //! with the environment in a 0600 file beside it (`-o systemd-envfile`,
 //! which cloud-init and Ignition carry as they are).
 
-use super::Artifact;
+use super::{Artifact, Secrets};
 use super::EmitError;
 use crate::escape;
 use crate::plan::{Mode, Plan};
@@ -66,8 +66,7 @@ pub fn env_file(plan: &Plan, engine: &Engine) -> Result<Artifact, EmitError> {
             ..Extras::default()
         },
     )?;
-    Ok(Artifact::new("calico-node.env", 0o600, text)
-        .holding_secrets(plan.secrets().next().is_some()))
+    Ok(Artifact::new("calico-node.env", 0o600, text).holding_secrets(Secrets::MayHold))
 }
 
 /// `-o systemd`: one world-readable unit, so no secret may be in the plan.

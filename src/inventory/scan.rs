@@ -26,6 +26,8 @@ const VARS_DIRS: [&str; 2] = ["group_vars", "host_vars"];
 struct Scan {
     /// The real path of the inventory's directory.
     root: PathBuf,
+    /// The same, as the user gave it (for messages).
+    shown: PathBuf,
     entries: usize,
 }
 
@@ -60,7 +62,7 @@ impl Scan {
         self.entries += 1;
         if self.entries > MAX_ENTRIES || depth > MAX_DEPTH {
             return Err(ReadError::TooManyFiles {
-                label: self.root.display().to_string(),
+                label: self.shown.display().to_string(),
                 max: MAX_ENTRIES,
                 depth: MAX_DEPTH,
             });
@@ -70,7 +72,7 @@ impl Scan {
         if kind.is_symlink() {
             let real = std::fs::canonicalize(path).map_err(|e| refuse(path, InputError::Io(e)))?;
             if !real.starts_with(&self.root) {
-                let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+                let dir = self.shown.clone();
                 return Err(refuse(
                     path,
                     InputError::Refused(Refusal::LinkOutside { dir }),
@@ -151,7 +153,11 @@ impl Scan {
 /// Look at every file of the inventory directory `dir`.
 pub fn directory(dir: &Path) -> Result<(), ReadError> {
     let root = std::fs::canonicalize(dir).map_err(|e| refuse(dir, InputError::Io(e)))?;
-    let mut scan = Scan { root, entries: 0 };
+    let mut scan = Scan {
+        root,
+        shown: dir.to_path_buf(),
+        entries: 0,
+    };
     scan.dir(dir, 0, false)
 }
 
@@ -163,8 +169,12 @@ pub fn beside(file: &Path) -> Result<(), ReadError> {
         _ => Path::new("."),
     };
     let root = std::fs::canonicalize(dir).map_err(|e| refuse(dir, InputError::Io(e)))?;
-    let mut scan = Scan { root, entries: 0 };
-    let config = dir.join("ansible.cfg");
+    let mut scan = Scan {
+        root,
+        shown: dir.to_path_buf(),
+        entries: 0,
+    };
+    let config = file.with_file_name("ansible.cfg");
     if std::fs::symlink_metadata(&config).is_ok() {
         return Err(code(&config, Code::Config));
     }

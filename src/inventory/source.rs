@@ -274,6 +274,10 @@ fn resolve(
     code: InventoryCode,
 ) -> Result<Resolved, ReadError> {
     let output = confined::run(program, path, label, code)?;
+    let how = match code {
+        InventoryCode::Refused => "Ansible's own resolver, confined: data only",
+        InventoryCode::Allowed => "Ansible's own resolver, running the inventory's code",
+    };
     let fail = |what: AnsibleFault| ReadError::Ansible {
         label: label.to_string(),
         what,
@@ -296,7 +300,7 @@ fn resolve(
     Ok(Resolved {
         inventory: non_empty(ansible_json::parse(&doc), label)?,
         note: Some(format!(
-            "Reading inventory {label} with {} (Ansible's own resolver).",
+            "Reading inventory {label} with {} ({how}).",
             program.display()
         )),
     })

@@ -10,6 +10,7 @@
 use super::temporaries::Stale;
 use super::tree::Tree;
 use super::{Error, Placed, State};
+use crate::emit::Secrets;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -22,6 +23,16 @@ pub struct Drift {
     /// The last host directory reported as not a directory (its files
     /// are one line, not one each).
     blocked: Option<PathBuf>,
+}
+
+/// Whether either side of a file may hold a secret: a kind of file that
+/// can (whatever the plan holds now: the deployed one may have held one),
+/// or a file only its owner may read, on disk or generated.
+fn may_hold_secrets(file: &Placed, old_mode: u32) -> bool {
+    let private = |mode: u32| mode & 0o044 == 0;
+    file.artifact.secrets == Secrets::MayHold
+        || private(old_mode)
+        || private(file.artifact.mode)
 }
 
 fn diff(path: &Path, old: &[u8], new: &str) -> String {
@@ -103,10 +114,10 @@ impl Drift {
                 State::Differs { old, old_mode } => {
                     self.items += 1;
                     if let Some(old) = old {
-                        if file.artifact.secret {
+                        if may_hold_secrets(file, old_mode) {
                             let _ = writeln!(
                                 self.text,
-                                "--- {shown} (on disk)\n+++ {shown} (generated)\n(content differs; not shown: the file holds secrets)"
+                                "--- {shown} (on disk)\n+++ {shown} (generated)\n(content differs; not shown: the file may hold secrets)"
                             );
                         } else {
                             self.text += &diff(&file.path, &old, &file.artifact.text);

@@ -28,6 +28,10 @@ pub enum Found {
     Socket,
     Device,
     Other,
+    /// A regular file with more than one name: another name may be
+    /// outside the out dir (a hard link to a 0600 file), so it is not
+    /// ours to read; a write replaces this name.
+    HardLinked,
 }
 
 impl Found {
@@ -54,6 +58,7 @@ impl std::fmt::Display for Found {
             Found::Socket => "a socket",
             Found::Device => "a device",
             Found::Other => "not a regular file",
+            Found::HardLinked => "a file with other hard links",
         })
     }
 }
@@ -147,6 +152,9 @@ pub fn read_at(dir: impl AsFd, name: &str) -> std::io::Result<Entry> {
     if found != Found::File {
         // Swapped between the look and the open.
         return Ok(Entry::Other(found));
+    }
+    if stat.st_nlink > 1 {
+        return Ok(Entry::Other(Found::HardLinked));
     }
     let size = u64::try_from(stat.st_size).unwrap_or(u64::MAX);
     if size > MAX_READ {
