@@ -109,7 +109,7 @@ fn ini_directory_and_list_json_write_what_the_native_inventory_writes() {
     let note = fleet_into(ini.to_str().unwrap(), &d.join("ini"), &[]);
     assert!(
         note.starts_with(&format!(
-            "Reading inventory {} with {} (Ansible's own resolver).\n",
+            "Reading inventory {} with {} (Ansible's own resolver, confined: data only).\n",
             ini.display(),
             ansible.display()
         )),

@@ -99,7 +99,15 @@ fn check_colours_a_terminal_unless_told_not_to() {
     let out = dir.path().join("out");
     let inv = big_inventory(dir.path(), 2, 64512);
     let fleet = |extra: &[&str]| {
-        let mut w = vec!["node", "fleet", "--inventory", inv.to_str().unwrap()];
+        // Compose files hold no secret: their diffs are shown.
+        let mut w = vec![
+            "node",
+            "fleet",
+            "-o",
+            "compose",
+            "--inventory",
+            inv.to_str().unwrap(),
+        ];
         w.extend_from_slice(&["--out-dir", out.to_str().unwrap()]);
         w.extend_from_slice(extra);
         w.iter().map(|s| s.to_string()).collect::<Vec<_>>()
@@ -108,6 +116,8 @@ fn check_colours_a_terminal_unless_told_not_to() {
         support::calicoctl(&[
             "node",
             "fleet",
+            "-o",
+            "compose",
             "--inventory",
             inv.to_str().unwrap(),
             "--out-dir",
@@ -118,8 +128,8 @@ fn check_colours_a_terminal_unless_told_not_to() {
         .success()
     );
     big_inventory(dir.path(), 2, 64513);
-    let red = "\x1b[31m-AS=64512\x1b[0m";
-    let green = "\x1b[32m+AS=64513\x1b[0m";
+    let red = "\x1b[31m-      - \"AS=64512\"\x1b[0m";
+    let green = "\x1b[32m+      - \"AS=64513\"\x1b[0m";
     let as_refs = |v: &Vec<String>| {
         v.iter()
             .map(String::as_str)
@@ -138,7 +148,7 @@ fn check_colours_a_terminal_unless_told_not_to() {
 
     let (no_color, _) = on_terminal(&words, &[("NO_COLOR", "1")]).unwrap();
     assert!(!no_color.contains('\x1b'), "NO_COLOR: {no_color:?}");
-    assert!(no_color.contains("-AS=64512\r\n+AS=64513\r\n"));
+    assert!(no_color.contains("-      - \"AS=64512\"\r\n+      - \"AS=64513\"\r\n"));
     let never = fleet(&["--check", "--color", "never"]);
     let never: Vec<&str> = never.iter().map(String::as_str).collect();
     let (plain, _) = on_terminal(&never, &[]).unwrap();

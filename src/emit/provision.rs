@@ -3,9 +3,9 @@
 //! config (`-o ignition`). Both embed those two files byte for byte, through
 //! a serializer (YAML, JSON): no string templates, so no second escaping.
 
-use super::{Artifact, Secrets};
 use super::EmitError;
 use super::units::{self, UNIT_PATH};
+use super::{Artifact, Secrets};
 use crate::escape;
 use crate::plan::Plan;
 use crate::render::{self, Engine};

@@ -4,8 +4,8 @@
 //! the `.container` names and podman reads with `--env-file`; never into
 //! the `.container` itself. Escaping is `escape`'s Quadlet routines.
 
-use super::{Artifact, Secrets};
 use super::EmitError;
+use super::{Artifact, Secrets};
 use crate::escape;
 use crate::plan::Plan;
 use crate::render::{self, Engine};

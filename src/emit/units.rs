@@ -2,8 +2,8 @@
 //! with the environment in a 0600 file beside it (`-o systemd-envfile`,
 //! which cloud-init and Ignition carry as they are).
 
-use super::{Artifact, Secrets};
 use super::EmitError;
+use super::{Artifact, Secrets};
 use crate::escape;
 use crate::plan::{Mode, Plan};
 use crate::render::{self, Engine, Extras};

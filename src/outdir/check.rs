@@ -30,9 +30,7 @@ pub struct Drift {
 /// or a file only its owner may read, on disk or generated.
 fn may_hold_secrets(file: &Placed, old_mode: u32) -> bool {
     let private = |mode: u32| mode & 0o044 == 0;
-    file.artifact.secrets == Secrets::MayHold
-        || private(old_mode)
-        || private(file.artifact.mode)
+    file.artifact.secrets == Secrets::MayHold || private(old_mode) || private(file.artifact.mode)
 }
 
 fn diff(path: &Path, old: &[u8], new: &str) -> String {
