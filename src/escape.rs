@@ -6,6 +6,26 @@
 
 use std::borrow::Cow;
 
+/// A line of a message (stderr, a `--check` report, a live check's
+/// difference) with every control character in one visible form, Rust's
+/// own escapes (`\n`, `\r`, `\t`, `\0`, `\u{1b}`, `\u{85}`): a value
+/// echoed in a message can neither start a new line (which a CI runner
+/// could read as a workflow command) nor reach a terminal as an escape.
+pub fn visible(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut shown = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            shown.extend(c.escape_debug());
+        } else {
+            shown.push(c);
+        }
+    }
+    Cow::Owned(shown)
+}
+
 /// Quote one word for a POSIX shell so that `sh` reads back exactly `word`.
 ///
 /// Words made only of characters no shell treats specially are returned as

@@ -85,8 +85,10 @@ fn run() -> u8 {
     match result {
         Ok(status) => status,
         // Every failure is a message on stderr and exit status 1.
-        Err(message) => {
-            errln!("{message}");
+        Err(error) => {
+            for line in error.lines() {
+                errln!("{line}");
+            }
             1
         }
     }

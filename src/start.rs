@@ -220,7 +220,7 @@ fn wait_for_start(engine: &Engine, container: &str, timeout: Duration) -> Result
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
             Ok(line) => {
-                outln!("{line}");
+                outln!("{}", crate::escape::visible(&line));
                 if line == SUCCESS_LINE {
                     break true;
                 }

@@ -77,7 +77,15 @@ pub fn flush_out() {
 
 /// Print to stderr; a failed write is dropped.
 pub fn err(args: std::fmt::Arguments) {
-    let _ = std::io::stderr().lock().write_fmt(args);
+    let text = args.to_string();
+    let (line, end) = match text.strip_suffix('\n') {
+        Some(line) => (line, "\n"),
+        None => (text.as_str(), ""),
+    };
+    let shown = crate::escape::visible(line);
+    let _ = std::io::stderr()
+        .lock()
+        .write_all(format!("{shown}{end}").as_bytes());
 }
 
 /// `print!` that fails as the module says.
@@ -91,7 +99,9 @@ macro_rules! outln {
     ($($arg:tt)*) => { $crate::stdio::out(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
-/// `eprintln!` that never panics.
+/// `eprintln!` that never panics, and prints one line: every control
+/// character in it (but the final newline) made visible
+/// ([`crate::escape::visible`]).
 macro_rules! errln {
     ($($arg:tt)*) => { $crate::stdio::err(format_args!("{}\n", format_args!($($arg)*))) };
 }

@@ -71,6 +71,22 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// The lines `main` prints: one per failure of a fleet, one per
+    /// family of `detect-ip`, the engine's output under its status; one
+    /// for everything else. Each is printed as one line whatever its values
+    /// hold (`errln!` makes their control characters visible).
+    pub fn lines(&self) -> Vec<String> {
+        match self {
+            Error::Fleet(failures) => failures.iter().map(ToString::to_string).collect(),
+            Error::Usage | Error::Detect(_) | Error::Start(start::Error::Failed { .. }) => {
+                self.to_string().split('\n').map(str::to_string).collect()
+            }
+            other => vec![other.to_string()],
+        }
+    }
+}
+
 /// One line of a failed fleet.
 #[derive(Debug)]
 pub enum FleetFailure {

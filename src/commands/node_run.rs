@@ -72,7 +72,7 @@ fn live_check(plan: &plan::Plan, engine: &Engine) -> Result<u8, Error> {
         return Ok(0);
     }
     for line in &differences {
-        outln!("{line}");
+        outln!("{}", crate::escape::visible(line));
     }
     Ok(2)
 }
@@ -97,6 +97,7 @@ fn leave_alone(plan: &plan::Plan, engine: &Engine) -> Result<bool, Error> {
         1 => " (and 1 more difference)".to_string(),
         n => format!(" (and {n} more differences)"),
     };
+    let first = crate::escape::visible(first);
     outln!("{verb} {}: {first}{more}.", plan.container_name);
     Ok(false)
 }

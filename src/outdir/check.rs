@@ -11,6 +11,7 @@ use super::temporaries::Stale;
 use super::tree::Tree;
 use super::{Error, Placed, State};
 use crate::emit::Secrets;
+use crate::escape;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -33,10 +34,29 @@ fn may_hold_secrets(file: &Placed, old_mode: u32) -> bool {
     file.artifact.secrets == Secrets::MayHold || private(old_mode) || private(file.artifact.mode)
 }
 
+/// `text` with each line's control characters made visible, its line
+/// breaks kept: what a report may show of a file's lines.
+fn visible_lines(text: &str) -> String {
+    let mut shown = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let (body, end) = match line.strip_suffix('\n') {
+            Some(body) => (body, "\n"),
+            None => (line, ""),
+        };
+        shown += &escape::visible(body);
+        shown += end;
+    }
+    shown
+}
+
 fn diff(path: &Path, old: &[u8], new: &str) -> String {
-    let old = String::from_utf8_lossy(old);
+    // A line from disk is the tree's: a lone `\r` or an escape sequence
+    // must reach the reader as text. Both sides are shown the same way, so
+    // equal lines stay equal.
+    let old = visible_lines(&String::from_utf8_lossy(old));
+    let new = visible_lines(new);
     let shown = path.display().to_string();
-    similar::TextDiff::from_lines(old.as_ref(), new)
+    similar::TextDiff::from_lines(old.as_str(), new.as_str())
         .unified_diff()
         .header(
             &format!("{shown} (on disk)"),
@@ -157,7 +177,7 @@ impl Drift {
             let _ = writeln!(
                 self.text,
                 "stale: {} (a temporary left by an interrupted run; the next write removes it)",
-                file.path.display()
+                escape::visible(&file.path.display().to_string())
             );
         }
         for stray in strays {
@@ -165,7 +185,7 @@ impl Drift {
             let _ = writeln!(
                 self.text,
                 "stray: {} is not in the inventory",
-                stray.display()
+                escape::visible(&stray.display().to_string())
             );
         }
     }

@@ -42,6 +42,10 @@ pub enum PlanError {
     Nul {
         origin: &'static str,
     },
+    /// A control character other than a tab (a line break, an escape).
+    ControlCharacter {
+        origin: &'static str,
+    },
     EnvBadName {
         word: String,
     },
@@ -121,6 +125,12 @@ impl std::fmt::Display for PlanError {
                 ),
             ),
             PlanError::Nul { origin } => line(f, format_args!("{origin} contains a NUL character")),
+            PlanError::ControlCharacter { origin } => line(
+                f,
+                format_args!(
+                    "{origin} contains a control character (a line break, an escape...), which no output carries as meant"
+                ),
+            ),
             PlanError::EnvBadName { word } => line(
                 f,
                 format_args!("--env {word}: a variable name must match [A-Za-z_][A-Za-z0-9_]*"),

@@ -621,18 +621,22 @@ fn check_values(b: &Builder, args: &NodeRunArgs) -> Result<(), PlanError> {
             path: vol.host.clone(),
         });
     }
-    // No target can carry a NUL (argv cannot); refuse it here, once.
+    // No target can carry a NUL (argv cannot), and no value with another
+    // control character is one a unit, an env file or a log line carries
+    // as meant (a tab is text): refuse them here, once, for every format.
     let values = b.env.iter().map(|v| (v.origin, v.value.as_str()));
     let paths = b.volumes.iter().map(|v| (v.origin, v.host.as_str()));
     let image = std::iter::once(("--node-image", args.node_image.as_str()));
-    if let Some((origin, _)) = values
+    let control = |c: char| c.is_control() && c != '\t';
+    match values
         .chain(paths)
         .chain(image)
-        .find(|(_, v)| v.contains('\0'))
+        .find(|(_, v)| v.contains(control))
     {
-        return Err(PlanError::Nul { origin });
+        Some((origin, v)) if v.contains('\0') => Err(PlanError::Nul { origin }),
+        Some((origin, _)) => Err(PlanError::ControlCharacter { origin }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(test)]
