@@ -395,3 +395,73 @@ fn hostile_out_dirs_are_never_read_or_written_through() {
         }
     }
 }
+
+/// The largest resident size of any child this process has waited for.
+fn children_max_rss_bytes() -> u64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    assert_eq!(
+        unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) },
+        0
+    );
+    u64::try_from(usage.ru_maxrss).unwrap() * 1024
+}
+
+/// A host range of 10^12 names in an INI file (which only Ansible reads):
+/// ansible-inventory runs under its memory limit and fails in one line;
+/// it never grows past the limit (today's bound: 2 GiB).
+#[test]
+fn ansible_is_bounded_in_memory_on_a_range_bomb() {
+    if support::require_program("ansible-inventory").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let inv = dir.path().join("hosts");
+    std::fs::write(&inv, "[a]\nr[0:999999]-[0:999999]\n").unwrap();
+    let out = support::calicoctl(&["node", "fleet", "--inventory", inv.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_clean(&out, "range bomb through Ansible");
+    assert_eq!(out.status.code(), Some(1), "{}", support::describe(&out));
+    let rss = children_max_rss_bytes();
+    assert!(rss < (2 << 30) + (256 << 20), "a child grew to {rss} bytes");
+}
+
+/// An inventory the user lets run code is still bounded in time: past the
+/// timeout its whole process group is killed (a child it left in the
+/// background never gets to make its marker) and the run fails in one line.
+#[test]
+fn allowed_inventory_code_is_bounded_in_time() {
+    if support::require_program("ansible-inventory").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let marker = d.join("LATE-MARKER");
+    let script = d.join("slow.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\n(sleep 4; touch {}) &\nsleep 600\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let args = ["node", "fleet", "--allow-inventory-code", "--inventory"];
+    let out = support::calicoctl(&[&args[..], &[script.to_str().unwrap()]].concat())
+        .env("CALICOCTL_ANSIBLE_TIMEOUT_MS", "1500")
+        .output()
+        .unwrap();
+    assert_clean(&out, "slow inventory script");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("ran longer than 1.5 s and was stopped"),
+        "{stderr}"
+    );
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    assert!(
+        !marker.exists(),
+        "a process of the inventory outlived the run"
+    );
+}

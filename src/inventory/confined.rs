@@ -32,7 +32,7 @@ pub enum InventoryCode {
 /// `CALICOCTL_ANSIBLE_TIMEOUT_MS` says otherwise.
 pub const TIMEOUT: Duration = Duration::from_secs(120);
 /// The most address space it may take (`RLIMIT_AS`).
-pub const MEMORY: u64 = 4 << 30;
+pub const MEMORY: u64 = 2 << 30;
 /// The most it may print on stdout (an inventory's JSON).
 pub const MAX_OUTPUT: u64 = 256 << 20;
 /// The most of its stderr kept (for its error line).
