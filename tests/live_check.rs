@@ -16,7 +16,7 @@ use support::dockerd::Dockerd;
 
 const IMAGE: &str = "calico/node:standin";
 /// Quotes, a command substitution, a newline: compared exactly, never shown.
-const PASSWORD: &str = "pa$$ w'o\"rd $(touch pwned)\nline two";
+const PASSWORD: &str = "pa$$ w'o\"rd $(touch pwned)\tline two";
 /// A calico/node setting passed with --env, and one passed by name.
 const ENV_VALUE: &str = "a b'\"$(touch pwned)`x` %h $$ ü";
 const BYNAME_VALUE: &str = "by name $(touch pwned)";
