@@ -336,28 +336,54 @@ impl std::fmt::Display for RenderError {
     }
 }
 
-/// Render a user's template source with the same context (no extras).
+/// The budget of a user's template: minijinja's fuel, one unit of which
+/// pays for one instruction or 64 bytes of data made (strings joined,
+/// output written): about two million instructions or 128 MiB, far beyond
+/// any template that renders a launcher file, far below what would
+/// exhaust time or memory.
+pub const USER_FUEL: u64 = 2_000_000;
+
+/// Render a user's template source with the same context (no extras),
+/// under [`USER_FUEL`]; its output at most [`crate::input::MAX_INPUT`]
+/// bytes (what `--check` reads back).
 pub fn render_user(
     label: &str,
     source: &str,
     ctx: &TemplateContext,
 ) -> Result<String, RenderError> {
     let mut env = environment();
+    env.set_fuel(Some(USER_FUEL));
     let fail = |e: Error| RenderError::User {
         label: label.to_string(),
         line: e.line(),
-        what: match e.detail() {
-            Some(detail) => format!("{} ({detail})", e.kind()),
-            None => e.kind().to_string(),
+        what: match (e.kind(), e.detail()) {
+            (minijinja::ErrorKind::OutOfFuel, _) => format!(
+                "the template ran past its budget ({USER_FUEL} fuel: about as many instructions, or 64 bytes of data each)"
+            ),
+            (kind, Some(detail)) => format!("{kind} ({detail})"),
+            (kind, None) => kind.to_string(),
         },
     };
     env.add_template_owned("user-template", source.to_string())
         .map_err(fail)?;
     let value = Value::from(Serde(ctx));
-    env.get_template("user-template")
+    let text = env
+        .get_template("user-template")
         .map_err(fail)?
         .render(value)
-        .map_err(fail)
+        .map_err(fail)?;
+    if text.len() as u64 > crate::input::MAX_INPUT {
+        return Err(RenderError::User {
+            label: label.to_string(),
+            line: None,
+            what: format!(
+                "its output is {} bytes, more than the {} a file of ours may hold",
+                text.len(),
+                crate::input::MAX_INPUT
+            ),
+        });
+    }
+    Ok(text)
 }
 
 #[cfg(test)]
