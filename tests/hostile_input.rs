@@ -465,3 +465,40 @@ fn allowed_inventory_code_is_bounded_in_time() {
         "a process of the inventory outlived the run"
     );
 }
+
+/// A value that would make a generated file larger than `--check` reads
+/// back (here 9 MB, which the plan's JSON holds three times) is refused
+/// naming its option; nothing is written, so what is written always
+/// checks clean.
+#[test]
+fn a_file_too_large_to_check_is_refused_naming_the_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let inv = d.join("hosts.yaml");
+    let value = "v".repeat(9_000_000);
+    std::fs::write(
+        &inv,
+        format!("hosts:\n  h1: {{env: {{BIG_VALUE: {value}}}}}\n"),
+    )
+    .unwrap();
+    let out_dir = d.join("out");
+    let out = support::calicoctl(&[
+        "node",
+        "fleet",
+        "-o",
+        "json",
+        "--inventory",
+        inv.to_str().unwrap(),
+        "--out-dir",
+        out_dir.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    assert_clean(&out, "a 9 MB value into -o json");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("h1: Error executing command: --env BIG_VALUE makes calico-node.json "),
+        "{stderr}"
+    );
+    assert!(!out_dir.exists(), "nothing is written");
+}

@@ -34,6 +34,13 @@ pub enum EmitError {
         origin: &'static str,
         max: usize,
     },
+    /// A file would be larger than `--check` reads back: `origin` gave
+    /// its largest value.
+    TooLarge {
+        file: String,
+        size: usize,
+        origin: &'static str,
+    },
     /// A serializer failed (`target`: `cloud-init`, `ignition`, ...).
     Serialize {
         target: &'static str,
@@ -102,6 +109,13 @@ impl std::fmt::Display for EmitError {
                 format_args!("{origin}: Ignition cannot carry a unit line longer than {max} bytes"),
             ),
             EmitError::Serialize { target, message } => line(f, format_args!("{target}{message}")),
+            EmitError::TooLarge { file, size, origin } => line(
+                f,
+                format_args!(
+                    "{origin} makes {file} {size} bytes, more than the {} a file of ours may hold",
+                    crate::input::MAX_INPUT
+                ),
+            ),
             EmitError::Kubernetes(refusal) => refusal.fmt(f),
             EmitError::TlsUnreadable {
                 origin,

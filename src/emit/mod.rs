@@ -167,8 +167,29 @@ pub fn engine(runtime: &str, runtime_path: Option<&str>) -> Result<Engine, EmitE
     })
 }
 
-/// Render `format` for `plan`.
+/// Render `format` for `plan`: every file at most what `--check` reads
+/// back ([`crate::input::MAX_INPUT`]), so that what is written checks
+/// clean; a larger one is refused naming the option of the largest value.
 pub fn emit(format: Format, plan: &Plan, engine: &Engine) -> Result<Vec<Artifact>, EmitError> {
+    let artifacts = emit_unbounded(format, plan, engine)?;
+    let too_large = artifacts
+        .iter()
+        .find(|a| a.text.len() as u64 > crate::input::MAX_INPUT);
+    match too_large {
+        Some(a) => Err(EmitError::TooLarge {
+            file: a.file_name.clone(),
+            size: a.text.len(),
+            origin: plan.largest_value_origin(),
+        }),
+        None => Ok(artifacts),
+    }
+}
+
+fn emit_unbounded(
+    format: Format,
+    plan: &Plan,
+    engine: &Engine,
+) -> Result<Vec<Artifact>, EmitError> {
     let ctx = || render::Context::new(plan, engine);
     let one = |name: &str, mode: u32, text: String| Ok(vec![Artifact::new(name, mode, text)]);
     match format {

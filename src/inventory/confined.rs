@@ -34,7 +34,7 @@ pub const TIMEOUT: Duration = Duration::from_secs(120);
 /// The most address space it may take (`RLIMIT_AS`).
 pub const MEMORY: u64 = 2 << 30;
 /// The most it may print on stdout (an inventory's JSON).
-pub const MAX_OUTPUT: u64 = 256 << 20;
+pub const MAX_OUTPUT: u64 = 64 << 20;
 /// The most of its stderr kept (for its error line).
 const MAX_STDERR: u64 = 1 << 20;
 

@@ -122,6 +122,19 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The option or setting that gave the plan's largest value (what to
+    /// name when a file grows too large).
+    pub fn largest_value_origin(&self) -> &'static str {
+        let values = self.env.iter().map(|v| (v.value.len(), v.origin));
+        let paths = self.volumes.iter().map(|v| (v.host.len(), v.origin));
+        let image = std::iter::once((self.image.len(), "--node-image"));
+        values
+            .chain(paths)
+            .chain(image)
+            .max_by_key(|(len, _)| *len)
+            .map_or("--node-image", |(_, origin)| origin)
+    }
+
     /// The words after the engine's name that start the container, grouped
     /// as an option with its value (`["-e", "NODENAME=n1"]`) so that
     /// emitters can lay them out one per line. Secrets are always passed by
