@@ -125,6 +125,8 @@ pub enum OptionError {
     FleetNotPerHost(String),
     FleetCheckNeedsOutDir,
     BatchNeedsPlaybook,
+    /// A host whose directory would be the playbook's file (its name).
+    HostNamedLikePlaybook(String),
     PlaybookNeedsOutDir,
     UnknownShell(String),
     ManDirWentAway(std::path::PathBuf),
@@ -248,6 +250,14 @@ impl fmt::Display for OptionError {
                 "--runtime podman needs --disable-docker-networking (the libnetwork plugin and /var/run/docker.sock are docker's)"
             }
             OptionError::TemplateWithOutput => "--template and --output cannot be used together",
+            OptionError::HostNamedLikePlaybook(name) => {
+                return executing(
+                    f,
+                    format_args!(
+                        "a host named {name} cannot have a directory beside --playbook's {name}: rename the host"
+                    ),
+                );
+            }
             OptionError::OutDirNeedsFiles(names) => {
                 return executing(
                     f,

@@ -115,6 +115,7 @@ fn deliver(
         return Ok(0);
     };
     let dir = Path::new(dir);
+    outdir::refuse_reserved(artifacts)?;
     let settings = outdir::Settings::from_env(|name| env.get(name).cloned())?;
     let placed = outdir::placed_in(dir, None, artifacts);
     let gone = format.map_or_else(Vec::new, |f| outdir::gone(dir, None, f, artifacts));

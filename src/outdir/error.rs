@@ -27,6 +27,10 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A generated file named like the out dir's own files.
+    ReservedName {
+        name: String,
+    },
     /// A directory where a file goes: a write would not replace it.
     IsADirectory {
         path: PathBuf,
@@ -85,6 +89,12 @@ impl std::fmt::Display for Error {
             Error::Write { path, source } => {
                 executing(f, format_args!("cannot write {}: {source}", path.display()))
             }
+            Error::ReservedName { name } => executing(
+                f,
+                format_args!(
+                    "a file named {name} cannot go into an out dir: the name is the out dir's own (its lock, or a temporary's)"
+                ),
+            ),
             Error::IsADirectory { path } => executing(
                 f,
                 format_args!("cannot write {}: it is a directory", path.display()),

@@ -61,8 +61,8 @@ impl Placed<'_> {
         };
         let entry = tree
             .read(self.host, &self.artifact.file_name)
-            .map_err(|source| Error::Write {
-                path: self.path.clone(),
+            .map_err(|source| Error::Read {
+                dir: self.path.clone(),
                 source,
             })?;
         let (old, old_mode) = match entry {
@@ -109,8 +109,8 @@ impl Gone {
         };
         let found = tree
             .kind(self.host.as_deref(), &self.name)
-            .map_err(|source| Error::Write {
-                path: self.path.clone(),
+            .map_err(|source| Error::Read {
+                dir: self.path.clone(),
                 source,
             })?;
         Ok(found.is_some_and(|f| f != tree::Found::Directory))
@@ -220,6 +220,19 @@ pub fn subdirs(tree: &Tree) -> Result<Vec<String>, Error> {
 }
 
 /// Where `artifacts` go: in `root`, or in its directory `host`.
+/// Refuse a file that would take a name of the out dir's own: its lock
+/// or a temporary's (a `--template` named `.calicoctl.lock.j2` would write
+/// over the held lock; one named `.x.tmp-1.j2` would be stale forever).
+pub fn refuse_reserved(artifacts: &[Artifact]) -> Result<(), Error> {
+    let reserved = |name: &str| name == lock::LOCK_FILE || temporaries::is_temporary(name);
+    match artifacts.iter().find(|a| reserved(&a.file_name)) {
+        Some(a) => Err(Error::ReservedName {
+            name: a.file_name.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
 pub fn placed_in<'a>(
     root: &Path,
     host: Option<&'a str>,

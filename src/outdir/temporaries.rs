@@ -17,7 +17,7 @@ pub fn temporary(target: &str, pid: u32) -> String {
 
 /// Whether `name` is of the temporaries' pattern: `.`, a non-empty target
 /// name, `.tmp-`, and a pid (digits only).
-fn is_temporary(name: &str) -> bool {
+pub(super) fn is_temporary(name: &str) -> bool {
     let Some(rest) = name.strip_prefix('.') else {
         return false;
     };

@@ -80,6 +80,11 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
                     emit::playbook::playbook(format, &names, b)
                 })
                 .transpose()?;
+            if let Some(p) = &playbook
+                && hosts.hosts.iter().any(|h| h.name == p.file_name)
+            {
+                return Err(OptionError::HostNamedLikePlaybook(p.file_name.clone()).into());
+            }
             let run = Run {
                 dir: Path::new(dir),
                 hosts: &hosts,
