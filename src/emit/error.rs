@@ -68,6 +68,8 @@ pub enum KubernetesRefusal {
     Name,
     LiteralAddress { origin: &'static str, value: String },
     HostPath { origin: &'static str, path: String },
+    /// Two secret variables whose Secret keys would be one (`A_B`, `a_b`).
+    SecretKeyCollision { first: String, second: String },
 }
 
 impl std::fmt::Display for EmitError {
@@ -169,6 +171,12 @@ impl std::fmt::Display for KubernetesRefusal {
             KubernetesRefusal::HostPath { origin, path } => line(
                 f,
                 format_args!("{origin}: a hostPath must be an absolute path without '..': {path}"),
+            ),
+            KubernetesRefusal::SecretKeyCollision { first, second } => line(
+                f,
+                format_args!(
+                    "--env {first} and --env {second} would share one key of the DaemonSet's Secret (keys are lower case): rename one"
+                ),
             ),
         }
     }

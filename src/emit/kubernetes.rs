@@ -160,6 +160,22 @@ fn volume_name(container: &str) -> String {
         .to_string()
 }
 
+/// Each secret variable's key its own: two names that differ only in case
+/// would share one, and one would read the other's value.
+fn unique_secret_keys(plan: &Plan) -> Result<(), EmitError> {
+    let mut seen: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
+    for var in plan.secrets() {
+        if let Some(first) = seen.insert(secret_key(var), &var.name) {
+            return Err(KubernetesRefusal::SecretKeyCollision {
+                first: first.to_string(),
+                second: var.name.clone(),
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
+
 fn secret(plan: &Plan, tls: &[TlsFile]) -> Value {
     let mut data = Mapping::new();
     for var in plan.secrets() {
@@ -397,6 +413,7 @@ fn rbac() -> Vec<Value> {
 /// `-o kubernetes`: the documents, in the order `kubectl apply` wants them.
 pub fn manifest(plan: &Plan, engine: &Engine) -> Result<Artifact, EmitError> {
     refuse(plan, engine)?;
+    unique_secret_keys(plan)?;
     let tls = tls_files(plan)?;
     let in_cluster = plan.datastore == DatastoreType::Kubernetes;
     let mut docs = Vec::new();

@@ -22,6 +22,10 @@ pub struct UserVar {
 
 /// The option that sets `name` when the plan sets it itself.
 fn owner(name: &str) -> Option<&'static str> {
+    // In any case: a DaemonSet's Secret keys are lower case, so
+    // `etcd_password` would take the key of the config's ETCD_PASSWORD.
+    let name = name.to_ascii_uppercase();
+    let name = name.as_str();
     let exact = match name {
         "NODENAME" => "--name",
         "IP" => "--ip",
