@@ -502,3 +502,34 @@ fn a_file_too_large_to_check_is_refused_naming_the_option() {
     );
     assert!(!out_dir.exists(), "nothing is written");
 }
+
+/// A planted unit of 16 MiB of newlines (just under the read cap) is
+/// compared in linear time: the report gives both sizes instead of a diff
+/// that would cost the product of the sides' lines.
+#[test]
+fn check_on_a_huge_planted_file_says_the_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let out_s = out_dir.to_str().unwrap();
+    let run = |check: bool| {
+        let mut args = vec!["node", "run", "-o", "systemd", "--out-dir", out_s];
+        if check {
+            args.push("--check");
+        }
+        support::calicoctl(&args).output().unwrap()
+    };
+    assert!(run(false).status.success());
+    let planted = "\n".repeat((16 << 20) - 1);
+    std::fs::write(out_dir.join("calico-node.service"), &planted).unwrap();
+    let out = run(true);
+    assert_eq!(out.status.code(), Some(2), "{}", support::describe(&out));
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        report.contains(&format!(
+            "(content differs ({} bytes on disk, ",
+            planted.len()
+        )) && report.contains("too large to show a diff)"),
+        "{report}"
+    );
+    assert!(report.lines().count() < 10, "{report}");
+}

@@ -66,10 +66,19 @@ pub enum KubernetesRefusal {
     Podman,
     InitSystem,
     Name,
-    LiteralAddress { origin: &'static str, value: String },
-    HostPath { origin: &'static str, path: String },
+    LiteralAddress {
+        origin: &'static str,
+        value: String,
+    },
+    HostPath {
+        origin: &'static str,
+        path: String,
+    },
     /// Two secret variables whose Secret keys would be one (`A_B`, `a_b`).
-    SecretKeyCollision { first: String, second: String },
+    SecretKeyCollision {
+        first: String,
+        second: String,
+    },
 }
 
 impl std::fmt::Display for EmitError {

@@ -49,7 +49,27 @@ fn visible_lines(text: &str) -> String {
     shown
 }
 
+/// The most lines, and bytes, either side may have for its diff to be
+/// shown: a diff costs up to the product of the sides' lines, and a
+/// planted file of 16 MiB of newlines would take minutes. Every file we
+/// write is far below both; beyond them a report says the sizes instead.
+pub const DIFF_MAX_LINES: usize = 2_000;
+pub const DIFF_MAX_BYTES: usize = 256 << 10;
+
+/// Whether a side is small enough to diff (counted in one pass).
+fn diffable(text: &[u8]) -> bool {
+    text.len() <= DIFF_MAX_BYTES && text.iter().filter(|b| **b == b'\n').count() < DIFF_MAX_LINES
+}
+
 fn diff(path: &Path, old: &[u8], new: &str) -> String {
+    if !diffable(old) || !diffable(new.as_bytes()) {
+        let shown = path.display();
+        return format!(
+            "--- {shown} (on disk)\n+++ {shown} (generated)\n(content differs ({} bytes on disk, {} generated); too large to show a diff)\n",
+            old.len(),
+            new.len()
+        );
+    }
     // A line from disk is the tree's: a lone `\r` or an escape sequence
     // must reach the reader as text. Both sides are shown the same way, so
     // equal lines stay equal.
