@@ -244,3 +244,60 @@ fn our_range_expansion_equals_ansibles() {
     assert_eq!(ours.len(), 12 + 4 + 5 + 4 + 3 + 4 + 3 + 3);
     assert_eq!(ours, ansibles);
 }
+
+/// Merge keys (`<<: *x`, `<<: [*a, *b]`, a merged mapping's own merge key,
+/// keys of the mapping itself winning) give our own reader exactly what
+/// ansible-inventory gives: every host's files, byte for byte.
+#[test]
+fn our_merge_keys_equal_ansibles() {
+    let Some(_) = support::require_program("ansible-inventory") else {
+        return;
+    };
+    let yaml = "\
+all:
+  vars:
+    base: &base {calico_as: 64512, calico_backend: bird}
+    common: &common
+      <<: *base
+      calico_ip: 192.0.2.1
+    other: &other {calico_ip: 192.0.2.9, calico_as: 64999, calico_log_dir: /var/log/o}
+  children:
+    racks:
+      vars:
+        <<: *base
+      hosts:
+        h1:
+          <<: *common
+        h2:
+          <<: [*common, *other]
+          calico_as: 65000
+        h3:
+          <<: [*other, *common]
+        h4: {}
+";
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("merge.yaml");
+    std::fs::write(&file, yaml).unwrap();
+    let run = |path: &str| {
+        let out = support::calicoctl(&["node", "fleet", "-o", "env", "--inventory"])
+            .arg(&file)
+            .env("PATH", path)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let ours = run("/nonexistent");
+    let ansibles = run("/usr/bin:/bin");
+    assert_eq!(ours, ansibles);
+    // The merged values arrived (not an empty read on both sides).
+    for line in [
+        "NODENAME=h1\n",
+        "AS=64512\nIP=192.0.2.1\n",
+        "AS=65000\n",
+        "IP=192.0.2.9\n",
+    ] {
+        assert!(ours.contains(line), "{line:?} in:\n{ours}");
+    }
+}

@@ -11,6 +11,38 @@ use super::{Host, Inventory, Options, Problem, check_host_name, key_text, kind_o
 use serde_yaml::{Mapping, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+/// The inventory with its merge keys (`<<: *common`, `<<: [*a, *b]`) applied
+/// as Ansible's YAML loader applies them: a mapping's own keys win, then
+/// the merged mappings in the order listed; a merged mapping's own merge
+/// keys too. Anything else under `<<` is refused, never dropped.
+pub fn merged(top: Mapping) -> Result<Mapping, String> {
+    let mut doc = Value::Mapping(top);
+    // Each pass applies the merge keys it finds; one brought in by a merge
+    // is applied by the next. Nesting is at most 64 levels (nesting.rs).
+    let mut passes = 0;
+    while has_merge_key(&doc) {
+        if passes > crate::nesting::MAX_DEPTH {
+            return Err("merge keys (<<) nested too deep".to_string());
+        }
+        doc.apply_merge()
+            .map_err(|e| format!("merge key (<<): {e}"))?;
+        passes += 1;
+    }
+    match doc {
+        Value::Mapping(top) => Ok(top),
+        other => Err(format!("the top level became {}", kind_of(&other))),
+    }
+}
+
+fn has_merge_key(value: &Value) -> bool {
+    match value {
+        Value::Mapping(m) => m.contains_key("<<") || m.values().any(has_merge_key),
+        Value::Sequence(s) => s.iter().any(has_merge_key),
+        Value::Tagged(t) => has_merge_key(&t.value),
+        _ => false,
+    }
+}
+
 /// One group, merged over every place the inventory defines it.
 #[derive(Default)]
 struct Group {

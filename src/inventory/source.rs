@@ -174,6 +174,10 @@ pub fn read(
         (_, Some(program)) => resolve_stdin(program, text.unwrap_or_default().as_bytes(), code),
         (Kind::AnsibleYaml(top), None) => {
             refuse_vars_dirs(path, &label)?;
+            let top = ansible_yaml::merged(top).map_err(|reason| ReadError::BadYaml {
+                label: label.clone(),
+                reason,
+            })?;
             plain(non_empty(ansible_yaml::parse(&top), &label)?)
         }
         (Kind::Other(what), None) => Err(ReadError::NeedsAnsible { label, what }),
