@@ -5,6 +5,7 @@
 use super::planning::{ignored_warning, plan_for, presentation};
 use super::{ConfigLoader, Error, environment, host_name};
 use crate::cli::{self, NodeRunArgs};
+use crate::ip::methods::SystemResolver;
 use crate::release::Served;
 use crate::render::Engine;
 use crate::terminal::ColorChoice;
@@ -28,6 +29,7 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
         &env,
         &mut ConfigLoader::new(&env),
         hostname.as_deref(),
+        &SystemResolver,
     )?;
     if let Some(warning) = ignored_warning(&plan) {
         errln!("{warning}");

@@ -7,7 +7,7 @@
 use super::{ConfigLoader, Error, OptionError, interface_source};
 use crate::cli::{self, NodeRunArgs};
 use crate::emit;
-use crate::ip::methods::SystemResolver;
+use crate::ip::methods::{Resolver, SystemResolver};
 use crate::ip::{detection, methods};
 use crate::plan;
 use crate::release::Served;
@@ -78,9 +78,11 @@ pub fn plan_for(
     env: &HashMap<String, String>,
     configs: &mut ConfigLoader,
     hostname: Option<&str>,
+    resolver: &dyn Resolver,
 ) -> Result<plan::Plan, Error> {
     let served = Served::new(args.calico_version.as_deref())?;
-    plan_at(&served, args, env, configs, hostname).map_err(|e| e.in_release(served.profile))
+    plan_at(&served, args, env, configs, hostname, resolver)
+        .map_err(|e| e.in_release(served.profile))
 }
 
 fn plan_at(
@@ -89,8 +91,9 @@ fn plan_at(
     env: &HashMap<String, String>,
     configs: &mut ConfigLoader,
     hostname: Option<&str>,
+    resolver: &dyn Resolver,
 ) -> Result<plan::Plan, Error> {
-    let mut checked = plan::check_options(args, served.profile, &SystemResolver)?;
+    let mut checked = plan::check_options(args, served.profile, resolver)?;
     let node_name = plan::node_name(args, hostname)?;
     let spec = configs.load(args.config.as_deref())?;
     if args.pin_ip {

@@ -46,6 +46,7 @@ pub trait Resolver {
 }
 
 /// The system resolver (`getaddrinfo`); IP literals need no DNS.
+#[derive(Debug, Clone, Copy)]
 pub struct SystemResolver;
 
 impl Resolver for SystemResolver {

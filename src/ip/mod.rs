@@ -6,4 +6,5 @@
 //! `--pin-ip` run the second.
 
 pub mod detection;
+pub mod lookup;
 pub mod methods;

@@ -12,6 +12,8 @@ use crate::cli::{self, Parsed};
 use crate::emit::{self, Artifact, Format};
 use crate::inventory::trust::Trust;
 use crate::inventory::{self, Host};
+use crate::ip::lookup::{self, Answers};
+use crate::ip::methods::SystemResolver;
 use crate::release::Served;
 use crate::terminal::Progress;
 use std::collections::{HashMap, HashSet};
@@ -50,6 +52,8 @@ struct HostRenderer<'a> {
     format: Format,
     /// What the command line lets hosts take of this machine.
     trust: &'a Trust,
+    /// The `can-reach=` names of every host, looked up beforehand.
+    answers: &'a Answers,
     env: &'a HashMap<String, String>,
     configs: ConfigLoader<'a>,
     /// What `node run`'s parser gives for no options.
@@ -71,12 +75,14 @@ impl<'a> HostRenderer<'a> {
     fn new(
         format: Format,
         trust: &'a Trust,
+        answers: &'a Answers,
         env: &'a HashMap<String, String>,
         defaults: &'a cli::NodeRunArgs,
     ) -> HostRenderer<'a> {
         HostRenderer {
             format,
             trust,
+            answers,
             env,
             configs: ConfigLoader::new(env),
             defaults,
@@ -89,7 +95,7 @@ impl<'a> HostRenderer<'a> {
         // Equal to parsing `host.words()` with node run's parser (tested).
         let args = host.args(self.defaults)?;
         let (_, engine) = presentation(&args)?;
-        let plan = plan_for(&args, self.env, &mut self.configs, None)?;
+        let plan = plan_for(&args, self.env, &mut self.configs, None, self.answers)?;
         let artifacts = emit::emit(self.format, &plan, &engine)?;
         let newer = Served::new(args.calico_version.as_deref())?.newer_than_known();
         let warnings = (ignored_warning(&plan).map(Warning::Host).into_iter())
@@ -124,6 +130,7 @@ fn render_chunk(
     hosts: &[Host],
     format: Format,
     trust: &Trust,
+    answers: &Answers,
     env: &HashMap<String, String>,
     defaults: &cli::NodeRunArgs,
     progress: &Progress,
@@ -135,7 +142,8 @@ fn render_chunk(
             .chunks(part)
             .map(|part| {
                 scope.spawn(move || {
-                    HostRenderer::new(format, trust, env, defaults).render_each(part, progress)
+                    HostRenderer::new(format, trust, answers, env, defaults)
+                        .render_each(part, progress)
                 })
             })
             .collect();
@@ -143,6 +151,21 @@ fn render_chunk(
             .into_iter()
             .flat_map(|w| w.join().unwrap_or_else(|_| vec![Err(FleetFailure::Thread)]))
             .collect()
+    })
+}
+
+/// The `can-reach=` destinations the hosts' methods name.
+fn reach_names(inventory: &inventory::Inventory) -> impl Iterator<Item = String> + '_ {
+    let methods = ["ip-autodetection-method", "ip6-autodetection-method"];
+    inventory.hosts.iter().flat_map(move |host| {
+        host.options
+            .iter()
+            .filter_map(move |(key, value)| match value {
+                inventory::OptValue::Text(v) if methods.contains(&key.as_str()) => {
+                    v.strip_prefix("can-reach=").map(str::to_string)
+                }
+                _ => None,
+            })
     })
 }
 
@@ -162,6 +185,7 @@ pub fn render_into(
         Parsed::Run(args) => *args,
         Parsed::Help(_) => return Err(cli::invalid_option(&[]).into()),
     };
+    let answers = lookup::look_up_all(reach_names(inventory), &SystemResolver, lookup::timeout());
     let mut errors: Vec<FleetFailure> = (inventory.errors.iter().cloned())
         .map(FleetFailure::Inventory)
         .collect();
@@ -169,7 +193,7 @@ pub fn render_into(
     let mut once = HashSet::new();
     for hosts in inventory.hosts.chunks(CHUNK) {
         let mut chunk = Vec::with_capacity(hosts.len());
-        for result in render_chunk(hosts, format, trust, &env, &defaults, progress) {
+        for result in render_chunk(hosts, format, trust, &answers, &env, &defaults, progress) {
             match result {
                 Ok((rendered, host_warnings)) => {
                     for warning in host_warnings {
