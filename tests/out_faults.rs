@@ -333,3 +333,66 @@ fn checks_share_the_lock_and_a_writer_waits_for_them() {
         0
     );
 }
+
+/// A host directory moved away and replaced by a link while the writer is
+/// renaming: the run stops there, says which hosts are in place and which
+/// are not, and leaves no temporary anywhere, the moved directory
+/// included (it was staged into through a descriptor held open); nothing
+/// is written through the link. A later `--check` shows exactly that.
+#[test]
+fn a_host_directory_swapped_during_the_renames_is_reported_and_cleaned() {
+    let dir = tempfile::tempdir().unwrap();
+    let (inv, out) = (inventory(dir.path(), 64512), dir.path().join("out"));
+    // Two files a host: after 10 files, hosts h00 to h04 are in place.
+    let child = support::calicoctl(&fleet_args(&inv, &out, &[]))
+        .env("CALICOCTL_TEST_PAUSE", "rename:10")
+        .env("CALICOCTL_TEST_PAUSE_MS", "3000")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = child;
+    let mut reader = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert!(
+        line.starts_with("Paused after renaming 10 files"),
+        "{line:?}"
+    );
+    let moved = dir.path().join("moved-h07");
+    std::fs::rename(out.join("h07"), &moved).unwrap();
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, out.join("h07")).unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{rest}");
+    let lines: Vec<&str> = rest.lines().collect();
+    assert_eq!(lines.len(), 1, "{rest}");
+    assert!(
+        lines[0].contains("h07/calico-node.env: its host directory was moved or replaced")
+            && lines[0].contains("14 files were already in place, of hosts 7 hosts, h00 to h06")
+            && lines[0].contains("not written: 33 hosts, h07 to h39"),
+        "{rest}"
+    );
+    assert_eq!(temporaries(&out), Vec::<String>::new());
+    assert!(
+        listing(&moved).iter().all(|f| !f.contains(".tmp-")),
+        "{:?}",
+        listing(&moved)
+    );
+    assert_eq!(
+        listing(&elsewhere),
+        Vec::<String>::new(),
+        "nothing through the link"
+    );
+    assert_eq!(hosts_with_as(&out, 64512), 7);
+
+    let check = run(&fleet_args(&inv, &out, &["--check"]), 1000);
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(2));
+    assert!(report.contains("not a directory: "), "{report}");
+    assert!(!report.contains("h00/"), "{report}");
+    assert_eq!(report.matches("missing: ").count(), 2 * 32, "{report}");
+}

@@ -27,6 +27,15 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A rename failed after others were done: which hosts (in the order
+    /// written; `.` for the out dir's own files) are in place and which
+    /// are not (a host may be in both: some of its files in place).
+    PartlyWritten {
+        failed: Box<Error>,
+        written: Vec<String>,
+        not_written: Vec<String>,
+        files_written: usize,
+    },
     /// A generated file named like the out dir's own files.
     ReservedName {
         name: String,
@@ -88,6 +97,24 @@ impl std::fmt::Display for Error {
             }
             Error::Write { path, source } => {
                 executing(f, format_args!("cannot write {}: {source}", path.display()))
+            }
+            Error::PartlyWritten {
+                failed,
+                written,
+                not_written,
+                files_written,
+            } => {
+                let span = |hosts: &[String]| match hosts {
+                    [] => "none".to_string(),
+                    [one] => one.clone(),
+                    [first, .., last] => format!("{} hosts, {first} to {last}", hosts.len()),
+                };
+                write!(
+                    f,
+                    "{failed}; {files_written} files were already in place, of hosts {} (in order); not written: {}; no temporary is left: run again to finish",
+                    span(written),
+                    span(not_written)
+                )
             }
             Error::ReservedName { name } => executing(
                 f,

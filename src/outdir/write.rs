@@ -111,18 +111,48 @@ impl Pause {
                 Pause::Never => return,
             };
             errln!("Paused after {what} {n} files (CALICOCTL_TEST_PAUSE).");
-            deferred.pause(std::time::Duration::from_secs(60));
+            let ms = std::env::var("CALICOCTL_TEST_PAUSE_MS")
+                .ok()
+                .and_then(|ms| ms.parse().ok())
+                .unwrap_or(60_000);
+            deferred.pause(std::time::Duration::from_millis(ms));
         }
     }
 }
 
 /// One staged file: its temporary's name and its own, in the directory of
-/// `host` (None: the out dir), and where it is shown.
+/// `host` (None: the out dir), and where it is shown. The host's directory
+/// is held open from staging to the end: a temporary is renamed, or taken
+/// back, in the very directory it was made in, even if that directory was
+/// moved meanwhile.
 struct Staged {
     host: Option<String>,
+    dir: Option<std::rc::Rc<HostDir>>,
     tmp: String,
     name: String,
     path: PathBuf,
+}
+
+/// Whether the name `host` in the out dir still is the directory `held`
+/// (not moved away, nor replaced by a link or another directory).
+fn still_there(tree: &Tree, host: &str, held: &std::os::fd::OwnedFd) -> std::io::Result<bool> {
+    let there = rustix::fs::statat(tree.fd(), host, rustix::fs::AtFlags::SYMLINK_NOFOLLOW);
+    let held = rustix::fs::fstat(held).map_err(tree::io)?;
+    Ok(there.is_ok_and(|s| s.st_dev == held.st_dev && s.st_ino == held.st_ino))
+}
+
+/// Let this process hold as many descriptors as its hard limit allows: a
+/// write holds one per host directory it stages into.
+fn raise_descriptor_limit() {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current != limit.maximum {
+        let raised = rustix::process::Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        };
+        let _ = setrlimit(Resource::Nofile, raised);
+    }
 }
 
 /// A write in progress: files are compared and staged as they come (a
@@ -149,6 +179,7 @@ impl<'r> Writer<'r> {
     /// temporaries where `scan` says earlier runs staged.
     pub fn begin(tree: &'r Tree, scan: Scan, pause: Pause) -> Result<Writer<'r>, Error> {
         let deferred = Deferred::block();
+        raise_descriptor_limit();
         let report = Report {
             stale_removed: temporaries::remove_stale(tree, scan)?,
             ..Report::default()
@@ -183,12 +214,27 @@ impl<'r> Writer<'r> {
         }
     }
 
-    /// Remove what was staged from `from` on, and the directories made
-    /// (when empty); how many temporaries were removed.
+    /// Run `act` in the directory `file` was staged in.
+    fn in_staged_dir<T>(
+        &self,
+        file: &Staged,
+        act: impl FnOnce(std::os::fd::BorrowedFd) -> std::io::Result<T>,
+    ) -> std::io::Result<T> {
+        match file.dir.as_deref() {
+            None => act(self.tree.fd()),
+            Some(HostDir::Open(fd)) => act(fd.as_fd()),
+            Some(HostDir::Missing) => Err(std::io::ErrorKind::NotFound.into()),
+            Some(HostDir::Not(found)) => Err(std::io::Error::other(format!("it is {found}"))),
+        }
+    }
+
+    /// Remove what was staged from `from` on (where it was staged, even in
+    /// a directory moved away since), and the directories made (when
+    /// empty); how many temporaries were removed.
     fn undo(&self, from: usize) -> usize {
         let files = &self.staged[from.min(self.staged.len())..];
         for file in files {
-            let _ = self.in_dir(file.host.as_deref(), |dir| tree::remove_at(dir, &file.tmp));
+            let _ = self.in_staged_dir(file, |dir| tree::remove_at(dir, &file.tmp));
         }
         self.tree.forget();
         for dir in self.dirs.iter().rev() {
@@ -253,9 +299,17 @@ impl<'r> Writer<'r> {
                 self.dirs.push(host.to_string());
             }
             let tmp = temporary(&file.artifact.file_name, self.pid);
+            let dir = match file.host {
+                Some(host) => Some(self.tree.host(host).map_err(|source| Error::Write {
+                    path: file.path.clone(),
+                    source,
+                })?),
+                None => None,
+            };
             let staged = self.in_dir(file.host, |dir| stage(dir, &tmp, file, self.umask));
             self.staged.push(Staged {
                 host: file.host.map(str::to_string),
+                dir,
                 tmp,
                 name: file.artifact.file_name.clone(),
                 path: file.path.clone(),
@@ -308,12 +362,48 @@ impl<'r> Writer<'r> {
     }
 
     /// Rename the staged file `i` into place (replacing whatever entry is
-    /// at its name, never following it).
+    /// at its name, never following it), in the directory it was staged
+    /// in, and only while that directory is still at its host's name.
     fn rename(&self, i: usize) -> std::io::Result<()> {
         let file = &self.staged[i];
-        self.in_dir(file.host.as_deref(), |dir| {
+        if let (Some(host), Some(HostDir::Open(held))) = (&file.host, file.dir.as_deref())
+            && !still_there(self.tree, host, held)?
+        {
+            return Err(std::io::Error::other(
+                "its host directory was moved or replaced during the write",
+            ));
+        }
+        self.in_staged_dir(file, |dir| {
             rustix::fs::renameat(dir, file.tmp.as_str(), dir, file.name.as_str()).map_err(tree::io)
         })
+    }
+
+    /// The error of a rename that failed at staged file `i`: with what
+    /// was already in place when some was.
+    fn failed_at(&self, i: usize, source: std::io::Error) -> Error {
+        let failed = Error::Write {
+            path: self.staged[i].path.clone(),
+            source,
+        };
+        if i == 0 {
+            return failed;
+        }
+        let hosts = |files: &[Staged]| {
+            let mut names: Vec<String> = Vec::new();
+            for f in files {
+                let name = f.host.clone().unwrap_or_else(|| ".".to_string());
+                if names.last() != Some(&name) {
+                    names.push(name);
+                }
+            }
+            names
+        };
+        Error::PartlyWritten {
+            failed: Box::new(failed),
+            written: hosts(&self.staged[..i]),
+            not_written: hosts(&self.staged[i..]),
+            files_written: i,
+        }
     }
 
     /// Make every staged file durable, rename each into place, make the
@@ -340,12 +430,10 @@ impl<'r> Writer<'r> {
         }
         for i in 0..self.staged.len() {
             if let Err(e) = self.rename(i) {
-                let message = Error::Write {
-                    path: self.staged[i].path.clone(),
-                    source: e,
-                };
+                let error = self.failed_at(i, e);
                 self.undo(i);
-                return Err(message);
+                let _ = self.tree.sync();
+                return Err(error);
             }
             self.report.written.push(self.staged[i].path.clone());
             progress();
