@@ -418,7 +418,7 @@ fn scripts_pass_shellcheck_and_parse_in_every_shell() {
             "--runtime=podman",
             "--disable-docker-networking",
         ],
-        vec!["--name=line1\nline2", "--log-dir=/var/log/a b"],
+        vec!["--name=tab\there", "--log-dir=/var/log/a b"],
     ];
     for set in &sets {
         let args: Vec<&str> = [&["-o", "script"], set.as_slice()].concat();
