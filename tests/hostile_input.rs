@@ -533,3 +533,39 @@ fn check_on_a_huge_planted_file_says_the_sizes() {
     );
     assert!(report.lines().count() < 10, "{report}");
 }
+
+/// Templates of costly shapes (nested loops, a doubling macro, string
+/// repetition, a long join, deep recursion), each at growing sizes: every
+/// one ends by exit 0 or a one-line refusal (its budget, its output cap),
+/// never a signal or a run until killed.
+#[test]
+fn costly_templates_end_within_their_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let shapes = |n: u64| {
+        vec![
+            format!(
+                "{{% for i in range({n}) %}}{{% for j in range({n}) %}}x{{% endfor %}}{{% endfor %}}"
+            ),
+            format!(
+                "{{% macro d(s, k) %}}{{% if k > 0 %}}{{{{ d(s ~ s, k - 1) }}}}{{% else %}}{{{{ s|length }}}}{{% endif %}}{{% endmacro %}}{{{{ d('ab', {}) }}}}",
+                n.min(200)
+            ),
+            format!("{{{{ 'xy' * {n} }}}}"),
+            format!("{{{{ range({n})|join(',') }}}}"),
+            format!(
+                "{{% macro r(k) %}}{{% if k > 0 %}}{{{{ r(k - 1) }}}}{{% endif %}}{{% endmacro %}}{{{{ r({}) }}}}",
+                n.min(100_000)
+            ),
+        ]
+    };
+    for n in [10u64, 1_000, 100_000, 10_000_000] {
+        for (i, shape) in shapes(n).into_iter().enumerate() {
+            let path = dir.path().join(format!("t{i}-{n}.j2"));
+            std::fs::write(&path, &shape).unwrap();
+            let out = support::calicoctl(&["node", "run", "--template", path.to_str().unwrap()])
+                .output()
+                .unwrap();
+            assert_clean(&out, &format!("template shape {i} at {n}"));
+        }
+    }
+}

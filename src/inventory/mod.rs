@@ -495,7 +495,11 @@ pub fn parse_values(label: &str, text: &str) -> Result<Inventory, ReadError> {
     let inventory = if native {
         native::parse(top.clone())
     } else {
-        ansible_yaml::parse(top)
+        let top = ansible_yaml::merged(top.clone()).map_err(|reason| ReadError::BadYaml {
+            label: label.clone(),
+            reason,
+        })?;
+        ansible_yaml::parse(&top)
     };
     if inventory.hosts.is_empty() && inventory.errors.is_empty() {
         return Err(ReadError::NoHosts { label });

@@ -316,18 +316,22 @@ mod tests {
             prop::collection::vec(var(), 0..3),
             prop::collection::vec((host_name(), prop::collection::vec(var(), 0..2)), 0..3),
         );
-        prop::collection::vec((group, any::<bool>()), 1..4).prop_map(|groups| {
+        prop::collection::vec((group, any::<bool>(), any::<bool>()), 1..4).prop_map(|groups| {
             let mut text = String::from("all:\n  children:\n");
             let mut names = Vec::new();
-            for (i, ((name, vars, hosts), nested)) in groups.iter().enumerate() {
+            for (i, ((name, vars, hosts), nested, merge)) in groups.iter().enumerate() {
                 let pad = if *nested { "        " } else { "    " };
                 if *nested {
                     text += &format!("    outer{i}:\n      children:\n");
                 }
+                // Some groups give their vars through a merge key.
+                let vars = match merge {
+                    true => format!("<<: {{{}}}", vars.join(", ")),
+                    false => vars.join(", "),
+                };
                 text += &format!(
-                    "{pad}{}:\n{pad}  vars: {{{}}}\n{pad}  hosts:\n",
+                    "{pad}{}:\n{pad}  vars: {{{vars}}}\n{pad}  hosts:\n",
                     json(name),
-                    vars.join(", ")
                 );
                 for (h, hv) in hosts {
                     text += &format!("{pad}    {}: {{{}}}\n", json(h), hv.join(", "));
