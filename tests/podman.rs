@@ -313,7 +313,7 @@ fn podman_containers_check_against_the_plan() {
     import_running_image(&podman, image);
     let case = tempfile::tempdir().unwrap();
     let d = case.path();
-    let password = "pa$$ w'o\"rd $(touch pwned)\nline two";
+    let password = "pa$$ w'o\"rd $(touch pwned)\tline two";
     std::fs::create_dir_all(d.join("log")).unwrap();
     let config = support::write_config(
         d,

@@ -142,7 +142,7 @@ impl std::fmt::Display for Error {
             ),
             Error::LockOpen { path, why } => executing(
                 f,
-                format_args!("cannot open the lock {}: {why}", path.display()),
+                format_args!("cannot open {} to lock it: {why}", path.display()),
             ),
             Error::Lock { path, source } => {
                 executing(f, format_args!("cannot lock {}: {source}", path.display()))
@@ -158,10 +158,9 @@ impl std::fmt::Display for Error {
                 executing(
                     f,
                     format_args!(
-                        "{} is in use by {who} (waited {:.1} s for {}); try again when it is done",
+                        "{} is in use by {who} (waited {:.1} s for its lock); try again when it is done",
                         dir.display(),
                         waited.as_secs_f64(),
-                        super::lock::LOCK_FILE
                     ),
                 )
             }

@@ -1,22 +1,23 @@
 //! One writer per out dir. Two runs writing into the same directory at
 //! once would interleave their renames (half of one fleet, half of the
 //! other) and each take the other's temporaries for stale ones. So every
-//! write holds an exclusive `flock` on `DIR/.calicoctl.lock` for the whole
+//! write holds an exclusive `flock` on the out dir itself for the whole
 //! run, and every `--check` a shared one (checks may run side by side, never
-//! beside a write). The lock file holds no data: flock needs only a file.
-//! A run that finds the lock taken retries for a few seconds, then fails
-//! naming the holder's pid, which the kernel lists in `/proc/locks`. The
-//! lock file is opened inside the opened out dir and never through a link
-//! (a planted `.calicoctl.lock -> /etc/...` would otherwise have us create
-//! or lock a file of the link's choosing).
+//! beside a write). The lock is taken on a descriptor of the directory (an
+//! open of `.` below the opened out dir): no lock file is made, so nothing
+//! of ours is left for `git add -A` to commit, and a `--check` of a
+//! read-only checkout locks it just the same. A run that finds the lock
+//! taken retries for a few seconds, then fails naming the holder's pid,
+//! which the kernel lists in `/proc/locks`.
 
 use super::Error;
-use super::tree::{self, Found, Tree};
+use super::tree::{self, Tree};
 use rustix::fs::{FlockOperation, Mode, OFlags};
 use std::os::unix::fs::MetadataExt;
 use std::time::{Duration, Instant};
 
-/// The lock file's name inside an out dir.
+/// The lock file of earlier releases: no longer made, still a name of the
+/// out dir's own (a generated file never takes it).
 pub const LOCK_FILE: &str = ".calicoctl.lock";
 
 /// How long a run waits for a lock held by another, by default.
@@ -26,7 +27,7 @@ pub const DEFAULT_WAIT: Duration = Duration::from_secs(5);
 /// releases it.
 #[derive(Debug)]
 pub struct Lock {
-    _file: Option<std::fs::File>,
+    _file: std::fs::File,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -73,72 +74,25 @@ fn holder(file: &std::fs::File) -> Option<u32> {
     })
 }
 
-fn open(tree: &Tree, kind: Kind) -> std::io::Result<std::fs::File> {
-    let flags = OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK | OFlags::NOCTTY;
-    let create = OFlags::RDWR | OFlags::CREATE;
-    let mode = Mode::from_raw_mode(0o644);
-    if let Some(found) = tree::kind_at(tree.fd(), LOCK_FILE)?
-        && found != Found::File
-    {
-        // Not opened at all: a device's open can act.
-        return Err(std::io::Error::other(format!("it is {found}")));
-    }
-    let first = match kind {
-        Kind::Exclusive => flags | create,
-        Kind::Shared => flags | OFlags::RDONLY,
-    };
-    let fd = match rustix::fs::openat(tree.fd(), LOCK_FILE, first, mode) {
-        // A check in a directory no write has locked yet: make the file if
-        // it may (so a writer starting now waits for it).
-        Err(rustix::io::Errno::NOENT) if kind == Kind::Shared => {
-            rustix::fs::openat(tree.fd(), LOCK_FILE, flags | create, mode)
-        }
-        other => other,
-    };
-    let file = std::fs::File::from(fd.map_err(tree::io)?);
-    if !file.metadata()?.is_file() {
-        return Err(std::io::Error::other("it is not a regular file"));
-    }
-    Ok(file)
+/// A new open file description of the out dir itself, to lock.
+fn open(tree: &Tree) -> std::io::Result<std::fs::File> {
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let fd = rustix::fs::openat(tree.fd(), ".", flags, Mode::empty()).map_err(tree::io)?;
+    Ok(std::fs::File::from(fd))
 }
 
-/// Why the lock file could not be opened, in words (a link is named as
-/// one, not as the kernel's "too many levels of symbolic links").
-fn why(tree: &Tree, e: &std::io::Error) -> String {
-    match tree::kind_at(tree.fd(), LOCK_FILE) {
-        Ok(Some(found)) if found != Found::File => format!("it is {found}, not followed"),
-        _ => e.to_string(),
-    }
-}
-
-/// Take `kind` of lock on the out dir `tree`, waiting up to `wait`. A
-/// `--check` in a directory it may not write into (a read-only checkout)
-/// cannot race a writer there and goes on unlocked.
+/// Take `kind` of lock on the out dir `tree`, waiting up to `wait`.
 pub fn acquire(tree: &Tree, kind: Kind, wait: Duration) -> Result<Lock, Error> {
     let dir = tree.root();
-    let path = dir.join(LOCK_FILE);
-    let file = match open(tree, kind) {
-        Ok(file) => file,
-        Err(e)
-            if kind == Kind::Shared
-                && matches!(
-                    e.raw_os_error(),
-                    Some(libc::EACCES | libc::EROFS | libc::EPERM)
-                ) =>
-        {
-            return Ok(Lock { _file: None });
-        }
-        Err(e) => {
-            return Err(Error::LockOpen {
-                why: why(tree, &e),
-                path,
-            });
-        }
-    };
+    let path = dir.to_path_buf();
+    let file = open(tree).map_err(|e| Error::LockOpen {
+        why: e.to_string(),
+        path: path.clone(),
+    })?;
     let start = Instant::now();
     loop {
         match try_flock(&file, kind) {
-            Ok(true) => return Ok(Lock { _file: Some(file) }),
+            Ok(true) => return Ok(Lock { _file: file }),
             Ok(false) if start.elapsed() < wait => std::thread::sleep(Duration::from_millis(25)),
             Ok(false) => {
                 return Err(Error::Busy {
@@ -161,18 +115,18 @@ mod tests {
     }
 
     #[test]
-    fn a_lock_file_that_is_a_link_is_refused_not_followed() {
+    fn no_lock_file_is_made_and_a_planted_one_is_left_alone() {
         let outside = tempfile::tempdir().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let target = outside.path().join("made-through-the-link");
         std::os::unix::fs::symlink(&target, dir.path().join(LOCK_FILE)).unwrap();
         for kind in [Kind::Exclusive, Kind::Shared] {
-            let e = acquire(&tree(&dir), kind, Duration::ZERO)
-                .unwrap_err()
-                .to_string();
-            assert!(e.ends_with("it is a symbolic link, not followed"), "{e}");
+            drop(acquire(&tree(&dir), kind, Duration::ZERO).unwrap());
         }
         assert!(!target.exists(), "nothing is created where the link points");
+        let clean = tempfile::tempdir().unwrap();
+        drop(acquire(&tree(&clean), Kind::Exclusive, Duration::ZERO).unwrap());
+        assert_eq!(std::fs::read_dir(clean.path()).unwrap().count(), 0);
     }
 
     #[test]
@@ -201,7 +155,5 @@ mod tests {
         let w = acquire(&tree(&dir), Kind::Exclusive, Duration::ZERO).unwrap();
         assert!(acquire(&tree(&dir), Kind::Shared, Duration::ZERO).is_err());
         drop(w);
-        let meta = std::fs::metadata(dir.path().join(LOCK_FILE)).unwrap();
-        assert_eq!(meta.len(), 0, "the lock file holds no data");
     }
 }
