@@ -80,7 +80,7 @@ fn rewrites_only_what_changed_and_check_reports_drift() {
     assert!(!report.contains("AS=6451"), "{report}");
     assert_eq!(mtimes(&out), before, "--check writes nothing");
     let third = fleet(d, &[]);
-    assert!(String::from_utf8_lossy(&third.stderr).contains("1 files written, 5 unchanged"));
+    assert!(String::from_utf8_lossy(&third.stderr).contains("1 file written, 5 unchanged"));
     let after = mtimes(&out);
     for ((name, old), (_, new)) in before.iter().zip(&after) {
         assert_eq!(old != new, name == "a/calico-node.env", "{name}");

@@ -98,6 +98,9 @@ pub struct NodeRunArgs {
     /// Colour in `--check`'s report: auto, always or never.
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub color: String,
+    /// How `--check` compares modes: auto, exact or git.
+    #[arg(long, value_name = "HOW", default_value = "auto")]
+    pub modes: String,
     /// Detect the address now and pass it as IP/IP6.
     #[arg(long)]
     pub pin_ip: bool,
@@ -166,6 +169,9 @@ pub struct FleetArgs {
     pub check: bool,
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub color: String,
+    /// How `--check` compares modes: auto, exact or git.
+    #[arg(long, value_name = "HOW", default_value = "auto")]
+    pub modes: String,
     /// Print the native inventory's JSON Schema.
     #[arg(long)]
     pub schema: bool,

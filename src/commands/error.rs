@@ -14,6 +14,7 @@ use crate::inventory::trust::TrustError;
 use crate::ip::detection::{Failure, TableError};
 use crate::ip::methods::{Family, MethodError};
 use crate::outdir;
+use crate::outdir::modes::BadModes;
 use crate::plan::PlanError;
 use crate::release::{Profile, ReleaseError};
 use crate::render::RenderError;
@@ -50,6 +51,7 @@ pub enum Error {
     Live(live::Error),
     Start(start::Error),
     Color(BadColor),
+    Modes(BadModes),
     Inventory(ReadError),
     Limit(LimitError),
     /// A fleet's host option that `node run` cannot take.
@@ -171,6 +173,7 @@ impl fmt::Display for Error {
             Error::Live(e) => write!(f, "{e}"),
             Error::Start(e) => write!(f, "{e}"),
             Error::Color(e) => write!(f, "{e}"),
+            Error::Modes(e) => write!(f, "{e}"),
             Error::Inventory(e) => write!(f, "{e}"),
             Error::Limit(e) => write!(f, "{e}"),
             Error::HostOption(e) => write!(f, "{e}"),
@@ -345,6 +348,7 @@ from_layer!(
     Live(live::Error),
     Start(start::Error),
     Color(BadColor),
+    Modes(BadModes),
     Inventory(ReadError),
     Limit(LimitError),
     HostOption(ValueError),

@@ -6,6 +6,7 @@ use super::planning::{ignored_warning, plan_for, presentation};
 use super::{ConfigLoader, Error, environment, host_name};
 use crate::cli::{self, NodeRunArgs};
 use crate::ip::methods::SystemResolver;
+use crate::outdir::modes::ModesChoice;
 use crate::release::Served;
 use crate::render::Engine;
 use crate::terminal::ColorChoice;
@@ -127,7 +128,8 @@ fn deliver(
         let tree = opened.as_ref().map(|(tree, _lock)| tree);
         let stale = outdir::temporaries::find(tree, scan)?;
         let colour = ColorChoice::parse(&args.color)?.for_stdout();
-        let mut drift = outdir::check::check(&placed, tree, &[], &stale)?;
+        let modes = ModesChoice::parse(&args.modes)?.for_dir(dir);
+        let mut drift = outdir::check::check(&placed, tree, &[], &stale, modes)?;
         drift.gone(&gone, tree)?;
         return Ok(drift.print(dir, colour));
     }

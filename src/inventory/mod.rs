@@ -202,7 +202,7 @@ fn set_flag(args: &mut NodeRunArgs, key: &str) -> Result<(), ValueError> {
 }
 
 /// Options that belong to one invocation, not to a host.
-const INVOCATION_ONLY: [&str; 9] = [
+const INVOCATION_ONLY: [&str; 10] = [
     "dryrun",
     "pin-ip",
     "output",
@@ -210,6 +210,7 @@ const INVOCATION_ONLY: [&str; 9] = [
     "template",
     "check",
     "color",
+    "modes",
     "if-changed",
     "help",
 ];

@@ -87,7 +87,9 @@ mod tests {
         for (name, p) in props {
             assert!(!p["description"].as_str().unwrap().is_empty(), "{name}");
         }
-        for invocation in ["dryrun", "output", "out-dir", "check", "color", "pin-ip"] {
+        for invocation in [
+            "dryrun", "output", "out-dir", "check", "color", "modes", "pin-ip",
+        ] {
             assert!(!props.contains_key(invocation), "{invocation}");
         }
         assert_eq!(

@@ -7,6 +7,7 @@
 //! where one goes, or not a real directory where a host's goes, is one
 //! line naming what it is, never followed and never read.
 
+use super::modes::Modes;
 use super::temporaries::Stale;
 use super::tree::Tree;
 use super::{Error, Placed, State};
@@ -16,11 +17,13 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 /// The drift found, as lines of text (empty: none).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Drift {
     pub text: String,
     pub items: usize,
     pub matching: usize,
+    /// How modes are compared (exactly, or as git keeps them).
+    modes: Modes,
     /// The last host directory reported as not a directory (its files
     /// are one line, not one each).
     blocked: Option<PathBuf>,
@@ -95,19 +98,37 @@ impl Drift {
         } else {
             out!("{}", self.text);
         }
+        let how = match self.modes {
+            Modes::Exact => "",
+            Modes::Git => "; modes compared as git keeps them, executable or not",
+        };
+        let files = |n: usize| {
+            if n == 1 {
+                "file matches"
+            } else {
+                "files match"
+            }
+        };
         if self.items == 0 {
             errln!(
-                "No drift: {} files match in {}.",
+                "No drift: {} {} in {}{how}.",
                 self.matching,
+                files(self.matching),
                 dir.display()
             );
             0
         } else {
+            let differences = if self.items == 1 {
+                "difference"
+            } else {
+                "differences"
+            };
             errln!(
-                "Drift: {} differences in {} ({} files match).",
+                "Drift: {} {differences} in {} ({} {}{how}).",
                 self.items,
                 dir.display(),
-                self.matching
+                self.matching,
+                files(self.matching)
             );
             2
         }
@@ -115,6 +136,17 @@ impl Drift {
 }
 
 impl Drift {
+    /// No drift yet, modes compared as `modes` says.
+    pub fn new(modes: Modes) -> Drift {
+        Drift {
+            text: String::new(),
+            items: 0,
+            matching: 0,
+            modes,
+            blocked: None,
+        }
+    }
+
     /// Compare `files` with the disk, adding what differs (a fleet hands
     /// them over host by host).
     pub fn add(&mut self, files: &[Placed], tree: Option<&Tree>) -> Result<(), Error> {
@@ -150,6 +182,11 @@ impl Drift {
                     let _ = writeln!(self.text, "missing: {shown}");
                 }
                 State::Differs { old, old_mode } => {
+                    let mode_differs = !self.modes.same(old_mode, file.artifact.mode);
+                    if old.is_none() && !mode_differs {
+                        self.matching += 1;
+                        continue;
+                    }
                     self.items += 1;
                     if let Some(old) = old {
                         if may_hold_secrets(file, old_mode) {
@@ -161,7 +198,7 @@ impl Drift {
                             self.text += &diff(&file.path, &old, &file.artifact.text);
                         }
                     }
-                    if old_mode != file.artifact.mode {
+                    if mode_differs {
                         let _ = writeln!(
                             self.text,
                             "mode: {shown} is {old_mode:04o} on disk, {:04o} generated",
@@ -218,8 +255,9 @@ pub fn check(
     tree: Option<&Tree>,
     strays: &[PathBuf],
     stale: &[Stale],
+    modes: Modes,
 ) -> Result<Drift, Error> {
-    let mut drift = Drift::default();
+    let mut drift = Drift::new(modes);
     drift.add(files, tree)?;
     drift.finish(stale, strays);
     Ok(drift)

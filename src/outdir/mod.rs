@@ -11,6 +11,7 @@
 pub mod check;
 mod error;
 pub mod lock;
+pub mod modes;
 mod signals;
 pub mod temporaries;
 pub mod tree;

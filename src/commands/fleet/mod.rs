@@ -14,6 +14,7 @@ use crate::inventory;
 use crate::inventory::confined::InventoryCode;
 use crate::inventory::trust::Trust;
 use crate::outdir;
+use crate::outdir::modes::ModesChoice;
 use crate::terminal::{ColorChoice, Progress};
 use render::render_into;
 use std::collections::HashSet;
@@ -90,6 +91,7 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
                 hosts: &hosts,
                 format,
                 trust: &trust,
+                modes: ModesChoice::parse(&args.modes)?,
                 progress: &progress,
             };
             if args.check {
@@ -125,6 +127,7 @@ struct Run<'a> {
     hosts: &'a inventory::Inventory,
     format: Format,
     trust: &'a Trust,
+    modes: ModesChoice,
     progress: &'a Progress,
 }
 
@@ -151,7 +154,7 @@ impl Run<'_> {
         let tree = opened.as_ref().map(|(tree, _lock)| tree);
         let strays = self.strays(tree)?;
         let mut sink = sink::Check {
-            drift: outdir::check::Drift::default(),
+            drift: outdir::check::Drift::new(self.modes.for_dir(self.dir)),
             dir: self.dir,
             tree,
             format: self.format,
@@ -237,10 +240,12 @@ impl Run<'_> {
             0 => String::new(),
             n => format!(", {n} removed"),
         };
+        let hosts = self.hosts.hosts.len();
+        let written = report.written.len();
         errln!(
-            "{} hosts: {} files written, {} unchanged{removed}, in {}.",
-            self.hosts.hosts.len(),
-            report.written.len(),
+            "{hosts} {}: {written} {} written, {} unchanged{removed}, in {}.",
+            if hosts == 1 { "host" } else { "hosts" },
+            if written == 1 { "file" } else { "files" },
             report.unchanged.len(),
             self.dir.display()
         );
