@@ -31,9 +31,9 @@ umask 022
 # the same bytes).
 CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}
 FLAGS="[\"--remap-path-prefix=$ROOT=/build/calicoctl\", \"--remap-path-prefix=$CARGO_HOME=/build/cargo\"]"
-cargo build --release --locked --quiet --target "$TRIPLE" \
+cargo build --profile dist --locked --quiet --target "$TRIPLE" \
   --config "target.'cfg(all(target_os = \"linux\", target_env = \"gnu\"))'.rustflags=$FLAGS"
-BIN=$ROOT/target/$TRIPLE/release/calicoctl
+BIN=$ROOT/target/$TRIPLE/dist/calicoctl
 
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
