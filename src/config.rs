@@ -65,6 +65,9 @@ pub enum ConfigError {
     Invalid,
     /// `datastoreType` is neither `etcdv3` nor `kubernetes`.
     UnsupportedDatastore,
+    /// No datastore configured at all, under a release without a default
+    /// (v3.17 on): upstream's same line, and ours to say what to give.
+    NoDatastore,
     /// Nested too deep to be handed to the YAML parser (`nesting.rs`).
     TooDeep(crate::nesting::TooDeep),
     /// Not a file an input may be (`input.rs`): a link out of its
@@ -78,7 +81,7 @@ impl ConfigError {
     pub fn lowered_from_v3_31(&self) -> bool {
         matches!(
             self,
-            ConfigError::Invalid | ConfigError::UnsupportedDatastore
+            ConfigError::Invalid | ConfigError::UnsupportedDatastore | ConfigError::NoDatastore
         )
     }
 }
@@ -90,11 +93,24 @@ impl std::fmt::Display for ConfigError {
             // Upstream's one line without the prefix.
             ConfigError::Missing(path) => write!(f, "Error reading config file: {path}"),
             ConfigError::Invalid => executing(f, format_args!("invalid config file")),
-            ConfigError::UnsupportedDatastore => {
+            ConfigError::UnsupportedDatastore | ConfigError::NoDatastore => {
                 executing(f, format_args!("unsupported backend specified in config"))
             }
             ConfigError::TooDeep(deep) => executing(f, format_args!("invalid config file: {deep}")),
             ConfigError::Refused(why) => executing(f, format_args!("invalid config file: {why}")),
+        }
+    }
+}
+
+impl ConfigError {
+    /// A line of ours under upstream's, saying what to do (None: upstream's
+    /// line says enough).
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            ConfigError::NoDatastore => Some(
+                "No datastore is configured: give etcdEndpoints, or datastoreType: kubernetes, in the config file (--config FILE, default /etc/calico/calicoctl.cfg), or ETCD_ENDPOINTS or DATASTORE_TYPE in the environment (docs/config.md).",
+            ),
+            _ => None,
         }
     }
 }
@@ -112,7 +128,7 @@ impl DatastoreSpec {
             .as_deref()
             .is_some_and(|e| !e.is_empty());
         if unset && !etcd_by_default && !endpoints {
-            return Err(ConfigError::UnsupportedDatastore);
+            return Err(ConfigError::NoDatastore);
         }
         self.datastore()
     }
@@ -175,6 +191,35 @@ pub fn from_env(env: &HashMap<String, String>) -> Result<DatastoreSpec, ConfigEr
     };
     spec.datastore()?;
     Ok(spec)
+}
+
+/// The datastore variables [`from_env`] reads (each also as `CALICO_NAME`).
+pub const ENV_SETTINGS: [&str; 16] = [
+    "DATASTORE_TYPE",
+    "ETCD_ENDPOINTS",
+    "ETCD_DISCOVERY_SRV",
+    "ETCD_USERNAME",
+    "ETCD_PASSWORD",
+    "ETCD_KEY_FILE",
+    "ETCD_CERT_FILE",
+    "ETCD_CA_CERT_FILE",
+    "KUBECONFIG",
+    "K8S_API_ENDPOINT",
+    "K8S_KEY_FILE",
+    "K8S_CERT_FILE",
+    "K8S_CA_FILE",
+    "K8S_API_TOKEN",
+    "K8S_INSECURE_SKIP_TLS_VERIFY",
+    "K8S_DISABLE_NODE_POLL",
+];
+
+/// The names of [`ENV_SETTINGS`] set in `env` (names only: a value may be
+/// a credential).
+pub fn env_settings_set(env: &HashMap<String, String>) -> Vec<&'static str> {
+    ENV_SETTINGS
+        .into_iter()
+        .filter(|name| env.contains_key(*name) || env.contains_key(&format!("CALICO_{name}")))
+        .collect()
 }
 
 /// Booleans as Go's `strconv.ParseBool` (which upstream's envconfig uses) reads them.

@@ -141,6 +141,7 @@ fn env_of(engine: &Dockerd) -> Vec<String> {
 
 /// `-o systemd-envfile`: the credentials in the 0600 env file.
 #[test]
+#[ignore = "rollout tier: ansible-playbook against systemd hosts in a private engine; cargo test -- --include-ignored runs it (.ci/run does)"]
 fn systemd_envfile_rolls_calico_node_out_in_safe_batches() {
     rolls_out("systemd-envfile");
 }
@@ -148,6 +149,7 @@ fn systemd_envfile_rolls_calico_node_out_in_safe_batches() {
 /// `-o systemd`: everything in the unit, so a configuration without
 /// secrets (the unit is world-readable).
 #[test]
+#[ignore = "rollout tier: ansible-playbook against systemd hosts in a private engine; cargo test -- --include-ignored runs it (.ci/run does)"]
 fn systemd_unit_rolls_calico_node_out_in_safe_batches() {
     rolls_out("systemd");
 }
@@ -425,6 +427,7 @@ fn podman_container(host: &SystemdHost) -> (String, Vec<String>) {
 /// `-o quadlet`: podman's generator makes calico-node.service from the
 /// installed calico-node.container under systemd, and it starts.
 #[test]
+#[ignore = "rollout tier: ansible-playbook against systemd hosts in a private engine; cargo test -- --include-ignored runs it (.ci/run does)"]
 fn quadlet_rolls_out_under_systemd_with_podman_5() {
     podman_rollout("quadlet");
 }
@@ -432,6 +435,7 @@ fn quadlet_rolls_out_under_systemd_with_podman_5() {
 /// The podman unit form (`-o systemd-envfile --runtime podman`): the unit
 /// runs podman attached, under systemd.
 #[test]
+#[ignore = "rollout tier: ansible-playbook against systemd hosts in a private engine; cargo test -- --include-ignored runs it (.ci/run does)"]
 fn podman_unit_rolls_out_under_systemd_with_podman_5() {
     podman_rollout("systemd-envfile");
 }

@@ -262,6 +262,7 @@ printf '%s\n' "${COMPREPLY[@]}""#,
 }
 
 #[test]
+#[ignore = "package tier: builds the packages and installs them in a Debian root; cargo test -- --include-ignored runs it (.ci/run does)"]
 fn the_package_and_archive_are_reproducible_lint_clean_and_install_cleanly() {
     let Some((_dir, deb, tgz)) = built_twice() else {
         return;

@@ -318,7 +318,7 @@ fn golden_cases() {
                     "{name}: needs root, and CI=true requires every case to run"
                 ));
             } else {
-                eprintln!("skipped {name}: needs root (run as root, as CI does)");
+                support::skipped(&format!("{name}: needs root (run as root, as CI does)"));
             }
             continue;
         }
@@ -332,7 +332,7 @@ fn golden_cases() {
                     "{name}: needs {program}, and CI=true requires every case to run (.ci/run installs it)"
                 ));
             } else {
-                eprintln!("skipped {name}: needs {program} (.ci/run installs it)");
+                support::skipped(&format!("{name}: needs {program} (.ci/run installs it)"));
             }
             continue;
         }

@@ -119,6 +119,7 @@ fn host() -> Option<Netns> {
 }
 
 #[test]
+#[ignore = "netns tier: makes network namespaces; cargo test -- --include-ignored runs it (.ci/run does)"]
 fn first_found_takes_the_highest_index_that_is_not_skipped() {
     let Some(ns) = host() else { return };
     // br-x was created last and is on no skip list.
@@ -133,6 +134,7 @@ fn first_found_takes_the_highest_index_that_is_not_skipped() {
 }
 
 #[test]
+#[ignore = "netns tier: makes network namespaces; cargo test -- --include-ignored runs it (.ci/run does)"]
 fn interface_and_cidr_methods_ignore_the_default_skips() {
     let Some(ns) = host() else { return };
     assert_eq!(
@@ -166,6 +168,7 @@ fn interface_and_cidr_methods_ignore_the_default_skips() {
 }
 
 #[test]
+#[ignore = "netns tier: makes network namespaces; cargo test -- --include-ignored runs it (.ci/run does)"]
 fn can_reach_follows_the_routes() {
     let Some(ns) = host() else { return };
     assert_eq!(
@@ -183,6 +186,7 @@ fn can_reach_follows_the_routes() {
 }
 
 #[test]
+#[ignore = "netns tier: makes network namespaces; cargo test -- --include-ignored runs it (.ci/run does)"]
 fn pin_ip_writes_the_live_address_into_the_plan() {
     let Some(ns) = host() else { return };
     let out = ns.calicoctl(&[
@@ -208,6 +212,7 @@ fn pin_ip_writes_the_live_address_into_the_plan() {
 }
 
 #[test]
+#[ignore = "netns tier: makes network namespaces; cargo test -- --include-ignored runs it (.ci/run does)"]
 fn explain_walks_the_live_interfaces_in_reverse_index_order() {
     let Some(ns) = host() else { return };
     let text = ns.detect(&["--explain"]);

@@ -52,6 +52,7 @@ fn sorted(mut words: Vec<String>) -> Vec<String> {
 const IMAGE: &str = "localhost/calico-node-standin:test";
 
 #[test]
+#[ignore = "engine tier: starts a private container engine; cargo test -- --include-ignored runs it (.ci/run does)"]
 fn podman_unit_matches_podman_generate_systemd_new() {
     let Some(podman) = Podman::new() else { return };
     podman.import_image(IMAGE);
@@ -145,6 +146,7 @@ fn podman_unit_matches_podman_generate_systemd_new() {
 }
 
 #[test]
+#[ignore = "engine tier: starts a private container engine; cargo test -- --include-ignored runs it (.ci/run does)"]
 fn podman_reads_the_quadlet_env_file_exactly() {
     let Some(podman) = Podman::new() else { return };
     podman.import_image(IMAGE);
@@ -212,6 +214,7 @@ fn import_running_image(podman: &Podman, tag: &str) {
 }
 
 #[test]
+#[ignore = "engine tier: starts a private container engine; cargo test -- --include-ignored runs it (.ci/run does)"]
 fn podman_runs_the_printed_command_and_the_script() {
     let Some(podman) = Podman::new() else { return };
     let image = "localhost/calico-node-standin:running";
@@ -307,6 +310,7 @@ fn podman_runs_the_printed_command_and_the_script() {
 /// password are drift, the password never printed; `--if-changed` leaves a
 /// matching container alone.
 #[test]
+#[ignore = "engine tier: starts a private container engine; cargo test -- --include-ignored runs it (.ci/run does)"]
 fn podman_containers_check_against_the_plan() {
     let Some(podman) = Podman::new() else { return };
     let image = "localhost/calico-node-standin:running";
@@ -435,6 +439,7 @@ fn podman_containers_check_against_the_plan() {
 /// printed command checks clean against the same plan; another tag is
 /// still drift.
 #[test]
+#[ignore = "engine tier: starts a private container engine; cargo test -- --include-ignored runs it (.ci/run does)"]
 fn podman_containers_of_short_references_check_clean() {
     let Some(podman) = Podman::new() else { return };
     import_running_image(&podman, "calico-node-built-here");

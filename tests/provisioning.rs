@@ -36,7 +36,7 @@ fn tools() -> Option<()> {
     }
     if !Path::new(PYTHON).is_file() {
         assert!(!support::in_ci(), "{PYTHON} is missing");
-        eprintln!("skipped: {PYTHON} is missing");
+        support::skipped(&format!("{PYTHON} is missing"));
         return None;
     }
     Some(())

@@ -219,6 +219,7 @@ impl Case {
 use support::describe as text;
 
 #[test]
+#[ignore = "engine tier: starts a private container engine; cargo test -- --include-ignored runs it (.ci/run does)"]
 fn real_docker_engine_runs_what_we_print_and_start() {
     let Some(engine) = Dockerd::start() else {
         return;
@@ -398,6 +399,7 @@ fn wait_for(seconds: u64, what: &str, mut check: impl FnMut() -> bool) {
 }
 
 #[test]
+#[ignore = "engine tier: starts a private container engine; cargo test -- --include-ignored runs it (.ci/run does)"]
 fn real_systemd_runs_both_unit_forms() {
     let Some(engine) = Dockerd::start() else {
         return;

@@ -16,7 +16,14 @@ use std::process::Command;
 const BIN: &str = env!("CARGO_BIN_EXE_calicoctl");
 
 fn big_inventory(dir: &Path, hosts: usize, as_number: u32) -> PathBuf {
-    let mut text = String::from("hosts:\n");
+    // A datastore configured, so the screen holds only what is tested.
+    let cfg = dir.join("calicoctl.cfg");
+    std::fs::write(
+        &cfg,
+        "apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nspec:\n  etcdEndpoints: http://192.0.2.10:2379\n",
+    )
+    .unwrap();
+    let mut text = format!("defaults: {{config: {}}}\nhosts:\n", cfg.display());
     for i in 0..hosts {
         text += &format!("  h{i}: {{as: {as_number}}}\n");
     }

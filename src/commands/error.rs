@@ -84,7 +84,20 @@ impl Error {
             Error::Usage | Error::Detect(_) | Error::Start(start::Error::Failed { .. }) => {
                 self.to_string().split('\n').map(str::to_string).collect()
             }
-            other => vec![other.to_string()],
+            other => {
+                let hint = other.config_hint().map(str::to_string);
+                std::iter::once(other.to_string()).chain(hint).collect()
+            }
+        }
+    }
+
+    /// Our line under upstream's where the datastore configuration is
+    /// missing altogether (its variant says so, whatever the wrapping).
+    fn config_hint(&self) -> Option<&'static str> {
+        match self {
+            Error::LowerCase(inner) => inner.config_hint(),
+            Error::Config(e) | Error::Plan(PlanError::Config(e)) => e.hint(),
+            _ => None,
         }
     }
 }

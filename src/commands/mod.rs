@@ -68,6 +68,8 @@ pub struct ConfigLoader<'a> {
     env: &'a HashMap<String, String>,
     default_path: String,
     loaded: HashMap<Option<String>, Result<DatastoreSpec, ConfigError>>,
+    /// The default file was absent: the settings came from the environment.
+    from_environment: bool,
 }
 
 impl<'a> ConfigLoader<'a> {
@@ -80,7 +82,22 @@ impl<'a> ConfigLoader<'a> {
             env,
             default_path,
             loaded: HashMap::new(),
+            from_environment: false,
         }
+    }
+
+    /// One line for stderr when nothing configured the datastore: the
+    /// default file absent and no datastore variable set, so the plan
+    /// silently carries etcd with no endpoints. (Settings from the
+    /// environment are the user's choice, and said nothing of.)
+    pub fn environment_note(&self) -> Option<String> {
+        let unconfigured = self.from_environment && config::env_settings_set(self.env).is_empty();
+        unconfigured.then(|| {
+            format!(
+                "No {} and no datastore variable set: etcd with no endpoints (docs/config.md).",
+                self.default_path
+            )
+        })
     }
 
     /// The configuration at `path` (`None`: the default path, then the
@@ -91,6 +108,9 @@ impl<'a> ConfigLoader<'a> {
             return found.clone();
         }
         let result = config::load(path, &self.default_path, self.env);
+        if path.is_none() && result.is_ok() {
+            self.from_environment = !std::path::Path::new(&self.default_path).exists();
+        }
         self.loaded.insert(key, result.clone());
         result
     }

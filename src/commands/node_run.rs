@@ -25,10 +25,11 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
         errln!("{warning}");
     }
     let hostname = host_name(&env);
+    let mut configs = ConfigLoader::new(&env);
     let plan = plan_for(
         &args,
         &env,
-        &mut ConfigLoader::new(&env),
+        &mut configs,
         hostname.as_deref(),
         &SystemResolver,
     )?;
@@ -53,7 +54,12 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
             .map_err(|e| Error::from(e).in_release(served.profile))?;
         return Ok(u8::try_from(status).unwrap_or(1));
     };
-    deliver(&args, format, &artifacts, &env)
+    let status = deliver(&args, format, &artifacts, &env)?;
+    // Once what was asked for is done: a refusal stays one line.
+    if let Some(note) = configs.environment_note() {
+        errln!("{note}");
+    }
+    Ok(status)
 }
 
 /// The running container's differences from the plan.

@@ -41,8 +41,8 @@ impl Dockerd {
             shim.display()
         );
         let log = std::fs::File::create(dir.path().join("dockerd.log")).unwrap();
-        let child = Command::new("unshare")
-            .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+        let child = super::engine_namespace()
+            .args(["sh", "-c", &script])
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -123,8 +123,8 @@ impl Dockerd {
 impl Drop for Dockerd {
     fn drop(&mut self) {
         self.remove_all();
-        // SAFETY: kill only signals the dockerd we started (the shell
-        // exec'd it, so it is our child's pid).
+        // SAFETY: kill only signals the unshare we started; its child,
+        // dockerd, and the whole PID namespace die with it.
         unsafe { libc_kill(self.child.id() as i32, 15) };
         let deadline = Instant::now() + Duration::from_secs(30);
         while self.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {

@@ -97,8 +97,20 @@ pub fn require_program(name: &str) -> Option<PathBuf> {
         !in_ci(),
         "{name} is not installed, and CI=true requires it (.ci/run installs it)"
     );
-    eprintln!("skipped: {name} is not installed (.ci/run installs it)");
+    skipped(&format!("{name} is not installed (.ci/run installs it)"));
     None
+}
+
+/// Say that (part of) the running test was skipped, and why, where
+/// `cargo test` shows it: written to stderr directly, past libtest's
+/// capture, so a skipped test does not read as a silent `ok`.
+pub fn skipped(why: &str) {
+    use std::io::Write;
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
+    let _ = writeln!(std::io::stderr(), "skipped in {test}: {why}");
 }
 
 /// Values that break naive quoting, for the hostile matrices.
@@ -151,7 +163,7 @@ pub fn require_root() -> bool {
         return true;
     }
     assert!(!in_ci(), "this test needs root, and CI runs as root");
-    eprintln!("skipped: needs root (CI runs as root)");
+    skipped("needs root (CI runs as root)");
     false
 }
 
@@ -249,6 +261,38 @@ pub fn debian_rootfs(name: &str, suite: &str, include: &str) -> Option<PathBuf> 
 /// (their changes kept under `dir`) and a tmpfs on `/run`: an engine run
 /// after them may create the plan's bind sources (`/var/lib/calico`,
 /// `/lib/modules`, ...) without touching the host.
+/// `unshare` for an engine the tests start: in new mount and PID
+/// namespaces (`/proc` mounted for them), its first process killed when
+/// `unshare` dies (`--kill-child`), and `unshare` killed when the test's
+/// thread or process dies (`PR_SET_PDEATHSIG`): an interrupted run leaves
+/// no engine, shim or container running, since every process of a PID
+/// namespace dies with its first.
+pub fn engine_namespace() -> Command {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new("unshare");
+    cmd.args([
+        "--mount",
+        "--propagation",
+        "private",
+        "--pid",
+        "--fork",
+        "--kill-child",
+        "--mount-proc",
+    ]);
+    // SAFETY: prctl(PR_SET_PDEATHSIG) between fork and exec only sets a
+    // flag of the new process; it is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    cmd
+}
+
 pub fn private_host_mounts(dir: &std::path::Path) -> String {
     for sub in ["var/u", "var/w", "lib/u", "lib/w"] {
         std::fs::create_dir_all(dir.join("overlay").join(sub)).unwrap();

@@ -52,8 +52,8 @@ impl Podman {
         .unwrap();
         let mounts = super::private_host_mounts(&d.join("host"));
         let ready = d.join("ready");
-        let holder = Command::new("unshare")
-            .args(["--mount", "--propagation", "private", "sh", "-c"])
+        let holder = super::engine_namespace()
+            .args(["sh", "-c"])
             .arg(format!(
                 "{mounts} && mkdir -p /var/lib/calico /run/calico /usr/lib/modules && touch '{}' && exec sleep 86400",
                 ready.display()
@@ -76,7 +76,11 @@ impl Podman {
     /// A command that runs in the namespace.
     pub fn in_namespace(&self, program: &str) -> Command {
         let mut cmd = Command::new("nsenter");
-        cmd.arg(format!("--mount=/proc/{}/ns/mnt", self.holder.id()))
+        // The mount namespace, and the PID namespace of the holder's
+        // children: conmon and the containers die with the holder.
+        let id = self.holder.id();
+        cmd.arg(format!("--mount=/proc/{id}/ns/mnt"))
+            .arg(format!("--pid=/proc/{id}/ns/pid_for_children"))
             .arg(program);
         for (k, v) in self.env() {
             cmd.env(k, v);

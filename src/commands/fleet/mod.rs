@@ -115,10 +115,12 @@ fn to_stdout(
     let mut stdout = sink::Stdout::new();
     let warnings = render_into(hosts, format, trust, progress, &mut stdout)?;
     progress.finish();
+    // The files first: a closed pipe ends the run before any warning.
+    stdout.print()?;
     for w in &warnings {
         errln!("{w}");
     }
-    stdout.print().map(|()| 0)
+    Ok(0)
 }
 
 /// A fleet written into, or compared with, its out dir.
@@ -173,10 +175,12 @@ impl Run<'_> {
         }
         let scan = outdir::temporaries::Scan::RootAndHosts;
         drift.finish(&outdir::temporaries::find(tree, scan)?, &strays);
+        // The report first: a closed pipe ends the run before any warning.
+        let status = drift.print(self.dir, colour.for_stdout());
         for w in &warnings {
             errln!("{w}");
         }
-        Ok(drift.print(self.dir, colour.for_stdout()))
+        Ok(status)
     }
 
     /// Write every host's files: staged host by host as they are rendered,

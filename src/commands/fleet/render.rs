@@ -100,6 +100,7 @@ impl<'a> HostRenderer<'a> {
         let newer = Served::new(args.calico_version.as_deref())?.newer_than_known();
         let warnings = (ignored_warning(&plan).map(Warning::Host).into_iter())
             .chain(newer.map(Warning::Once))
+            .chain(self.configs.environment_note().map(Warning::Once))
             .collect();
         Ok((artifacts, warnings))
     }
