@@ -1,5 +1,6 @@
 //! Command-line input that golden files cannot hold: bytes that are not
-//! UTF-8 must give a clear error, never a panic.
+//! UTF-8 must give a clear error, never a panic. And the built-in templates
+//! as starting points: each renders through `--template` as its `-o`.
 
 mod support;
 
@@ -18,4 +19,36 @@ fn non_utf8_arguments_are_refused_cleanly() {
         String::from_utf8_lossy(&out.stderr),
         "Error executing command: arguments must be valid UTF-8\n"
     );
+}
+
+/// Every built-in template printed by `--template-source` renders through
+/// `--template` to exactly what its `-o` prints (with the options each
+/// format needs), so a user starts from a template that works.
+#[test]
+fn built_in_templates_are_starting_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let common = ["--name=node1", "--as=64512", "--ip=192.0.2.1"];
+    let formats: [(&str, &[&str]); 7] = [
+        ("text", &["--dryrun"]),
+        ("docker", &[]),
+        ("systemd", &["--init-system"]),
+        ("env", &[]),
+        ("script", &[]),
+        ("compose", &[]),
+        ("quadlet", &["--disable-docker-networking"]),
+    ];
+    for (format, extra) in formats {
+        let source = support::calicoctl(&["node", "run", "--template-source", format])
+            .output()
+            .unwrap();
+        let path = dir.path().join(format!("{format}.j2"));
+        std::fs::write(&path, support::stdout_of(&source)).unwrap();
+        let mut with_template = vec!["node", "run", "--template", path.to_str().unwrap()];
+        with_template.extend(common.iter().chain(extra));
+        let mut with_output = vec!["node", "run", "-o", format];
+        with_output.extend(common.iter().chain(extra));
+        let ours = support::stdout_of(&support::calicoctl(&with_template).output().unwrap());
+        let built_in = support::stdout_of(&support::calicoctl(&with_output).output().unwrap());
+        assert_eq!(ours, built_in, "-o {format}");
+    }
 }

@@ -54,6 +54,22 @@ pub fn section<'a>(text: &'a str, title: &str) -> Vec<&'a str> {
         .collect()
 }
 
+/// The forms under `Usage:`, each on one line (a form's wrapped lines
+/// joined), as a man page's synopsis shows them: with their placeholders.
+pub fn usage(text: &str) -> Vec<String> {
+    let mut forms: Vec<String> = Vec::new();
+    for line in section(text, "Usage") {
+        let body = line.trim();
+        if body.starts_with("calicoctl") {
+            forms.push(join_words(std::iter::once(body)));
+        } else if let Some(form) = forms.last_mut().filter(|_| !body.is_empty()) {
+            form.push(' ');
+            form.push_str(&join_words(std::iter::once(body)));
+        }
+    }
+    forms
+}
+
 /// The paragraph under `Description:`, as one line.
 pub fn description(text: &str) -> String {
     join_words(section(text, "Description").iter().copied())

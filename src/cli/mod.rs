@@ -87,6 +87,9 @@ pub struct NodeRunArgs {
     /// A user's minijinja template; implies a dry run.
     #[arg(long)]
     pub template: Option<String>,
+    /// Print a format's built-in template, to start one's own from.
+    #[arg(long, value_name = "FORMAT")]
+    pub template_source: Option<String>,
     #[arg(long)]
     pub out_dir: Option<String>,
     /// Compare with `--out-dir` instead of writing.

@@ -57,6 +57,12 @@ fn described(cmd: Command, name: &'static str, about: String, text: &str) -> Com
     if !long_about.is_empty() {
         cmd = cmd.long_about(long_about);
     }
+    // The man page's synopsis: the help text's own forms, placeholders
+    // and all (clap's would name the options alone).
+    let forms = help::usage(text);
+    if !forms.is_empty() {
+        cmd = cmd.override_usage(forms.join("\n"));
+    }
     let mut cmd = cmd.disable_help_flag(true).arg(
         Arg::new("help")
             .short('h')

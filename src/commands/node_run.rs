@@ -18,6 +18,10 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
     let Some(args) = super::options_or_help(cli::parse_node_run(all_args, words)?) else {
         return Ok(0);
     };
+    if let Some(format) = &args.template_source {
+        out!("{}", emit::Format::parse(format)?.template_source()?);
+        return Ok(0);
+    }
     let env = environment();
     let (format, engine) = presentation(&args)?;
     let served = Served::new(args.calico_version.as_deref())?;

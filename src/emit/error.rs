@@ -41,6 +41,11 @@ pub enum EmitError {
         size: usize,
         origin: &'static str,
     },
+    /// `--template-source` of a format with no one template.
+    NoTemplate {
+        format: &'static str,
+        why: &'static str,
+    },
     /// A serializer failed (`target`: `cloud-init`, `ignition`, ...).
     Serialize {
         target: &'static str,
@@ -120,6 +125,10 @@ impl std::fmt::Display for EmitError {
                 format_args!("{origin}: Ignition cannot carry a unit line longer than {max} bytes"),
             ),
             EmitError::Serialize { target, message } => line(f, format_args!("{target}{message}")),
+            EmitError::NoTemplate { format, why } => line(
+                f,
+                format_args!("-o {format} has no template to print: {why}"),
+            ),
             EmitError::TooLarge { file, size, origin } => line(
                 f,
                 format_args!(

@@ -85,6 +85,42 @@ impl Format {
             })
     }
 
+    /// The built-in template the format is rendered from, for
+    /// `--template-source`, as a template of one's own must read to render
+    /// as the format does; why none where it has not exactly one.
+    pub fn template_source(self) -> Result<String, EmitError> {
+        let name = self.template()?;
+        // -o docker ends the command (a template others include) with a
+        // line break of its own.
+        let after = if self == Format::Docker { "\n" } else { "" };
+        Ok(render::template_source(name)
+            .unwrap_or_default()
+            .to_string()
+            + after)
+    }
+
+    fn template(self) -> Result<&'static str, EmitError> {
+        let none = |why| EmitError::NoTemplate {
+            format: self.name(),
+            why,
+        };
+        match self {
+            Format::Text => Ok("dryrun.txt.j2"),
+            Format::Docker => Ok("docker-command.j2"),
+            Format::Systemd => Ok("calico-node.service.j2"),
+            Format::Env => Ok("calico-node.env.j2"),
+            Format::Script => Ok("calico-node.sh.j2"),
+            Format::Compose => Ok("compose.yaml.j2"),
+            Format::Quadlet => Ok("calico-node.container.j2"),
+            Format::SystemdEnvfile => Err(none(
+                "it is two files: its unit is -o systemd's template, its env file -o env's",
+            )),
+            Format::Json | Format::CloudInit | Format::Ignition | Format::Kubernetes => {
+                Err(none("it is written by a serializer, not a template"))
+            }
+        }
+    }
+
     /// Whether the format is a set of files (and so may go to `--out-dir`).
     pub fn writes_files(self) -> bool {
         !matches!(self, Format::Text | Format::Docker)
@@ -236,8 +272,7 @@ pub fn emit_template(path: &str, plan: &Plan, engine: &Engine) -> Result<Artifac
                 "stream did not contain valid UTF-8",
             ))
         })?;
-    let ctx = TemplateContext::new(plan, engine);
-    let text = render::render_user(path, &source, &ctx)?;
+    let text = render::render_user(path, &source, plan, engine)?;
     let base = Path::new(path)
         .file_name()
         .and_then(|n| n.to_str())

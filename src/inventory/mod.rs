@@ -202,12 +202,13 @@ fn set_flag(args: &mut NodeRunArgs, key: &str) -> Result<(), ValueError> {
 }
 
 /// Options that belong to one invocation, not to a host.
-const INVOCATION_ONLY: [&str; 10] = [
+const INVOCATION_ONLY: [&str; 11] = [
     "dryrun",
     "pin-ip",
     "output",
     "out-dir",
     "template",
+    "template-source",
     "check",
     "color",
     "modes",

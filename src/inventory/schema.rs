@@ -88,7 +88,14 @@ mod tests {
             assert!(!p["description"].as_str().unwrap().is_empty(), "{name}");
         }
         for invocation in [
-            "dryrun", "output", "out-dir", "check", "color", "modes", "pin-ip",
+            "dryrun",
+            "output",
+            "out-dir",
+            "template-source",
+            "check",
+            "color",
+            "modes",
+            "pin-ip",
         ] {
             assert!(!props.contains_key(invocation), "{invocation}");
         }

@@ -7,7 +7,8 @@
 //! `Serialize`), so a template cannot tell the difference: a test holds the
 //! two equal, and every golden case passes unchanged. Each field is
 //! computed at most once per render (`OnceLock`). User templates (`--template`)
-//! still get the eager context, the documented `-o json` value.
+//! get it too, without secret values: so a built-in template copied with
+//! `--template-source` renders as its `-o` does.
 
 use super::{Engine, SCHEMA, UNIT_ENV_FILE};
 use crate::plan::Plan;
@@ -17,7 +18,7 @@ use std::sync::{Arc, OnceLock};
 
 /// The keys of the context, as `-o json` has them, plus the two extras
 /// built-in templates receive.
-const KEYS: [&str; 12] = [
+pub const KEYS: [&str; 12] = [
     "schema",
     "plan",
     "engine",

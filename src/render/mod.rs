@@ -343,35 +343,55 @@ impl std::fmt::Display for RenderError {
 /// exhaust time or memory.
 pub const USER_FUEL: u64 = 2_000_000;
 
-/// Render a user's template source with the same context (no extras),
-/// under [`USER_FUEL`]; its output at most [`crate::input::MAX_INPUT`]
-/// bytes (what `--check` reads back).
+/// Render a user's template source with the context the built-in
+/// templates read (secret values excepted: a user's template never gets
+/// them), under [`USER_FUEL`]; its output at most
+/// [`crate::input::MAX_INPUT`] bytes (what `--check` reads back). An
+/// undefined value names the variables the template reads that the
+/// context does not have.
 pub fn render_user(
     label: &str,
     source: &str,
-    ctx: &TemplateContext,
+    plan: &Plan,
+    engine: &Engine,
 ) -> Result<String, RenderError> {
     let mut env = environment();
     env.set_fuel(Some(USER_FUEL));
-    let fail = |e: Error| RenderError::User {
+    let fail = |e: Error, unknown: &[String]| RenderError::User {
         label: label.to_string(),
         line: e.line(),
         what: match (e.kind(), e.detail()) {
             (minijinja::ErrorKind::OutOfFuel, _) => format!(
                 "the template ran past its budget ({USER_FUEL} fuel: about as many instructions, or 64 bytes of data each)"
             ),
+            (minijinja::ErrorKind::UndefinedError, _) if !unknown.is_empty() => format!(
+                "undefined value: {} (not in the context; docs/formats.md lists it)",
+                unknown.join(", ")
+            ),
             (kind, Some(detail)) => format!("{kind} ({detail})"),
             (kind, None) => kind.to_string(),
         },
     };
     env.add_template_owned("user-template", source.to_string())
-        .map_err(fail)?;
-    let value = Value::from(Serde(ctx));
-    let text = env
+        .map_err(|e| fail(e, &[]))?;
+    let template = env
         .get_template("user-template")
-        .map_err(fail)?
-        .render(value)
-        .map_err(fail)?;
+        .map_err(|e| fail(e, &[]))?;
+    let value = Value::from_object(lazy::LazyContext::new(
+        Arc::new(plan.clone()),
+        Arc::new(engine.clone()),
+        false,
+        None,
+    ));
+    let text = template.render(value).map_err(|e| {
+        let mut unknown: Vec<String> = template
+            .undeclared_variables(false)
+            .into_iter()
+            .filter(|name| !lazy::KEYS.contains(&name.as_str()))
+            .collect();
+        unknown.sort();
+        fail(e, &unknown)
+    })?;
     if text.len() as u64 > crate::input::MAX_INPUT {
         return Err(RenderError::User {
             label: label.to_string(),
@@ -384,6 +404,11 @@ pub fn render_user(
         });
     }
     Ok(text)
+}
+
+/// The source of the embedded template `name`, to start one's own from.
+pub fn template_source(name: &str) -> Option<&'static str> {
+    TEMPLATES.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
 }
 
 #[cfg(test)]
