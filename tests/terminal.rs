@@ -119,21 +119,9 @@ fn check_colours_a_terminal_unless_told_not_to() {
         w.extend_from_slice(extra);
         w.iter().map(|s| s.to_string()).collect::<Vec<_>>()
     };
-    assert!(
-        support::calicoctl(&[
-            "node",
-            "fleet",
-            "-o",
-            "compose",
-            "--inventory",
-            inv.to_str().unwrap(),
-            "--out-dir",
-            out.to_str().unwrap()
-        ])
-        .status()
-        .unwrap()
-        .success()
-    );
+    let write = fleet(&[]);
+    let write: Vec<&str> = write.iter().map(String::as_str).collect();
+    assert!(support::calicoctl(&write).status().unwrap().success());
     big_inventory(dir.path(), 2, 64513);
     let red = "\x1b[31m-      - \"AS=64512\"\x1b[0m";
     let green = "\x1b[32m+      - \"AS=64513\"\x1b[0m";
