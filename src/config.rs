@@ -260,6 +260,16 @@ pub fn load(
     }
 }
 
+impl std::error::Error for ConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ConfigError::TooDeep(deep) => Some(deep),
+            ConfigError::Refused(why) => Some(why),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

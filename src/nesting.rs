@@ -202,6 +202,8 @@ fn line_indent(text: &[u8], i: usize) -> usize {
     text[start..].iter().take_while(|&&b| b == b' ').count()
 }
 
+impl std::error::Error for TooDeep {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

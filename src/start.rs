@@ -303,3 +303,13 @@ pub fn run(
     wait_for_start(engine, &plan.container_name, settings.log_timeout)?;
     Ok(0)
 }
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Banner(e) => Some(e),
+            Error::CannotRun { error, .. } | Error::CannotFollowLogs(error) => Some(error),
+            _ => None,
+        }
+    }
+}

@@ -166,6 +166,8 @@ impl Progress {
     }
 }
 
+impl std::error::Error for BadColor {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -422,6 +422,17 @@ fn explicitly_given(matches: &ArgMatches) -> Vec<&'static str> {
         .collect()
 }
 
+impl std::error::Error for InvalidOption {}
+
+impl std::error::Error for RunLineError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RunLineError::Invalid(e) => Some(e),
+            RunLineError::Release(e) => Some(e),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

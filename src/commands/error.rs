@@ -102,6 +102,41 @@ impl Error {
     }
 }
 
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Invalid(e) => Some(e),
+            Error::Release(e) => Some(e),
+            Error::LowerCase(e) => Some(e.as_ref()),
+            Error::Option(e) => Some(e),
+            Error::Method(e) => Some(e),
+            Error::Plan(e) => Some(e),
+            Error::Config(e) => Some(e),
+            Error::Table(e) => Some(e),
+            Error::Pin { failure, .. } => Some(failure),
+            Error::Emit(e) => Some(e),
+            Error::Render(e) => Some(e),
+            Error::Outdir(e) => Some(e),
+            Error::Live(e) => Some(e),
+            Error::Start(e) => Some(e),
+            Error::Color(e) => Some(e),
+            Error::Modes(e) => Some(e),
+            Error::Inventory(e) => Some(e),
+            Error::Limit(e) => Some(e),
+            Error::HostOption(e) => Some(e),
+            Error::Trust(e) => Some(e),
+            Error::Spool { error, .. } => Some(error),
+            Error::Usage
+            | Error::ArgumentsNotUtf8
+            | Error::Detect(_)
+            | Error::Fleet(_)
+            | Error::Generate { .. } => None,
+        }
+    }
+}
+
+impl std::error::Error for OptionError {}
+
 /// One line of a failed fleet.
 #[derive(Debug)]
 pub enum FleetFailure {
@@ -367,3 +402,26 @@ from_layer!(
     HostOption(ValueError),
     Trust(TrustError),
 );
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn each_layer_gives_its_cause() {
+        use std::error::Error as _;
+        let deep = crate::nesting::TooDeep { line: 3 };
+        let error = super::Error::from(crate::plan::PlanError::Config(
+            crate::config::ConfigError::TooDeep(deep),
+        ));
+        let mut chain = vec![error.to_string()];
+        let mut cause = error.source();
+        while let Some(e) = cause {
+            chain.push(e.to_string());
+            cause = e.source();
+        }
+        assert_eq!(chain.len(), 4, "{chain:?}");
+        assert!(
+            chain[3].contains("nested deeper than 64 levels"),
+            "{chain:?}"
+        );
+    }
+}

@@ -211,3 +211,17 @@ impl From<KubernetesRefusal> for EmitError {
         EmitError::Kubernetes(e)
     }
 }
+
+impl std::error::Error for EmitError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            EmitError::Render(e) => Some(e),
+            EmitError::TemplateUnreadable { source, .. }
+            | EmitError::TlsUnreadable { source, .. } => Some(source),
+            EmitError::Kubernetes(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl std::error::Error for KubernetesRefusal {}

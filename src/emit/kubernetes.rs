@@ -50,15 +50,23 @@ fn labels() -> Value {
     map([("k8s-app", s(NAME))])
 }
 
-fn metadata(namespaced: bool) -> Value {
-    if namespaced {
-        map([
+/// Where a Kubernetes object lives.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// In the DaemonSet's namespace.
+    Namespaced,
+    /// Cluster-wide (a ClusterRole and its binding).
+    Cluster,
+}
+
+fn metadata(scope: Scope) -> Value {
+    match scope {
+        Scope::Namespaced => map([
             ("name", s(NAME)),
             ("namespace", s(NAMESPACE)),
             ("labels", labels()),
-        ])
-    } else {
-        map([("name", s(NAME)), ("labels", labels())])
+        ]),
+        Scope::Cluster => map([("name", s(NAME)), ("labels", labels())]),
     }
 }
 
@@ -190,7 +198,7 @@ fn secret(plan: &Plan, tls: &[TlsFile]) -> Value {
     map([
         ("apiVersion", s("v1")),
         ("kind", s("Secret")),
-        ("metadata", metadata(true)),
+        ("metadata", metadata(Scope::Namespaced)),
         ("type", s("Opaque")),
         ("data", Value::Mapping(data)),
     ])
@@ -301,7 +309,7 @@ fn daemon_set(plan: &Plan, tls: &[TlsFile], in_cluster: bool) -> Value {
     map([
         ("apiVersion", s("apps/v1")),
         ("kind", s("DaemonSet")),
-        ("metadata", metadata(true)),
+        ("metadata", metadata(Scope::Namespaced)),
         (
             "spec",
             map([
@@ -343,7 +351,7 @@ fn cluster_role() -> Value {
     map([
         ("apiVersion", s("rbac.authorization.k8s.io/v1")),
         ("kind", s("ClusterRole")),
-        ("metadata", metadata(false)),
+        ("metadata", metadata(Scope::Cluster)),
         (
             "rules",
             seq(vec![
@@ -384,12 +392,12 @@ fn rbac() -> Vec<Value> {
     let account = map([
         ("apiVersion", s("v1")),
         ("kind", s("ServiceAccount")),
-        ("metadata", metadata(true)),
+        ("metadata", metadata(Scope::Namespaced)),
     ]);
     let binding = map([
         ("apiVersion", s("rbac.authorization.k8s.io/v1")),
         ("kind", s("ClusterRoleBinding")),
-        ("metadata", metadata(false)),
+        ("metadata", metadata(Scope::Cluster)),
         (
             "roleRef",
             map([

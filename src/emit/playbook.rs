@@ -83,7 +83,8 @@ const fn install(
     }
 }
 
-/// Where each format's files go, as README's sections say.
+/// Where each format's files go on a host, as docs/formats.md and
+/// docs/ansible-rollout.md say.
 fn layout(format: Format) -> Result<(Vec<&'static str>, Vec<Install>, bool), EmitError> {
     const UNIT: Install = install(
         "calico-node.service",

@@ -19,7 +19,16 @@ fn attached(plan: &Plan) -> Plan {
 }
 
 /// Refuse, naming the option, any value a systemd unit line cannot hold.
-fn check_unit_values(plan: &Plan, engine: &Engine, values_inline: bool) -> Result<(), EmitError> {
+/// Whether a unit carries the variables' values on its lines.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Values {
+    /// On the `ExecStart=` line (`-o systemd`).
+    Inline,
+    /// In the env file it reads (`-o systemd-envfile`).
+    InEnvFile,
+}
+
+fn check_unit_values(plan: &Plan, engine: &Engine, values: Values) -> Result<(), EmitError> {
     if !engine.unit_path.starts_with('/') {
         return Err(EmitError::RelativeUnitRuntimePath {
             path: engine.unit_path.clone(),
@@ -28,7 +37,7 @@ fn check_unit_values(plan: &Plan, engine: &Engine, values_inline: bool) -> Resul
     let env = plan
         .env
         .iter()
-        .filter(|_| values_inline)
+        .filter(|_| values == Values::Inline)
         .map(|v| (v.origin, v.value.as_str()));
     let volumes = plan.volumes.iter().map(|v| (v.origin, v.host.as_str()));
     let fixed = [
@@ -76,7 +85,7 @@ pub fn systemd(plan: &Plan, engine: &Engine) -> Result<Artifact, EmitError> {
             name: secret.name.clone(),
         });
     }
-    check_unit_values(plan, engine, true)?;
+    check_unit_values(plan, engine, Values::Inline)?;
     Ok(Artifact::new(
         "calico-node.service",
         0o644,
@@ -87,7 +96,7 @@ pub fn systemd(plan: &Plan, engine: &Engine) -> Result<Artifact, EmitError> {
 /// `-o systemd-envfile`: the env file, then the unit that reads it from
 /// [`render::UNIT_ENV_FILE`].
 pub fn systemd_envfile(plan: &Plan, engine: &Engine) -> Result<(Artifact, Artifact), EmitError> {
-    check_unit_values(plan, engine, false)?;
+    check_unit_values(plan, engine, Values::InEnvFile)?;
     Ok((
         env_file(plan, engine)?,
         Artifact::new(

@@ -437,3 +437,31 @@ impl fmt::Display for LimitError {
         }
     }
 }
+
+impl std::error::Error for ReadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ReadError::CannotRead { error, .. }
+            | ReadError::CannotRunAnsible { error, .. }
+            | ReadError::CannotStage { error, .. } => Some(error),
+            ReadError::TooDeep { deep, .. } => Some(deep),
+            ReadError::NotAFile { why, .. } => Some(why),
+            _ => None,
+        }
+    }
+}
+
+impl std::error::Error for ValueError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ValueError::Release(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl std::error::Error for HostNameError {}
+
+impl std::error::Error for RangeError {}
+
+impl std::error::Error for LimitError {}

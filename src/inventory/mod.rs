@@ -1,6 +1,6 @@
 //! Fleet inventories: the hosts of `calicoctl node fleet` and each host's
 //! `node run` options. An input format, not the command line: our native
-//! YAML (`defaults`, `hosts`; `native.rs`), `ansible-inventory --list`
+//! YAML (`defaults`, `hosts`; `native/`), `ansible-inventory --list`
 //! output (`ansible_json.rs`), and every other Ansible inventory, resolved
 //! by `ansible-inventory` where installed or, for YAML without it, by our
 //! own reader (`ansible_yaml.rs`, with `ranges.rs`); `source.rs` decides
@@ -508,6 +508,8 @@ pub fn parse_values(label: &str, text: &str) -> Result<Inventory, ReadError> {
     }
     Ok(inventory)
 }
+
+impl std::error::Error for Problem {}
 
 #[cfg(test)]
 mod tests {

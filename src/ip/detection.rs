@@ -455,6 +455,17 @@ fn can_reach(
     }
 }
 
+impl std::error::Error for Failure {}
+
+impl std::error::Error for TableError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TableError::CannotRead { error, .. } | TableError::CannotList(error) => Some(error),
+            TableError::Invalid { .. } => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -164,6 +164,8 @@ pub fn parse_method(
     }
 }
 
+impl std::error::Error for MethodError {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

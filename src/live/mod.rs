@@ -318,3 +318,12 @@ pub fn query(
         engine: kind,
     })
 }
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::CannotRun { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}

@@ -178,4 +178,17 @@ impl std::fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Open { source, .. }
+            | Error::Create { source, .. }
+            | Error::Read { source, .. }
+            | Error::Write { source, .. }
+            | Error::RemoveStale { source, .. }
+            | Error::Lock { source, .. } => Some(source),
+            Error::PartlyWritten { failed, .. } => Some(failed.as_ref()),
+            _ => None,
+        }
+    }
+}

@@ -161,3 +161,13 @@ impl From<MethodError> for PlanError {
         PlanError::Method(e)
     }
 }
+
+impl std::error::Error for PlanError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PlanError::Method(e) => Some(e),
+            PlanError::Config(e) => Some(e),
+            _ => None,
+        }
+    }
+}

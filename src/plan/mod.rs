@@ -138,10 +138,10 @@ impl Plan {
     /// The words after the engine's name that start the container, grouped
     /// as an option with its value (`["-e", "NODENAME=n1"]`) so that
     /// emitters can lay them out one per line. Secrets are always passed by
-    /// name; with `all_by_name`, every variable is.
-    pub fn run_groups(&self, all_by_name: bool) -> Vec<Vec<String>> {
+    /// name; with [`ByName::All`], every variable is.
+    pub fn run_groups(&self, by_name: ByName) -> Vec<Vec<String>> {
         let mut groups = Vec::with_capacity(self.env.len() + self.volumes.len() + 2);
-        self.each_run_group(all_by_name, |group| {
+        self.each_run_group(by_name, |group| {
             groups.push(group.iter().map(|w| w.to_string()).collect());
         });
         groups
@@ -149,7 +149,7 @@ impl Plan {
 
     /// The groups of [`Plan::run_groups`], each handed to `group` as
     /// borrowed words (a template builds its own values from them).
-    pub fn each_run_group(&self, all_by_name: bool, mut group: impl FnMut(&[&str])) {
+    pub fn each_run_group(&self, by_name: ByName, mut group: impl FnMut(&[&str])) {
         let name = format!("--name={}", self.container_name);
         let mut head = vec!["run", "--net=host", "--privileged", name.as_str()];
         match self.mode {
@@ -161,7 +161,7 @@ impl Plan {
         for var in &self.env {
             word.clear();
             word.push_str(&var.name);
-            if !(var.secret || all_by_name) {
+            if !(var.secret || by_name == ByName::All) {
                 word.push('=');
                 word.push_str(&var.value);
             }
@@ -301,6 +301,23 @@ struct Builder {
 /// The origin of values calicoctl sets itself.
 const FIXED: &str = "calicoctl";
 
+/// How the container may use a bind mount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    ReadWrite,
+    ReadOnly,
+}
+
+/// Which variables a container's command passes by name (their values
+/// from the engine's environment) rather than as `NAME=VALUE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByName {
+    /// The secrets alone (a command line, a compose file).
+    Secrets,
+    /// Every variable (a unit with an env file, which holds the values).
+    All,
+}
+
 impl Builder {
     fn env(&mut self, name: &str, value: impl Into<String>, origin: &'static str) {
         self.push_env(name, value.into(), origin, false);
@@ -319,11 +336,11 @@ impl Builder {
         });
     }
 
-    fn volume(&mut self, host: &str, container: &str, read_only: bool, origin: &'static str) {
+    fn volume(&mut self, host: &str, container: &str, access: Access, origin: &'static str) {
         self.volumes.push(Volume {
             host: host.into(),
             container: container.into(),
-            read_only,
+            read_only: access == Access::ReadOnly,
             origin,
         });
     }
@@ -334,11 +351,11 @@ impl Builder {
         var: &str,
         host: &str,
         container: &str,
-        read_only: bool,
+        access: Access,
         origin: &'static str,
     ) {
         self.env(var, container, FIXED);
-        self.volume(host, container, read_only, origin);
+        self.volume(host, container, access, origin);
     }
 }
 
@@ -500,16 +517,36 @@ fn libnetwork_env(b: &mut Builder, args: &NodeRunArgs) {
 /// The host directories every node mounts, and the libnetwork plugin's
 /// (up to v3.8).
 fn host_volumes(b: &mut Builder, args: &NodeRunArgs, profile: &Profile) {
-    b.volume(&args.log_dir, "/var/log/calico", false, "--log-dir");
+    b.volume(
+        &args.log_dir,
+        "/var/log/calico",
+        Access::ReadWrite,
+        "--log-dir",
+    );
     for path in ["/var/run/calico", "/var/lib/calico", "/lib/modules", "/run"] {
-        b.volume(path, path, false, FIXED);
+        b.volume(path, path, Access::ReadWrite, FIXED);
     }
     if profile.libnetwork && !args.disable_docker_networking {
-        b.volume("/run/docker/plugins", "/run/docker/plugins", false, FIXED);
-        b.volume("/var/run/docker.sock", "/var/run/docker.sock", false, FIXED);
+        b.volume(
+            "/run/docker/plugins",
+            "/run/docker/plugins",
+            Access::ReadWrite,
+            FIXED,
+        );
+        b.volume(
+            "/var/run/docker.sock",
+            "/var/run/docker.sock",
+            Access::ReadWrite,
+            FIXED,
+        );
     }
     if let Some(felix) = given(&args.felix_config) {
-        b.volume(felix, FELIX_CONFIG_NODE_FILE, false, "--felix-config");
+        b.volume(
+            felix,
+            FELIX_CONFIG_NODE_FILE,
+            Access::ReadWrite,
+            "--felix-config",
+        );
     }
 }
 
@@ -532,7 +569,7 @@ fn etcd_datastore(b: &mut Builder, spec: &DatastoreSpec, discovery: DiscoverySrv
             "ETCD_CA_CERT_FILE",
             ca,
             ETCD_CA_CERT_NODE_FILE,
-            false,
+            Access::ReadWrite,
             "etcdCACertFile",
         );
     }
@@ -541,14 +578,14 @@ fn etcd_datastore(b: &mut Builder, spec: &DatastoreSpec, discovery: DiscoverySrv
             "ETCD_KEY_FILE",
             key,
             ETCD_KEY_NODE_FILE,
-            false,
+            Access::ReadWrite,
             "etcdKeyFile",
         );
         b.mounted_file(
             "ETCD_CERT_FILE",
             cert,
             ETCD_CERT_NODE_FILE,
-            false,
+            Access::ReadWrite,
             "etcdCertFile",
         );
     }
@@ -569,7 +606,7 @@ fn kubernetes_datastore(b: &mut Builder, spec: &DatastoreSpec) {
             "KUBECONFIG",
             kubeconfig,
             KUBECONFIG_NODE_FILE,
-            true,
+            Access::ReadOnly,
             "kubeconfig",
         );
     }
@@ -577,17 +614,29 @@ fn kubernetes_datastore(b: &mut Builder, spec: &DatastoreSpec) {
         b.env("K8S_API_ENDPOINT", endpoint, "k8sAPIEndpoint");
     }
     if let Some(ca) = given(&spec.k8s_ca_file) {
-        b.mounted_file("K8S_CA_FILE", ca, K8S_CA_NODE_FILE, true, "k8sCAFile");
+        b.mounted_file(
+            "K8S_CA_FILE",
+            ca,
+            K8S_CA_NODE_FILE,
+            Access::ReadOnly,
+            "k8sCAFile",
+        );
     }
     if let Some(key) = given(&spec.k8s_key_file) {
-        b.mounted_file("K8S_KEY_FILE", key, K8S_KEY_NODE_FILE, true, "k8sKeyFile");
+        b.mounted_file(
+            "K8S_KEY_FILE",
+            key,
+            K8S_KEY_NODE_FILE,
+            Access::ReadOnly,
+            "k8sKeyFile",
+        );
     }
     if let Some(cert) = given(&spec.k8s_cert_file) {
         b.mounted_file(
             "K8S_CERT_FILE",
             cert,
             K8S_CERT_NODE_FILE,
-            true,
+            Access::ReadOnly,
             "k8sCertFile",
         );
     }

@@ -285,6 +285,8 @@ impl Served {
     }
 }
 
+impl std::error::Error for ReleaseError {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

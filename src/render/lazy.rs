@@ -11,7 +11,7 @@
 //! `--template-source` renders as its `-o` does.
 
 use super::{Engine, SCHEMA, UNIT_ENV_FILE};
-use crate::plan::Plan;
+use crate::plan::{ByName, Plan};
 use minijinja::value::{Enumerator, Object, Serde, Value};
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
@@ -67,8 +67,8 @@ impl LazyContext {
             "plan" => Value::from_object(PlanView::new(self.plan.clone())),
             "engine" => Value::from(Serde(&*self.engine)),
             "argv" => Value::from(Serde(super::argv(plan, &self.engine))),
-            "run_groups" => groups(plan, false),
-            "run_groups_by_name" => groups(plan, true),
+            "run_groups" => groups(plan, ByName::Secrets),
+            "run_groups_by_name" => groups(plan, ByName::All),
             "stop_argv" => Value::from(Serde(plan.stop_argv(&self.engine.command))),
             "secret_names" => {
                 Value::from_iter(plan.secrets().map(|v| Value::from(v.name.as_str())))
@@ -108,9 +108,9 @@ fn release_words(plan: &Plan) -> Value {
 }
 
 /// `run_groups` as template values, made from the plan's words directly.
-fn groups(plan: &Plan, all_by_name: bool) -> Value {
+fn groups(plan: &Plan, by_name: ByName) -> Value {
     let mut groups = Vec::with_capacity(plan.env.len() + plan.volumes.len() + 2);
-    plan.each_run_group(all_by_name, |group| {
+    plan.each_run_group(by_name, |group| {
         groups.push(Value::from(
             group.iter().map(|w| Value::from(*w)).collect::<Vec<_>>(),
         ));

@@ -6,7 +6,7 @@
 mod lazy;
 
 use crate::escape;
-use crate::plan::Plan;
+use crate::plan::{ByName, Plan};
 use minijinja::syntax::SyntaxConfig;
 use minijinja::value::{Serde, Value, ValueKind};
 use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior};
@@ -105,13 +105,13 @@ pub struct TemplateContext<'a> {
 /// `run_groups` (secrets by name).
 pub fn argv(plan: &Plan, engine: &Engine) -> Vec<String> {
     std::iter::once(engine.command.clone())
-        .chain(plan.run_groups(false).into_iter().flatten())
+        .chain(plan.run_groups(ByName::Secrets).into_iter().flatten())
         .collect()
 }
 
 impl<'a> TemplateContext<'a> {
     pub fn new(plan: &'a Plan, engine: &'a Engine) -> Self {
-        let run_groups = plan.run_groups(false);
+        let run_groups = plan.run_groups(ByName::Secrets);
         let argv = std::iter::once(engine.command.clone())
             .chain(run_groups.iter().flatten().cloned())
             .collect();
@@ -121,7 +121,7 @@ impl<'a> TemplateContext<'a> {
             engine,
             argv,
             run_groups,
-            run_groups_by_name: plan.run_groups(true),
+            run_groups_by_name: plan.run_groups(ByName::All),
             stop_argv: plan.stop_argv(&engine.command),
             secret_names: plan.secrets().map(|v| v.name.clone()).collect(),
             unit_env_file: UNIT_ENV_FILE,
@@ -409,6 +409,15 @@ pub fn render_user(
 /// The source of the embedded template `name`, to start one's own from.
 pub fn template_source(name: &str) -> Option<&'static str> {
     TEMPLATES.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
+}
+
+impl std::error::Error for RenderError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RenderError::Embedded(e) => Some(e),
+            RenderError::User { .. } => None,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -18,8 +18,9 @@ use crate::release::Served;
 use crate::terminal::Progress;
 use std::collections::{HashMap, HashSet};
 
-/// Hosts rendered before their texts go to the sink: enough to keep both
-/// cores busy, few enough that memory does not grow with the fleet.
+/// Hosts rendered before their texts go to the sink: enough to keep every
+/// rendering thread (one a core, at most eight) busy, few enough that
+/// memory does not grow with the fleet.
 pub const CHUNK: usize = 2048;
 
 /// One host's files.
