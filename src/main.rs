@@ -21,6 +21,7 @@ mod cli;
 mod commands;
 mod config;
 mod emit;
+mod engine;
 mod error;
 mod escape;
 mod input;

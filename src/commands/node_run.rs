@@ -71,7 +71,7 @@ fn live_differences(
     plan: &plan::Plan,
     engine: &Engine,
 ) -> Result<live::compare::Comparison, live::Error> {
-    let kind = live::EngineKind::from_name(&engine.name);
+    let kind = engine.kind;
     let observed = live::query(&engine.command, kind, &plan.container_name, &plan.image)?;
     Ok(live::compare::compare(plan, &observed))
 }

@@ -38,7 +38,7 @@ pub fn presentation(args: &NodeRunArgs) -> Result<(Option<emit::Format>, Engine)
     let served = Served::new(args.calico_version.as_deref())?;
     // The libnetwork plugin and its socket are docker's (up to v3.8):
     // podman has neither, and refuses to bind host paths that do not exist.
-    if engine.name == "podman" && served.profile.libnetwork && !args.disable_docker_networking {
+    if engine.kind == crate::engine::EngineKind::Podman && served.profile.libnetwork && !args.disable_docker_networking {
         return Err(OptionError::PodmanWithDockerNetworking.into());
     }
     if args.template.is_some() && format.is_some() {

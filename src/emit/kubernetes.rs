@@ -9,6 +9,7 @@
 use super::{Artifact, Secrets};
 use super::{EmitError, KubernetesRefusal};
 use crate::config::DatastoreType;
+use crate::engine::EngineKind;
 use crate::escape;
 use crate::plan::{EnvVar, Mode, Plan, Volume};
 use crate::render::Engine;
@@ -80,7 +81,7 @@ struct TlsFile<'a> {
 
 /// What a DaemonSet cannot express, refused with the reason.
 fn refuse(plan: &Plan, engine: &Engine) -> Result<(), EmitError> {
-    if engine.name == "podman" {
+    if engine.kind == EngineKind::Podman {
         return Err(KubernetesRefusal::Podman.into());
     }
     if plan.mode == Mode::InitSystem {

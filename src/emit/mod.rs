@@ -17,6 +17,7 @@ mod units;
 pub use error::{EmitError, KubernetesRefusal};
 
 use crate::plan::Plan;
+use crate::engine::EngineKind;
 use crate::render::{self, Engine, TemplateContext};
 use std::path::Path;
 
@@ -184,22 +185,18 @@ impl Artifact {
 
 /// Pick the engine from `--runtime` and `--runtime-path`.
 pub fn engine(runtime: &str, runtime_path: Option<&str>) -> Result<Engine, EmitError> {
-    let default_unit_path = match runtime {
-        "docker" => "/usr/bin/docker",
-        "podman" => "/usr/bin/podman",
-        _ => {
-            return Err(EmitError::UnknownRuntime {
-                runtime: runtime.to_string(),
-            });
-        }
+    let Some(kind) = EngineKind::parse(runtime) else {
+        return Err(EmitError::UnknownRuntime {
+            runtime: runtime.to_string(),
+        });
     };
     if runtime_path.is_some_and(str::is_empty) {
         return Err(EmitError::EmptyRuntimePath);
     }
     Ok(Engine {
-        name: runtime.to_string(),
-        command: runtime_path.unwrap_or(runtime).to_string(),
-        unit_path: runtime_path.unwrap_or(default_unit_path).to_string(),
+        kind,
+        command: runtime_path.unwrap_or(kind.name()).to_string(),
+        unit_path: runtime_path.unwrap_or(kind.default_unit_path()).to_string(),
     })
 }
 

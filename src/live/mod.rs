@@ -121,21 +121,9 @@ pub struct Observed {
     pub engine: EngineKind,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EngineKind {
-    Docker,
-    Podman,
-}
+pub use crate::engine::EngineKind;
 
 impl EngineKind {
-    pub fn from_name(name: &str) -> EngineKind {
-        if name == "podman" {
-            EngineKind::Podman
-        } else {
-            EngineKind::Docker
-        }
-    }
-
     fn container(self, json: &str) -> Result<Container, Error> {
         match self {
             EngineKind::Docker => docker::container(json),

@@ -63,17 +63,7 @@ pub const SCHEMA: u32 = 1;
 /// Where the `systemd-envfile` unit reads its environment file.
 pub const UNIT_ENV_FILE: &str = "/etc/calico/calico-node.env";
 
-/// The container engine, as the different outputs call it.
-#[derive(Debug, Clone, Serialize)]
-pub struct Engine {
-    /// `docker` or `podman`.
-    pub name: String,
-    /// How commands and scripts call it: by name through `PATH`, or the
-    /// `--runtime-path` given.
-    pub command: String,
-    /// The absolute path systemd units use.
-    pub unit_path: String,
-}
+pub use crate::engine::Engine;
 
 /// The one value every template receives (and what `-o json` prints).
 #[derive(Debug, Serialize)]
