@@ -2,17 +2,16 @@
 //! configuration, build the plan, then print or write what `-o` asks for,
 //! or start the container as upstream does.
 
-use super::planning::{ignored_warning, plan_for, presentation};
+use super::planning::{
+    Mode, Output, Presentation, Target, ignored_warning, plan_for, presentation,
+};
 use super::{ConfigLoader, Error, environment, host_name};
-use crate::cli::{self, NodeRunArgs};
+use crate::cli;
 use crate::ip::methods::SystemResolver;
-use crate::outdir::modes::ModesChoice;
 use crate::release::Served;
 use crate::render::Engine;
-use crate::terminal::ColorChoice;
 use crate::{emit, live, outdir, plan, start};
 use std::collections::HashMap;
-use std::path::Path;
 
 pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
     let Some(args) = super::options_or_help(cli::parse_node_run(all_args, words)?) else {
@@ -23,7 +22,8 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
         return Ok(0);
     }
     let env = environment();
-    let (format, engine) = presentation(&args)?;
+    let presented = presentation(&args)?;
+    let engine = &presented.engine;
     let served = Served::new(args.calico_version.as_deref())?;
     if let Some(warning) = served.newer_than_known() {
         errln!("{warning}");
@@ -41,24 +41,23 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
         errln!("{warning}");
     }
 
-    let artifacts = if let Some(template) = &args.template {
-        vec![emit::emit_template(template, &plan, &engine)?]
-    } else if let Some(format) = format {
-        emit::emit(format, &plan, &engine)?
-    } else if args.dryrun {
-        emit::emit(emit::Format::Text, &plan, &engine)?
-    } else if args.check && args.out_dir.is_none() {
-        return live_check(&plan, &engine);
-    } else {
-        let settings = start::RunSettings::from_env(|name| env.get(name).cloned())?;
-        if args.if_changed && leave_alone(&plan, &engine)? {
-            return Ok(0);
+    let artifacts = match &presented.mode {
+        Mode::Render(Output::Template(template)) => {
+            vec![emit::emit_template(template, &plan, engine)?]
         }
-        let status = start::run(&plan, &engine, &settings, served.profile)
-            .map_err(|e| Error::from(e).in_release(served.profile))?;
-        return Ok(u8::try_from(status).unwrap_or(1));
+        Mode::Render(Output::Format(format)) => emit::emit(*format, &plan, engine)?,
+        Mode::CheckLive => return live_check(&plan, engine),
+        Mode::IfChanged | Mode::Start => {
+            let settings = start::RunSettings::from_env(|name| env.get(name).cloned())?;
+            if presented.mode == Mode::IfChanged && leave_alone(&plan, engine)? {
+                return Ok(0);
+            }
+            let status = start::run(&plan, engine, &settings, served.profile)
+                .map_err(|e| Error::from(e).in_release(served.profile))?;
+            return Ok(u8::try_from(status).unwrap_or(1));
+        }
     };
-    let status = deliver(&args, format, &artifacts, &env)?;
+    let status = deliver(&presented, &artifacts, &env)?;
     // Once what was asked for is done: a refusal stays one line.
     if let Some(note) = configs.environment_note() {
         errln!("{note}");
@@ -118,27 +117,30 @@ fn leave_alone(plan: &plan::Plan, engine: &Engine) -> Result<bool, Error> {
 /// Print the files, write them into `--out-dir`, or compare (`--check`),
 /// holding the out dir's lock.
 fn deliver(
-    args: &NodeRunArgs,
-    format: Option<emit::Format>,
+    presented: &Presentation,
     artifacts: &[emit::Artifact],
     env: &HashMap<String, String>,
 ) -> Result<u8, Error> {
-    let Some(dir) = &args.out_dir else {
-        out!("{}", emit::stdout_text(artifacts));
-        return Ok(0);
+    let (dir, check) = match &presented.target {
+        Target::Stdout => {
+            out!("{}", emit::stdout_text(artifacts));
+            return Ok(0);
+        }
+        Target::OutDir(dir) => (dir.as_path(), false),
+        Target::CheckOutDir(dir) => (dir.as_path(), true),
     };
-    let dir = Path::new(dir);
+    let format = presented.format();
     outdir::refuse_reserved(artifacts)?;
     let settings = outdir::Settings::from_env(|name| env.get(name).cloned())?;
     let placed = outdir::placed_in(dir, None, artifacts);
     let gone = format.map_or_else(Vec::new, |f| outdir::gone(dir, None, f, artifacts));
     let scan = outdir::temporaries::Scan::Root;
-    if args.check {
+    if check {
         let opened = settings.lock_for_check(dir)?;
         let tree = opened.as_ref().map(|(tree, _lock)| tree);
         let stale = outdir::temporaries::find(tree, scan)?;
-        let colour = ColorChoice::parse(&args.color)?.for_stdout();
-        let modes = ModesChoice::parse(&args.modes)?.for_dir(dir);
+        let colour = presented.colour.for_stdout();
+        let modes = presented.modes.for_dir(dir);
         let mut drift = outdir::check::check(&placed, tree, &[], &stale, modes)?;
         drift.gone(&gone, tree)?;
         return Ok(drift.print(dir, colour));

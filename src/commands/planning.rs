@@ -9,11 +9,13 @@ use crate::cli::{self, NodeRunArgs};
 use crate::emit;
 use crate::ip::methods::{Resolver, SystemResolver};
 use crate::ip::{detection, methods};
+use crate::outdir::modes::ModesChoice;
 use crate::plan;
 use crate::release::Served;
 use crate::render::Engine;
 use crate::terminal::ColorChoice;
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 /// The formats that are files (and so may go to `--out-dir`).
 fn file_format_names() -> String {
@@ -25,20 +27,98 @@ fn file_format_names() -> String {
     names.join(", ")
 }
 
+/// What a `node run` does, decided once, from its options, here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// Render the plan: a format, or a template of the user's.
+    Render(Output),
+    /// Compare the running container with the plan (`--check` alone).
+    CheckLive,
+    /// Start calico-node unless it already runs as planned.
+    IfChanged,
+    /// Start calico-node, as upstream does.
+    Start,
+}
+
+/// What a rendering run renders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// `-o FORMAT` (`--dryrun` alone: upstream's message, `text`).
+    Format(emit::Format),
+    /// `--template FILE`.
+    Template(String),
+}
+
+/// Where rendered files go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Stdout,
+    /// `--out-dir DIR`: written there.
+    OutDir(PathBuf),
+    /// `--out-dir DIR --check`: compared with DIR, nothing written.
+    CheckOutDir(PathBuf),
+}
+
+/// The options of this tool beyond upstream's, parsed once into what they
+/// mean, and checked together.
+#[derive(Debug, Clone)]
+pub struct Presentation {
+    pub mode: Mode,
+    pub target: Target,
+    pub engine: Engine,
+    pub colour: ColorChoice,
+    pub modes: ModesChoice,
+}
+
+impl Presentation {
+    /// The format rendered, if the run renders one.
+    pub fn format(&self) -> Option<emit::Format> {
+        match self.mode {
+            Mode::Render(Output::Format(format)) => Some(format),
+            _ => None,
+        }
+    }
+}
+
+/// The mode the options ask for (checked by [`presentation`] first).
+fn mode_of(args: &NodeRunArgs, format: Option<emit::Format>) -> Mode {
+    match (&args.template, format) {
+        (Some(template), _) => Mode::Render(Output::Template(template.clone())),
+        (None, Some(format)) => Mode::Render(Output::Format(format)),
+        (None, None) if args.dryrun => Mode::Render(Output::Format(emit::Format::Text)),
+        _ if args.check && args.out_dir.is_none() => Mode::CheckLive,
+        _ if args.if_changed => Mode::IfChanged,
+        _ => Mode::Start,
+    }
+}
+
+fn target_of(args: &NodeRunArgs) -> Target {
+    match &args.out_dir {
+        None => Target::Stdout,
+        Some(dir) if args.check => Target::CheckOutDir(PathBuf::from(dir)),
+        Some(dir) => Target::OutDir(PathBuf::from(dir)),
+    }
+}
+
 /// The options of this tool beyond upstream's, which say how to present
-/// the plan: the format and the engine, checked together.
-pub fn presentation(args: &NodeRunArgs) -> Result<(Option<emit::Format>, Engine), Error> {
+/// the plan: parsed and checked together, in the order their refusals
+/// have always come.
+pub fn presentation(args: &NodeRunArgs) -> Result<Presentation, Error> {
     let format = args
         .output
         .as_deref()
         .map(emit::Format::parse)
         .transpose()?;
     let engine = emit::engine(&args.runtime, args.runtime_path.as_deref())?;
-    ColorChoice::parse(&args.color)?;
+    let colour = ColorChoice::parse(&args.color)?;
+    let modes = ModesChoice::parse(&args.modes)?;
     let served = Served::new(args.calico_version.as_deref())?;
     // The libnetwork plugin and its socket are docker's (up to v3.8):
     // podman has neither, and refuses to bind host paths that do not exist.
-    if engine.kind == crate::engine::EngineKind::Podman && served.profile.libnetwork && !args.disable_docker_networking {
+    if engine.kind == crate::engine::EngineKind::Podman
+        && served.profile.libnetwork
+        && !args.disable_docker_networking
+    {
         return Err(OptionError::PodmanWithDockerNetworking.into());
     }
     if args.template.is_some() && format.is_some() {
@@ -49,7 +129,13 @@ pub fn presentation(args: &NodeRunArgs) -> Result<(Option<emit::Format>, Engine)
         return Err(OptionError::OutDirNeedsFiles(file_format_names()).into());
     }
     live_options(args, format)?;
-    Ok((format, engine))
+    Ok(Presentation {
+        mode: mode_of(args, format),
+        target: target_of(args),
+        engine,
+        colour,
+        modes,
+    })
 }
 
 /// `--check` without `--out-dir` and `--if-changed` ask the engine about

@@ -16,8 +16,8 @@ mod units;
 
 pub use error::{EmitError, KubernetesRefusal};
 
-use crate::plan::Plan;
 use crate::engine::EngineKind;
+use crate::plan::Plan;
 use crate::render::{self, Engine, TemplateContext};
 use std::path::Path;
 

@@ -60,6 +60,7 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
     }
     let format = format_of(&args.output)?;
     let colour = ColorChoice::parse(&args.color)?;
+    let modes = ModesChoice::parse(&args.modes)?;
     let batch = playbook_options(&args, format)?;
     tune_allocator();
     if args.check && args.out_dir.is_none() {
@@ -91,7 +92,7 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
                 hosts: &hosts,
                 format,
                 trust: &trust,
-                modes: ModesChoice::parse(&args.modes)?,
+                modes,
                 progress: &progress,
             };
             if args.check {

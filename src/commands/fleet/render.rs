@@ -95,7 +95,7 @@ impl<'a> HostRenderer<'a> {
         self.trust.check(host)?;
         // Equal to parsing `host.words()` with node run's parser (tested).
         let args = host.args(self.defaults)?;
-        let (_, engine) = presentation(&args)?;
+        let engine = presentation(&args)?.engine;
         let plan = plan_for(&args, self.env, &mut self.configs, None, self.answers)?;
         let artifacts = emit::emit(self.format, &plan, &engine)?;
         let newer = Served::new(args.calico_version.as_deref())?.newer_than_known();
