@@ -11,7 +11,7 @@ use super::{EmitError, KubernetesRefusal};
 use crate::config::DatastoreType;
 use crate::engine::EngineKind;
 use crate::escape;
-use crate::plan::{EnvVar, Mode, Plan, Volume};
+use crate::plan::{EnvVar, Mode, MountKind, NodeName, Plan, Volume};
 use crate::render::Engine;
 use serde_yaml::{Mapping, Value};
 use std::path::Path;
@@ -20,16 +20,6 @@ const NAME: &str = "calico-node";
 const NAMESPACE: &str = "kube-system";
 /// The Secret's volume, where TLS files are mounted from.
 const CERTS_VOLUME: &str = "calico-node-certs";
-
-/// Plan volumes whose host file is a credential: read now into the Secret.
-const TLS_ORIGINS: [&str; 6] = [
-    "etcdCACertFile",
-    "etcdKeyFile",
-    "etcdCertFile",
-    "k8sCAFile",
-    "k8sKeyFile",
-    "k8sCertFile",
-];
 
 fn map<const N: usize>(pairs: [(&str, Value); N]) -> Value {
     let mut m = Mapping::new();
@@ -87,11 +77,11 @@ fn refuse(plan: &Plan, engine: &Engine) -> Result<(), EmitError> {
     if plan.mode == Mode::InitSystem {
         return Err(KubernetesRefusal::InitSystem.into());
     }
+    if plan.node_name_from == NodeName::Given {
+        return Err(KubernetesRefusal::Name.into());
+    }
     for var in &plan.env {
         match var.name.as_str() {
-            "NODENAME" if var.origin == "--name" => {
-                return Err(KubernetesRefusal::Name.into());
-            }
             "IP" | "IP6" if var.value != "autodetect" => {
                 return Err(KubernetesRefusal::LiteralAddress {
                     origin: var.origin,
@@ -107,7 +97,7 @@ fn refuse(plan: &Plan, engine: &Engine) -> Result<(), EmitError> {
             || Path::new(&vol.host)
                 .components()
                 .any(|c| c.as_os_str() == "..");
-        if bad && !TLS_ORIGINS.contains(&vol.origin) {
+        if bad && vol.kind != MountKind::Tls {
             return Err(KubernetesRefusal::HostPath {
                 origin: vol.origin,
                 path: vol.host.clone(),
@@ -121,7 +111,7 @@ fn refuse(plan: &Plan, engine: &Engine) -> Result<(), EmitError> {
 fn tls_files(plan: &Plan) -> Result<Vec<TlsFile<'_>>, EmitError> {
     plan.volumes
         .iter()
-        .filter(|v| TLS_ORIGINS.contains(&v.origin))
+        .filter(|v| v.kind == MountKind::Tls)
         .map(|volume| {
             let contents = crate::input::read(Path::new(&volume.host)).map_err(|e| {
                 EmitError::TlsUnreadable {
@@ -232,7 +222,7 @@ fn volumes(plan: &Plan, tls: &[TlsFile], in_cluster: bool) -> (Value, Value) {
     let mut mounts = Vec::new();
     let mut volumes = Vec::new();
     for vol in &plan.volumes {
-        if in_cluster && vol.origin == "kubeconfig" {
+        if in_cluster && vol.kind == MountKind::Kubeconfig {
             continue;
         }
         if let Some(file) = tls.iter().find(|f| std::ptr::eq(f.volume, vol)) {

@@ -7,16 +7,12 @@
 use super::EmitError;
 use super::{Artifact, Secrets};
 use crate::escape;
-use crate::plan::Plan;
+use crate::plan::{Libnetwork, Plan};
 use crate::render::{self, Engine};
 
 /// Refuse, naming the option, what a Quadlet line cannot hold.
 fn check_values(plan: &Plan) -> Result<(), EmitError> {
-    if plan
-        .env
-        .iter()
-        .any(|v| v.name == "CALICO_LIBNETWORK_ENABLED" && v.value == "true")
-    {
+    if plan.libnetwork == Libnetwork::Enabled {
         return Err(EmitError::QuadletNeedsNoDockerNetworking);
     }
     let env = plan.env.iter().filter(|v| !v.secret).map(|v| {

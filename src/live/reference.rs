@@ -179,6 +179,8 @@ mod captured {
             env: Vec::new(),
             volumes: Vec::new(),
             ignored_options: Vec::new(),
+            node_name_from: crate::plan::NodeName::Given,
+            libnetwork: crate::plan::Libnetwork::Off,
         };
         compare(&plan, &observed)
             .lines()

@@ -60,6 +60,64 @@ pub struct Volume {
     pub read_only: bool,
     /// Where the host path came from (an option or a configuration field).
     pub origin: &'static str,
+    /// What the host path is, for the outputs that treat them apart.
+    pub kind: MountKind,
+}
+
+/// What a bind mount's host path is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MountKind {
+    /// A directory or file of the host's (logs, state, modules, sockets,
+    /// Felix's configuration).
+    Host,
+    /// A TLS certificate or key the datastore configuration names: a
+    /// credential (the DaemonSet carries it in its Secret).
+    Tls,
+    /// The kubeconfig of the Kubernetes datastore.
+    Kubeconfig,
+}
+
+/// A host file to mount into the container, and what it is.
+#[derive(Clone, Copy)]
+struct Mounted<'a> {
+    host: &'a str,
+    container: &'a str,
+    kind: MountKind,
+}
+
+impl<'a> Mounted<'a> {
+    fn tls(host: &'a str, container: &'a str) -> Mounted<'a> {
+        Mounted {
+            host,
+            container,
+            kind: MountKind::Tls,
+        }
+    }
+
+    fn kubeconfig(host: &'a str, container: &'a str) -> Mounted<'a> {
+        Mounted {
+            host,
+            container,
+            kind: MountKind::Kubeconfig,
+        }
+    }
+}
+
+/// Where the node's name came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeName {
+    /// `--name`: one node's.
+    Given,
+    /// The host's own name, wherever the plan runs.
+    FromHost,
+}
+
+/// Whether calico/node runs docker's libnetwork plugin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Libnetwork {
+    Enabled,
+    /// Disabled, or a release without it.
+    Off,
 }
 
 impl Volume {
@@ -119,6 +177,11 @@ pub struct Plan {
     pub volumes: Vec<Volume>,
     /// Options the user gave that calico/node ignores with this datastore.
     pub ignored_options: Vec<String>,
+    /// Where `node_name` came from (facts for the emitters, not shown).
+    #[serde(skip)]
+    pub node_name_from: NodeName,
+    #[serde(skip)]
+    pub libnetwork: Libnetwork,
 }
 
 impl Plan {
@@ -337,25 +400,30 @@ impl Builder {
     }
 
     fn volume(&mut self, host: &str, container: &str, access: Access, origin: &'static str) {
+        self.mount(host, container, access, origin, MountKind::Host);
+    }
+
+    fn mount(
+        &mut self,
+        host: &str,
+        container: &str,
+        access: Access,
+        origin: &'static str,
+        kind: MountKind,
+    ) {
         self.volumes.push(Volume {
             host: host.into(),
             container: container.into(),
             read_only: access == Access::ReadOnly,
             origin,
+            kind,
         });
     }
 
     /// A host file mounted into the container, its container path in `var`.
-    fn mounted_file(
-        &mut self,
-        var: &str,
-        host: &str,
-        container: &str,
-        access: Access,
-        origin: &'static str,
-    ) {
-        self.env(var, container, FIXED);
-        self.volume(host, container, access, origin);
+    fn mounted_file(&mut self, var: &str, file: Mounted, access: Access, origin: &'static str) {
+        self.env(var, file.container, FIXED);
+        self.mount(file.host, file.container, access, origin, file.kind);
     }
 }
 
@@ -418,6 +486,14 @@ pub fn build(
             Mode::Detached
         },
         datastore,
+        libnetwork: match profile.libnetwork && !args.disable_docker_networking {
+            true => Libnetwork::Enabled,
+            false => Libnetwork::Off,
+        },
+        node_name_from: match given(&args.name) {
+            Some(_) => NodeName::Given,
+            None => NodeName::FromHost,
+        },
         env: b.env,
         volumes: b.volumes,
         ignored_options,
@@ -567,8 +643,7 @@ fn etcd_datastore(b: &mut Builder, spec: &DatastoreSpec, discovery: DiscoverySrv
     if let Some(ca) = given(&spec.etcd_ca_cert_file) {
         b.mounted_file(
             "ETCD_CA_CERT_FILE",
-            ca,
-            ETCD_CA_CERT_NODE_FILE,
+            Mounted::tls(ca, ETCD_CA_CERT_NODE_FILE),
             Access::ReadWrite,
             "etcdCACertFile",
         );
@@ -576,15 +651,13 @@ fn etcd_datastore(b: &mut Builder, spec: &DatastoreSpec, discovery: DiscoverySrv
     if let (Some(key), Some(cert)) = (given(&spec.etcd_key_file), given(&spec.etcd_cert_file)) {
         b.mounted_file(
             "ETCD_KEY_FILE",
-            key,
-            ETCD_KEY_NODE_FILE,
+            Mounted::tls(key, ETCD_KEY_NODE_FILE),
             Access::ReadWrite,
             "etcdKeyFile",
         );
         b.mounted_file(
             "ETCD_CERT_FILE",
-            cert,
-            ETCD_CERT_NODE_FILE,
+            Mounted::tls(cert, ETCD_CERT_NODE_FILE),
             Access::ReadWrite,
             "etcdCertFile",
         );
@@ -604,8 +677,7 @@ fn kubernetes_datastore(b: &mut Builder, spec: &DatastoreSpec) {
     if let Some(kubeconfig) = given(&spec.kubeconfig) {
         b.mounted_file(
             "KUBECONFIG",
-            kubeconfig,
-            KUBECONFIG_NODE_FILE,
+            Mounted::kubeconfig(kubeconfig, KUBECONFIG_NODE_FILE),
             Access::ReadOnly,
             "kubeconfig",
         );
@@ -616,8 +688,7 @@ fn kubernetes_datastore(b: &mut Builder, spec: &DatastoreSpec) {
     if let Some(ca) = given(&spec.k8s_ca_file) {
         b.mounted_file(
             "K8S_CA_FILE",
-            ca,
-            K8S_CA_NODE_FILE,
+            Mounted::tls(ca, K8S_CA_NODE_FILE),
             Access::ReadOnly,
             "k8sCAFile",
         );
@@ -625,8 +696,7 @@ fn kubernetes_datastore(b: &mut Builder, spec: &DatastoreSpec) {
     if let Some(key) = given(&spec.k8s_key_file) {
         b.mounted_file(
             "K8S_KEY_FILE",
-            key,
-            K8S_KEY_NODE_FILE,
+            Mounted::tls(key, K8S_KEY_NODE_FILE),
             Access::ReadOnly,
             "k8sKeyFile",
         );
@@ -634,8 +704,7 @@ fn kubernetes_datastore(b: &mut Builder, spec: &DatastoreSpec) {
     if let Some(cert) = given(&spec.k8s_cert_file) {
         b.mounted_file(
             "K8S_CERT_FILE",
-            cert,
-            K8S_CERT_NODE_FILE,
+            Mounted::tls(cert, K8S_CERT_NODE_FILE),
             Access::ReadOnly,
             "k8sCertFile",
         );

@@ -226,8 +226,11 @@ mod tests {
                 container: "/var/log/calico".into(),
                 read_only: true,
                 origin: "--log-dir",
+                kind: crate::plan::MountKind::Host,
             }],
             ignored_options: vec!["--as".into()],
+            node_name_from: crate::plan::NodeName::Given,
+            libnetwork: crate::plan::Libnetwork::Off,
         }
     }
 
