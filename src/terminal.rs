@@ -62,43 +62,39 @@ const YELLOW: &str = "\x1b[33m";
 const BOLD: &str = "\x1b[1m";
 const RESET: &str = "\x1b[0m";
 
-/// `--check`'s report with colour: removed lines red, added green, hunk
-/// headers cyan, file headers bold, drift lines (`missing:`, `mode:`,
-/// `stale:`, `stray:`) yellow. Every line keeps its text; only escape
-/// sequences are added around it.
-pub fn paint_report(report: &str) -> String {
-    let mut out = String::with_capacity(report.len() + report.len() / 4);
-    for line in report.split_inclusive('\n') {
-        let (body, newline) = match line.strip_suffix('\n') {
-            Some(body) => (body, "\n"),
-            None => (line, ""),
-        };
-        let colour = if body.starts_with("--- ") || body.starts_with("+++ ") {
-            BOLD
-        } else if body.starts_with("@@") {
-            CYAN
-        } else if body.starts_with('-') {
-            RED
-        } else if body.starts_with('+') {
-            GREEN
-        } else if ["missing: ", "mode: ", "stale: ", "stray: "]
-            .iter()
-            .any(|p| body.starts_with(p))
-        {
-            YELLOW
-        } else {
-            ""
-        };
-        if colour.is_empty() || body.is_empty() {
-            out.push_str(line);
-        } else {
-            out.push_str(colour);
-            out.push_str(body);
-            out.push_str(RESET);
-            out.push_str(newline);
-        }
+/// What a line of `--check`'s report is, which says its colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    /// A diff's `---`/`+++` lines: bold.
+    FileHeader,
+    /// A hunk's `@@` line: cyan.
+    Hunk,
+    /// A line only on disk: red.
+    Removed,
+    /// A line only generated: green.
+    Added,
+    /// A diff's unchanged line, or a note: as it is.
+    Context,
+    /// Every other difference (missing, mode, not a file, too large, gone,
+    /// stale, stray...): yellow.
+    Drift,
+}
+
+/// `line` in its tone's colour: only escape sequences are added around
+/// it, and an empty line stays empty.
+pub fn paint(tone: Tone, line: &str) -> String {
+    let colour = match tone {
+        Tone::FileHeader => BOLD,
+        Tone::Hunk => CYAN,
+        Tone::Removed => RED,
+        Tone::Added => GREEN,
+        Tone::Drift => YELLOW,
+        Tone::Context => "",
+    };
+    if colour.is_empty() || line.is_empty() {
+        return line.to_string();
     }
-    out
+    format!("{colour}{line}{RESET}")
 }
 
 /// The progress line: phase, bar, count of `unit`, whole items per
@@ -174,16 +170,11 @@ mod tests {
 
     #[test]
     fn painting_adds_only_escapes() {
-        let report =
-            "--- a (on disk)\n+++ a (generated)\n@@ -1 +1 @@\n-AS=1\n+AS=2\n same\nstale: x\n";
-        let painted = paint_report(report);
-        assert!(painted.contains("\x1b[31m-AS=1\x1b[0m\n"));
-        assert!(painted.contains("\x1b[32m+AS=2\x1b[0m\n"));
-        assert!(painted.contains("\x1b[1m--- a (on disk)\x1b[0m\n"));
-        assert!(painted.contains("\x1b[33mstale: x\x1b[0m\n"));
-        let plain = regex::Regex::new("\x1b\\[[0-9;]*m")
-            .unwrap()
-            .replace_all(&painted, "");
-        assert_eq!(plain, report);
+        assert_eq!(paint(Tone::Removed, "-AS=1"), "\x1b[31m-AS=1\x1b[0m");
+        assert_eq!(paint(Tone::Added, "+AS=2"), "\x1b[32m+AS=2\x1b[0m");
+        assert_eq!(paint(Tone::FileHeader, "--- a"), "\x1b[1m--- a\x1b[0m");
+        assert_eq!(paint(Tone::Drift, "gone: x"), "\x1b[33mgone: x\x1b[0m");
+        assert_eq!(paint(Tone::Context, " same"), " same");
+        assert_eq!(paint(Tone::Drift, ""), "");
     }
 }
