@@ -17,6 +17,7 @@
 #[macro_use]
 mod stdio;
 
+mod artifact;
 mod cli;
 mod commands;
 mod config;

@@ -133,7 +133,8 @@ fn deliver(
     outdir::refuse_reserved(artifacts)?;
     let settings = outdir::Settings::from_env(|name| env.get(name).cloned())?;
     let placed = outdir::placed_in(dir, None, artifacts);
-    let gone = format.map_or_else(Vec::new, |f| outdir::gone(dir, None, f, artifacts));
+    let optional = format.map_or(&[][..], emit::Format::optional_files);
+    let gone = outdir::gone(dir, None, optional, artifacts);
     let scan = outdir::temporaries::Scan::Root;
     if check {
         let opened = settings.lock_for_check(dir)?;

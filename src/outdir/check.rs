@@ -12,7 +12,7 @@ use super::temporaries::Stale;
 use super::tree::Found;
 use super::tree::Tree;
 use super::{Error, Placed, State};
-use crate::emit::Secrets;
+use crate::artifact::Secrets;
 use crate::escape;
 use crate::terminal::Tone;
 use std::path::{Path, PathBuf};

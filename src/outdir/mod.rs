@@ -19,7 +19,7 @@ pub mod write;
 
 pub use error::Error;
 
-use crate::emit::Artifact;
+use crate::artifact::Artifact;
 use std::path::{Path, PathBuf};
 use tree::{Entry, Found, Tree};
 
@@ -123,11 +123,11 @@ impl Gone {
 pub fn gone(
     dir: &Path,
     host: Option<&str>,
-    format: crate::emit::Format,
+    optional: &[&str],
     artifacts: &[Artifact],
 ) -> Vec<Gone> {
     let base = host.map_or_else(|| dir.to_path_buf(), |h| dir.join(h));
-    (format.optional_files().iter())
+    (optional.iter())
         .filter(|name| !artifacts.iter().any(|a| a.file_name == **name))
         .map(|name| Gone {
             host: host.map(str::to_string),

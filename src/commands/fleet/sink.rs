@@ -117,7 +117,7 @@ impl Sink for Stage<'_, '_> {
             self.writer.remove(&outdir::gone(
                 self.dir,
                 Some(&r.host),
-                self.format,
+                self.format.optional_files(),
                 &r.artifacts,
             ))?;
         }
@@ -139,7 +139,12 @@ impl Sink for Check<'_> {
         for r in chunk {
             let placed = outdir::placed_in(self.dir, Some(&r.host), &r.artifacts);
             self.drift.add(&placed, self.tree)?;
-            let gone = outdir::gone(self.dir, Some(&r.host), self.format, &r.artifacts);
+            let gone = outdir::gone(
+                self.dir,
+                Some(&r.host),
+                self.format.optional_files(),
+                &r.artifacts,
+            );
             self.drift.gone(&gone, self.tree)?;
         }
         Ok(())
