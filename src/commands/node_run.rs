@@ -43,7 +43,8 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
 
     let artifacts = match &presented.mode {
         Mode::Render(Output::Template(template)) => {
-            vec![emit::emit_template(template, &plan, engine)?]
+            let source = read_template(template)?;
+            vec![emit::emit_template(template, &source, &plan, engine)?]
         }
         Mode::Render(Output::Format(format)) => emit::emit(*format, &plan, engine)?,
         Mode::CheckLive => return live_check(&plan, engine),
@@ -63,6 +64,23 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
         errln!("{note}");
     }
     Ok(status)
+}
+
+/// The text of the user's template at `path`, read as an input file.
+fn read_template(path: &str) -> Result<String, Error> {
+    let unreadable = |source: std::io::Error| emit::EmitError::TemplateUnreadable {
+        path: path.to_string(),
+        source,
+    };
+    let text = crate::input::read_text(std::path::Path::new(path))
+        .map_err(|e| unreadable(e.into()))?
+        .ok_or_else(|| {
+            unreadable(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "stream did not contain valid UTF-8",
+            ))
+        })?;
+    Ok(text)
 }
 
 /// The running container's differences from the plan.

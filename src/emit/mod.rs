@@ -218,20 +218,14 @@ fn emit_unbounded(
 }
 
 /// Render the user's template file with the same context.
-pub fn emit_template(path: &str, plan: &Plan, engine: &Engine) -> Result<Artifact, EmitError> {
-    let unreadable = |source: std::io::Error| EmitError::TemplateUnreadable {
-        path: path.to_string(),
-        source,
-    };
-    let source = crate::input::read_text(Path::new(path))
-        .map_err(|e| unreadable(e.into()))?
-        .ok_or_else(|| {
-            unreadable(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                "stream did not contain valid UTF-8",
-            ))
-        })?;
-    let text = render::render_user(path, &source, plan, engine)?;
+/// Render the user's template `source` (read from `path` by the caller).
+pub fn emit_template(
+    path: &str,
+    source: &str,
+    plan: &Plan,
+    engine: &Engine,
+) -> Result<Artifact, EmitError> {
+    let text = render::render_user(path, source, plan, engine)?;
     let base = Path::new(path)
         .file_name()
         .and_then(|n| n.to_str())
