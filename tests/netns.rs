@@ -205,9 +205,10 @@ fn pin_ip_writes_the_live_address_into_the_plan() {
     let line = String::from_utf8(out.stdout).unwrap();
     assert!(line.contains(" -e IP=10.1.0.7/16 "), "{line}");
     assert!(!line.contains("IP_AUTODETECTION_METHOD"), "{line}");
+    // The pinned address, then (no datastore configured here) the note.
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "Pinned IPv4 10.1.0.7/16 (on ens3, by interface=ens3).\n"
+        "Pinned IPv4 10.1.0.7/16 (on ens3, by interface=ens3).\nNo /nonexistent/calicoctl.cfg and no datastore variable set: etcd with no endpoints (docs/config.md).\n"
     );
 }
 
