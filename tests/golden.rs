@@ -17,7 +17,11 @@
 //! of `calicoctl version` (what `git rev-parse --short HEAD` says here, or
 //! `unknown` outside git) by `{git_commit}`.
 //!
-//! Re-bless after reading the diff: `BLESS=1 cargo test --test golden`.
+//! Each case is a test of its own (libtest-mimic), named by its path
+//! without `.toml`: `cargo test --test golden -- fleet/check-drift` runs
+//! one. Re-bless after reading the diff: `BLESS=1 cargo test --test golden`
+//! (refused under `CI=true`). A case whose program is missing is ignored
+//! outside CI, its reason in its line; under `CI=true` it fails.
 
 mod support;
 
@@ -286,8 +290,62 @@ fn cases(dir: &Path, found: &mut Vec<PathBuf>) {
     }
 }
 
-#[test]
-fn golden_cases() {
+/// Why a case cannot run here (outside CI: it is ignored, with the
+/// reason said; under CI=true: it fails).
+fn missing_need(doc: &DocumentMut) -> Option<String> {
+    if doc.get("needs_root").and_then(Item::as_bool) == Some(true) && !support::is_root() {
+        return Some("needs root (run as root, as CI does)".to_string());
+    }
+    let program = doc.get("needs").and_then(Item::as_str)?;
+    let found = ["/usr/bin", "/bin"]
+        .iter()
+        .any(|d| Path::new(d).join(program).is_file());
+    (!found).then(|| format!("needs {program} (.ci/run installs it)"))
+}
+
+/// Run one case: compare, or with `blessing` re-bless it.
+fn run_one(path: &Path, name: &str, blessing: bool) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let mut doc: DocumentMut = text.parse().map_err(|e| format!("{name}: {e}"))?;
+    if doc.get("description").and_then(Item::as_str).is_none() {
+        return Err(format!("{name}: needs a description"));
+    }
+    if let Some(why) = missing_need(&doc) {
+        return Err(format!("{name}: {why}, and CI=true requires every case to run"));
+    }
+    let root = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let got = run_case(&doc, root.path());
+    if !got.present_but_absent.is_empty() {
+        return Err(format!(
+            "{name}: must not exist after the run: {:?}",
+            got.present_but_absent
+        ));
+    }
+    if doc.get("expected").is_none() {
+        doc["expected"] = Item::Table(Table::new());
+    }
+    let report = if doc["expected"].get("status").is_some() {
+        compare(&doc, &got)
+    } else {
+        "new case".into()
+    };
+    match (report.is_empty(), blessing) {
+        (true, _) => Ok(()),
+        (false, true) => {
+            bless(&mut doc, &got);
+            std::fs::write(path, doc.to_string()).map_err(|e| e.to_string())?;
+            eprintln!("blessed {name}");
+            Ok(())
+        }
+        (false, false) => Err(format!(
+            "{name} differs (re-bless with BLESS=1 after reading the diff):\n{report}"
+        )),
+    }
+}
+
+/// Every case under `golden/` as a test of its own, named by its path.
+fn main() {
+    let args = libtest_mimic::Arguments::from_args();
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden");
     let mut paths = Vec::new();
     cases(&golden, &mut paths);
@@ -302,73 +360,27 @@ fn golden_cases() {
         !(blessing && support::in_ci()),
         "BLESS=1 is refused under CI=true: CI checks the golden files, it never re-blesses them"
     );
-    let mut failures = Vec::new();
-    let mut ran = 0;
-    for path in &paths {
-        let name = path.strip_prefix(&golden).unwrap().display().to_string();
-        let text = std::fs::read_to_string(path).unwrap();
-        let mut doc: DocumentMut = text.parse().unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(
-            doc.get("description").and_then(Item::as_str).is_some(),
-            "{name}: needs a description"
-        );
-        if doc.get("needs_root").and_then(Item::as_bool) == Some(true) && !support::is_root() {
-            if support::in_ci() {
-                failures.push(format!(
-                    "{name}: needs root, and CI=true requires every case to run"
-                ));
-            } else {
-                support::skipped(&format!("{name}: needs root (run as root, as CI does)"));
+    let trials = paths
+        .into_iter()
+        .map(|path| {
+            let name = path.strip_prefix(&golden).unwrap().display().to_string();
+            let name = name.strip_suffix(".toml").unwrap_or(&name).to_string();
+            // Outside CI a case whose program is missing is ignored, its
+            // reason in the name libtest prints.
+            let skipped = (!support::in_ci())
+                .then(|| std::fs::read_to_string(&path).ok())
+                .flatten()
+                .and_then(|text| text.parse::<DocumentMut>().ok())
+                .and_then(|doc| missing_need(&doc));
+            let label = name.clone();
+            let trial = libtest_mimic::Trial::test(name, move || {
+                run_one(&path, &label, blessing).map_err(Into::into)
+            });
+            match skipped {
+                Some(why) => trial.with_kind(why).with_ignored_flag(true),
+                None => trial,
             }
-            continue;
-        }
-        if let Some(program) = doc.get("needs").and_then(Item::as_str)
-            && !["/usr/bin", "/bin"]
-                .iter()
-                .any(|d| Path::new(d).join(program).is_file())
-        {
-            if support::in_ci() {
-                failures.push(format!(
-                    "{name}: needs {program}, and CI=true requires every case to run (.ci/run installs it)"
-                ));
-            } else {
-                support::skipped(&format!("{name}: needs {program} (.ci/run installs it)"));
-            }
-            continue;
-        }
-        let root = tempfile::tempdir().unwrap();
-        let got = run_case(&doc, root.path());
-        ran += 1;
-        if !got.present_but_absent.is_empty() {
-            failures.push(format!(
-                "{name}: must not exist after the run: {:?}",
-                got.present_but_absent
-            ));
-        }
-        if doc.get("expected").is_none() {
-            doc["expected"] = Item::Table(Table::new());
-        }
-        let report = if doc["expected"].get("status").is_some() {
-            compare(&doc, &got)
-        } else {
-            "new case".into()
-        };
-        if report.is_empty() {
-            continue;
-        }
-        if blessing {
-            bless(&mut doc, &got);
-            std::fs::write(path, doc.to_string()).unwrap();
-            eprintln!("blessed {name}");
-        } else {
-            failures.push(format!("{name}:\n{report}"));
-        }
-    }
-    eprintln!("golden: {ran} of {} cases ran", paths.len());
-    assert!(
-        failures.is_empty(),
-        "{} golden case(s) differ (re-bless with BLESS=1 after reading the diff):\n\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
 }
