@@ -5,7 +5,6 @@
 //! This library holds the whole tool; `main.rs` is its process entry alone.
 //! [`run`] only dispatches: each subcommand is a module of `commands`.
 
-
 #[macro_use]
 pub mod stdio;
 
@@ -85,4 +84,3 @@ pub fn run() -> u8 {
         }
     }
 }
-

@@ -311,7 +311,9 @@ fn run_one(path: &Path, name: &str, blessing: bool) -> Result<(), String> {
         return Err(format!("{name}: needs a description"));
     }
     if let Some(why) = missing_need(&doc) {
-        return Err(format!("{name}: {why}, and CI=true requires every case to run"));
+        return Err(format!(
+            "{name}: {why}, and CI=true requires every case to run"
+        ));
     }
     let root = tempfile::tempdir().map_err(|e| e.to_string())?;
     let got = run_case(&doc, root.path());

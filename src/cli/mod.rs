@@ -124,6 +124,52 @@ pub struct NodeRunArgs {
     pub given: Vec<&'static str>,
 }
 
+/// An option an inventory's host cannot set (not `node run`'s, or one
+/// invocation's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotSettable;
+
+impl NodeRunArgs {
+    /// Set the option `key` (its long name) to `v`, as its parser would:
+    /// what an inventory's host sets, beside the options it sets.
+    pub fn set_value(&mut self, key: &str, v: &str) -> Result<(), NotSettable> {
+        let v = v.to_string();
+        match key {
+            "name" => self.name = Some(v),
+            "as" => self.as_number = Some(v),
+            "ip" => self.ip = Some(v),
+            "ip6" => self.ip6 = Some(v),
+            "ip-autodetection-method" => self.ip_autodetection_method = v,
+            "ip6-autodetection-method" => self.ip6_autodetection_method = v,
+            "log-dir" => self.log_dir = v,
+            "node-image" => self.node_image = v,
+            "backend" => self.backend = v,
+            "config" => self.config = Some(v),
+            "felix-config" => self.felix_config = Some(v),
+            "docker-networking-ifprefix" => self.docker_networking_ifprefix = v,
+            "runtime" => self.runtime = v,
+            "runtime-path" => self.runtime_path = Some(v),
+            "calico-version" => self.calico_version = Some(v),
+            _ => return Err(NotSettable),
+        }
+        Ok(())
+    }
+
+    /// Set the flag `key` (its long name), as its parser would.
+    pub fn set_flag(&mut self, key: &str) -> Result<(), NotSettable> {
+        match key {
+            "no-default-ippools" => self.no_default_ippools = true,
+            "init-system" => self.init_system = true,
+            "disable-docker-networking" => self.disable_docker_networking = true,
+            "use-docker-networking-container-labels" => {
+                self.use_docker_networking_container_labels = true
+            }
+            _ => return Err(NotSettable),
+        }
+        Ok(())
+    }
+}
+
 /// Options of `calicoctl node detect-ip`.
 #[derive(Debug, Clone, Parser)]
 #[command(

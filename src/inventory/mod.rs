@@ -20,7 +20,7 @@ pub mod schema;
 pub mod source;
 pub mod trust;
 
-use crate::cli::{NodeRunArgs, WATCHED};
+use crate::cli::{NodeRunArgs, NotSettable, WATCHED};
 use crate::release::{self, Served};
 use clap::{ArgAction, CommandFactory};
 #[cfg(test)]
@@ -166,39 +166,13 @@ impl Host {
 }
 
 fn set_value(args: &mut NodeRunArgs, key: &str, v: &str) -> Result<(), ValueError> {
-    let v = v.to_string();
-    match key {
-        "name" => args.name = Some(v),
-        "as" => args.as_number = Some(v),
-        "ip" => args.ip = Some(v),
-        "ip6" => args.ip6 = Some(v),
-        "ip-autodetection-method" => args.ip_autodetection_method = v,
-        "ip6-autodetection-method" => args.ip6_autodetection_method = v,
-        "log-dir" => args.log_dir = v,
-        "node-image" => args.node_image = v,
-        "backend" => args.backend = v,
-        "config" => args.config = Some(v),
-        "felix-config" => args.felix_config = Some(v),
-        "docker-networking-ifprefix" => args.docker_networking_ifprefix = v,
-        "runtime" => args.runtime = v,
-        "runtime-path" => args.runtime_path = Some(v),
-        "calico-version" => args.calico_version = Some(v),
-        _ => return Err(ValueError::NotSettable(key.to_string())),
-    }
-    Ok(())
+    args.set_value(key, v)
+        .map_err(|NotSettable| ValueError::NotSettable(key.to_string()))
 }
 
 fn set_flag(args: &mut NodeRunArgs, key: &str) -> Result<(), ValueError> {
-    match key {
-        "no-default-ippools" => args.no_default_ippools = true,
-        "init-system" => args.init_system = true,
-        "disable-docker-networking" => args.disable_docker_networking = true,
-        "use-docker-networking-container-labels" => {
-            args.use_docker_networking_container_labels = true
-        }
-        _ => return Err(ValueError::NotSettable(key.to_string())),
-    }
-    Ok(())
+    args.set_flag(key)
+        .map_err(|NotSettable| ValueError::NotSettable(key.to_string()))
 }
 
 /// Options that belong to one invocation, not to a host.
