@@ -63,7 +63,7 @@ fn dispatch(all_args: &[String]) -> Result<u8, Error> {
 
 /// Run the command line; the exit status.
 pub fn run() -> u8 {
-    // The test hook for the panic path (tests/streams.rs): a panic is exit
+    // The test hook for the panic path (tests/it/streams.rs): a panic is exit
     // 101 with its message, never an abort.
     if std::env::var_os("CALICOCTL_TEST_PANIC").is_some() {
         panic!("CALICOCTL_TEST_PANIC asked for a panic");

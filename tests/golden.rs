@@ -23,6 +23,7 @@
 //! (refused under `CI=true`). A case whose program is missing is ignored
 //! outside CI, its reason in its line; under `CI=true` it fails.
 
+#[path = "it/support/mod.rs"]
 mod support;
 
 use std::collections::BTreeMap;

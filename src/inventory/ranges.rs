@@ -4,7 +4,7 @@
 //! (a-z then A-Z), `[1:10:2]` takes a step, an empty start is 0, and a name
 //! with several ranges expands the first, then each result again. Only our
 //! own reader needs this: where `ansible-inventory` is installed, it expands
-//! them itself. `tests/ansible_inventory.rs` holds the two equal.
+//! them itself. `tests/it/ansible_inventory.rs` holds the two equal.
 
 use super::error::{RangeError, RangeFault};
 

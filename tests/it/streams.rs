@@ -5,7 +5,7 @@
 //! so nothing printed lands in a file the run opened; a panic is exit 101
 //! with its message, never an abort.
 
-mod support;
+use crate::support;
 
 use std::process::{Output, Stdio};
 

@@ -8,7 +8,7 @@
 //! passes, and each one it refuses for an unknown key or a wrong type
 //! fails.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! The printed command, read back by real shells (`dash` and `bash`), gives
 //! back every word exactly, whatever the value holds.
 
-mod support;
+use crate::support;
 
 const HOSTILE: &[&str] = &[
     "node 1",

@@ -1,5 +1,5 @@
-//! A private dockerd for the real-engine tier (tests/real_engine.rs,
-//! tests/live_check.rs): its own data root, exec root, socket and pidfile
+//! A private dockerd for the real-engine tier (tests/it/real_engine.rs,
+//! tests/it/live_check.rs): its own data root, exec root, socket and pidfile
 //! in a temporary directory, in a private mount namespace (see
 //! `private_host_mounts`), with the OCI runtime shim, and the stand-in
 //! calico/node images imported. Stopped, its containers removed, on drop.

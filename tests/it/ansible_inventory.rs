@@ -6,7 +6,7 @@
 //! `--list` JSON on stdin, and `--limit` over them. Our own reader, used
 //! without Ansible on `PATH`, expands host ranges exactly as Ansible does.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Stdio;

@@ -8,7 +8,7 @@
 //! a secret outside the out dir is never printed and never changed.
 //! Timing is not asserted here (see `bench/deep.sh` for the time bound).
 
-mod support;
+use crate::support;
 
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;

@@ -17,7 +17,7 @@
 //! file and restarts. Also: the playbook passes `ansible-playbook
 //! --syntax-check` and ansible-lint (its default profile) without warnings.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

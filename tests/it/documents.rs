@@ -5,7 +5,7 @@
 //! blocks of `$ ` lines and their output) run as written and print what
 //! the document shows.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 

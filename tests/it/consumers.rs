@@ -5,7 +5,7 @@
 //! A hostile-value matrix runs through all of them: each value either
 //! reaches the consumer unchanged or is refused with a clear error.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

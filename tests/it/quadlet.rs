@@ -7,7 +7,7 @@
 //! that `ExecStart` run by real podman starts a container carrying a
 //! hostile `--env` value and a by-name one exactly.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! UTF-8 must give a clear error, never a panic. And the built-in templates
 //! as starting points: each renders through `--template` as its `-o`.
 
-mod support;
+use crate::support;
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;

@@ -5,7 +5,7 @@
 //! namespace is deleted when the test ends, even when it fails. Outside CI
 //! without root (or without `ip`) the tests skip with a printed reason.
 
-mod support;
+use crate::support;
 
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};

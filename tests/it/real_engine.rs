@@ -21,7 +21,7 @@
 //! - `node run` itself runs in its own network namespace (`unshare --net`),
 //!   so its `/proc/sys` writes stay there, with a stand-in `modprobe`.
 
-mod support;
+use crate::support;
 
 use support::dockerd::Dockerd;
 use support::systemd_host::SystemdHost;

@@ -1,8 +1,8 @@
 //! A private podman for the tests: its own configuration and storage
 //! (vfs, cgroupfs, file events) under a temporary directory, run in one
 //! private mount namespace held open by a sleeping process, so nothing of
-//! the host's podman is read or changed. Shared by tests/podman.rs and
-//! tests/quadlet.rs.
+//! the host's podman is read or changed. Shared by tests/it/podman.rs and
+//! tests/it/quadlet.rs.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -34,7 +34,7 @@ impl Podman {
         )
         .unwrap();
         // The runtime shim removes the capabilities this machine's bounding
-        // set lacks, and the rlimits, before runc (see tests/real_engine.rs).
+        // set lacks, and the rlimits, before runc (see tests/it/real_engine.rs).
         std::fs::write(
             d.join("containers.conf"),
             format!(

@@ -7,7 +7,7 @@
 //! The release archive holds one top folder with what README says.
 //! Needs root, dpkg-deb, lintian and mmdebstrap (installed by .ci/run).
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 //! groff. What is ours to fix in their text is pinned in
 //! `golden/packaging/`; here the consumers have the last word.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Command;

@@ -5,7 +5,7 @@
 //! `CALICOCTL_TEST_PAUSE` (`stage:N`, `rename:N`), which prints a line on
 //! stderr and waits for a signal.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::os::fd::AsRawFd;

@@ -8,7 +8,7 @@
 //! directory (vfs, cgroupfs, file events): nothing of the host's podman is
 //! read or changed, and no container is started.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! files keep their mtime, a changed one is rewritten alone, modes are the
 //! formats', no temporary file is left, and `--check` exits 0 or 2.
 
-mod support;
+use crate::support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

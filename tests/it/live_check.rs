@@ -6,9 +6,9 @@
 //! and its line; a hostile etcd password is compared right and never
 //! printed; `--if-changed` leaves a matching container alone (same ID, same
 //! start time), replaces a drifted one and starts an absent one. The podman
-//! part is in tests/podman.rs.
+//! part is in tests/it/podman.rs.
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -1,6 +1,6 @@
 //! Hosts with systemd as PID 1 for the real-engine tier: where our units
-//! run for real (tests/real_engine.rs) and where Ansible rolls calico/node
-//! out (tests/ansible_rollout.rs), on docker outside the host or on podman 5
+//! run for real (tests/it/real_engine.rs) and where Ansible rolls calico/node
+//! out (tests/it/ansible_rollout.rs), on docker outside the host or on podman 5
 //! inside it.
 
 use super::dockerd::Dockerd;
@@ -60,7 +60,7 @@ impl<'a> SystemdHost<'a> {
     /// A host whose calico-node runs on podman 5 inside it: a Debian trixie
     /// root with systemd, podman (its Quadlet generator) and python3, its
     /// storage vfs and its OCI runtime the tests' shim (see
-    /// tests/real_engine.rs), the stand-in image `image` imported, and the
+    /// tests/it/real_engine.rs), the stand-in image `image` imported, and the
     /// host directories the plan binds made.
     pub fn start_podman(engine: &'a Dockerd, name: &str, image: &str) -> Option<SystemdHost<'a>> {
         let tar = super::debian_rootfs(

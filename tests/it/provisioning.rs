@@ -8,7 +8,7 @@
 //! A hostile-value matrix runs through all three: each value arrives
 //! unchanged or is refused with a one-line error.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
