@@ -144,11 +144,7 @@ fn ini_directory_and_list_json_write_what_the_native_inventory_writes() {
     .unwrap();
     std::io::Write::write_all(&mut child.stdin.take().unwrap(), &list.stdout).unwrap();
     let done = child.wait_with_output().unwrap();
-    assert!(
-        done.status.success(),
-        "{}",
-        String::from_utf8_lossy(&done.stderr)
-    );
+    support::assert_success(&done);
     assert!(!String::from_utf8_lossy(&done.stderr).contains("Reading inventory"));
     assert_eq!(tree(&out), expected, "--list JSON on stdin");
 

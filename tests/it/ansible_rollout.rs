@@ -75,11 +75,7 @@ impl Rollout<'_> {
         .output()
         .unwrap();
         self.keep(&out);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        support::assert_success(&out);
     }
 
     /// ansible-playbook with `extra` arguments; its output is kept to be
@@ -200,11 +196,7 @@ fn rolls_out(format: &str) {
         .env("ANSIBLE_HOME", d.join("ansible-home"))
         .output()
         .unwrap();
-    assert!(
-        syntax.status.success(),
-        "{}",
-        String::from_utf8_lossy(&syntax.stderr)
-    );
+    support::assert_success(&syntax);
 
     // First run: both hosts get their files and a running calico-node.
     let (ok, first) = rollout.playbook(&inv, &[]);
@@ -355,11 +347,7 @@ fn the_playbook_passes_ansible_lint() {
         ])
         .output()
         .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        support::assert_success(&out);
         // ansible-lint runs the ansible-core it was installed with (in its
         // venv), not Debian's: its directory comes first on PATH.
         let venv_bin = lint.parent().unwrap().display().to_string();
@@ -414,11 +402,7 @@ const PODMAN_IMAGE: &str = "calico-node-standin:running";
 /// What podman on the host says of calico-node: its ID and environment.
 fn podman_container(host: &SystemdHost) -> (String, Vec<String>) {
     let out = host.exec(&["podman", "container", "inspect", "calico-node"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     let c = &serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()[0];
     let env = serde_json::from_value(c["Config"]["Env"].clone()).unwrap();
     (c["Id"].as_str().unwrap().to_string(), env)

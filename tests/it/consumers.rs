@@ -579,11 +579,7 @@ fn out_dir_writes_whole_files_with_their_modes() {
             dir.path(),
             &["-o", format, "--out-dir", out_dir.to_str().unwrap()],
         );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        support::assert_success(&out);
         assert!(out.stdout.is_empty());
     }
     let mode = |name: &str| {

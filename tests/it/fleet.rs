@@ -45,11 +45,7 @@ fn rewrites_only_what_changed_and_check_reports_drift() {
     let out = d.join("out");
 
     let first = fleet(d, &[]);
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
+    support::assert_success(&first);
     let mode = |p: &str| std::fs::metadata(out.join(p)).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode("a/calico-node.env"), 0o600);
     assert_eq!(mode("a/calico-node.service"), 0o644);

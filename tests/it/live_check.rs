@@ -128,11 +128,7 @@ impl<'a> Live<'a> {
         assert!(printed.status.success());
         let line = edit(String::from_utf8(printed.stdout).unwrap());
         let out = self.sh(line.trim_end(), password);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        support::assert_success(&out);
     }
 
     /// The container's ID and start time.

@@ -197,11 +197,7 @@ fn pin_ip_writes_the_live_address_into_the_plan() {
         "-o",
         "docker",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     let line = String::from_utf8(out.stdout).unwrap();
     assert!(line.contains(" -e IP=10.1.0.7/16 "), "{line}");
     assert!(!line.contains("IP_AUTODETECTION_METHOD"), "{line}");

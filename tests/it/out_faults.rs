@@ -318,11 +318,7 @@ fn checks_share_the_lock_and_a_writer_waits_for_them() {
     });
     let waited = run(&fleet_args(&inv, &out, &[]), 10_000);
     release.join().unwrap();
-    assert!(
-        waited.status.success(),
-        "{}",
-        String::from_utf8_lossy(&waited.stderr)
-    );
+    support::assert_success(&waited);
     assert!(
         !out.join(".calicoctl.lock").exists(),
         "no lock file is made"

@@ -203,11 +203,7 @@ fn man_pages_render_without_warnings_and_name_every_option() {
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
     let help = |name: &str| std::fs::read_to_string(templates.join(name)).unwrap();
     let pages = [

@@ -176,11 +176,7 @@ fn podman_reads_the_quadlet_env_file_exactly() {
     .env("BYNAME_ENV", password)
     .output()
     .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     let env_file = out_dir.join("calico-node.env");
     podman.run(&[
         "create",
@@ -273,11 +269,7 @@ fn podman_runs_the_printed_command_and_the_script() {
     // The printed command (-o docker with --runtime podman), run by sh.
     let line = calicoctl("docker");
     let out = podman.sh(line.trim_end(), d, &[("ETCD_PASSWORD", password)]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     check("-o docker --runtime podman");
 
     // The launcher script, run by sh: the whole run path against podman.
@@ -376,11 +368,7 @@ fn podman_containers_check_against_the_plan() {
     // The printed podman command.
     let line = printed(&["-o", "docker"]);
     let out = podman.sh(line.trim_end(), d, &[("ETCD_PASSWORD", password)]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     assert_eq!(calicoctl(&["--check"]).1, "calico-node matches the plan.\n");
     let id = podman.inspect("calico-node")["Id"].clone();
     let (status, text, _) = calicoctl(&["--if-changed"]);
@@ -420,11 +408,7 @@ fn podman_containers_check_against_the_plan() {
     let env_path = d.join("calico-node.env");
     let script = format!("set -a; . '{}'; set +a; {exec}", env_path.display());
     let out = podman.sh(&script, d, &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     let (status, text, _) = calicoctl(&["--check", "--init-system"]);
     assert_eq!(
         (status, text.as_str()),
@@ -486,11 +470,7 @@ fn podman_containers_of_short_references_check_clean() {
         let (status, line) = calicoctl(image, &["-o", "docker"]);
         assert_eq!(status, 0);
         let out = podman.sh(line.trim_end(), d, &[]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        support::assert_success(&out);
         assert_eq!(
             podman.inspect("calico-node")["ImageName"],
             resolved,

@@ -646,11 +646,7 @@ fn out_dir_files_are_private_exactly_when_they_hold_secrets() {
                 args.extend(creds.iter().cloned());
             }
             let out = calicoctl_in(d, &args);
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            support::assert_success(&out);
             let mode = std::fs::metadata(out_dir.join(file))
                 .unwrap()
                 .permissions()

@@ -310,7 +310,7 @@ fn quadlet_service_starts_a_container_with_every_value() {
     .env("BYNAME_ENV", by_name)
     .output()
     .unwrap();
-    assert!(out.status.success(), "{}", support::describe(&out));
+    support::assert_success(&out);
     let service = quadlet_dryrun(&root, &files_in(&out_dir)).unwrap();
     let installed = "/etc/containers/systemd/";
     let words: Vec<String> = exec_start(&service)

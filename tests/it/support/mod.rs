@@ -49,6 +49,13 @@ pub fn describe(out: &Output) -> String {
     )
 }
 
+/// The one success assertion: `output`'s run exited 0, or the test fails
+/// showing its status and both streams.
+#[track_caller]
+pub fn assert_success(output: &Output) {
+    assert!(output.status.success(), "{}", describe(output));
+}
+
 pub fn stdout_of(output: &Output) -> String {
     assert!(
         output.status.success(),
