@@ -1,0 +1,155 @@
+//! One host of an inventory, whatever read it: its name and its options
+//! by long name, and the bridge to `node run`'s options (`Host::args`),
+//! which sets them as `node run`'s parser would (a property test holds the
+//! two equal), the image pinned to the release a host names.
+
+use super::error::ValueError;
+use crate::cli::{NodeRunArgs, NotSettable, WATCHED};
+use crate::release::{self, Served};
+
+/// A host's value for one option.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OptValue {
+    Text(String),
+    Flag(bool),
+    /// Given as null: not set (a host may unset a default this way).
+    Unset,
+    /// `env`: calico/node's own variables, name and value (None: passed by
+    /// name), merged by name over the defaults' (the host's value wins).
+    Env(Vec<(String, Option<String>)>),
+}
+
+/// The `--env` word of one variable.
+pub(crate) fn env_word(name: &str, value: Option<&str>) -> String {
+    match value {
+        Some(v) => format!("{name}={v}"),
+        None => name.to_string(),
+    }
+}
+
+/// `over`'s variables set into `into`, by name: a name already there takes
+/// the new value in its place, a new one goes last.
+pub(crate) fn merge_env(
+    into: &mut Vec<(String, Option<String>)>,
+    over: &[(String, Option<String>)],
+) {
+    for (name, value) in over {
+        match into.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = value.clone(),
+            None => into.push((name.clone(), value.clone())),
+        }
+    }
+}
+
+/// One host of the inventory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Host {
+    /// The host's key, also its output directory.
+    pub name: String,
+    /// Options by long name (without dashes), in a fixed order.
+    pub options: Vec<(String, OptValue)>,
+}
+
+impl Host {
+    /// The `node run` words for this host: `--opt=value` and `--flag`, and
+    /// `--name=<host>` unless the inventory names the node. What
+    /// [`Host::args`] must equal, parsed.
+    #[cfg(test)]
+    pub fn words(&self) -> Vec<String> {
+        let mut words = Vec::with_capacity(self.options.len() + 1);
+        let mut named = false;
+        for (key, value) in &self.options {
+            match value {
+                OptValue::Text(v) => {
+                    named |= key == "name";
+                    words.push(format!("--{key}={v}"));
+                }
+                OptValue::Flag(true) => words.push(format!("--{key}")),
+                OptValue::Env(vars) => words.extend(
+                    vars.iter()
+                        .map(|(n, v)| format!("--env={}", env_word(n, v.as_deref()))),
+                ),
+                OptValue::Flag(false) | OptValue::Unset => {}
+            }
+        }
+        if !named {
+            words.push(format!("--name={}", self.name));
+        }
+        words
+    }
+}
+
+impl Host {
+    /// This host's `node run` options: `defaults` (what `node run`'s parser
+    /// gives for no words) with the host's options set as that parser sets
+    /// them from [`Host::words`]. A fleet of thousands of hosts spends most
+    /// of its time in clap otherwise; a property test holds the two equal.
+    pub fn args(&self, defaults: &NodeRunArgs) -> Result<NodeRunArgs, ValueError> {
+        let mut args = defaults.clone();
+        let mut named = false;
+        for (key, value) in &self.options {
+            match value {
+                OptValue::Text(v) => {
+                    named |= key == "name";
+                    set_value(&mut args, key, v)?;
+                }
+                OptValue::Flag(true) => set_flag(&mut args, key)?,
+                OptValue::Env(vars) => args
+                    .env
+                    .extend(vars.iter().map(|(n, v)| env_word(n, v.as_deref()))),
+                OptValue::Flag(false) | OptValue::Unset => {}
+            }
+        }
+        if !named {
+            args.name = Some(self.name.clone());
+        }
+        self.settle_release(&mut args)?;
+        args.given = WATCHED
+            .iter()
+            .map(|(_, flag)| *flag)
+            .filter(|flag| {
+                self.options
+                    .iter()
+                    .any(|(k, v)| matches!(v, OptValue::Text(_)) && flag[2..] == *k)
+            })
+            .collect();
+        Ok(args)
+    }
+}
+
+impl Host {
+    /// As `node run`'s parser does for `--calico-version`: the image
+    /// pinned to the release unless the host names one, and an option the
+    /// release's calicoctl does not have refused.
+    fn settle_release(&self, args: &mut NodeRunArgs) -> Result<(), ValueError> {
+        let served = Served::new(args.calico_version.as_deref()).map_err(ValueError::Release)?;
+        let Some(release) = served.asked else {
+            return Ok(());
+        };
+        let mut image_given = false;
+        for (key, value) in &self.options {
+            let set = matches!(value, OptValue::Text(_) | OptValue::Flag(true));
+            image_given |= set && key == "node-image";
+            if set && !release::takes_option(served.profile, key) {
+                return Err(ValueError::NotInRelease {
+                    key: key.clone(),
+                    release: release.to_string(),
+                });
+            }
+        }
+        if !image_given {
+            args.node_image = served.image();
+        }
+        Ok(())
+    }
+}
+
+fn set_value(args: &mut NodeRunArgs, key: &str, v: &str) -> Result<(), ValueError> {
+    args.set_value(key, v)
+        .map_err(|NotSettable| ValueError::NotSettable(key.to_string()))
+}
+
+fn set_flag(args: &mut NodeRunArgs, key: &str) -> Result<(), ValueError> {
+    args.set_flag(key)
+        .map_err(|NotSettable| ValueError::NotSettable(key.to_string()))
+}
