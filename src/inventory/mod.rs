@@ -5,8 +5,9 @@
 //! by `ansible-inventory` where installed or, for YAML without it, by our
 //! own reader (`ansible_yaml.rs`, with `ranges.rs`); `source.rs` decides
 //! which, `limit.rs` applies `--limit`. Whatever the form, the result is
-//! one list of hosts with options that `node run`'s own parser reads, so a
-//! host's plan is exactly what `node run` would build.
+//! one list of hosts (`host.rs`) with options checked against `node run`'s
+//! (`values.rs`) and set as its own parser sets them, so a host's plan is
+//! exactly what `node run` would build.
 
 mod ansible_json;
 mod ansible_yaml;
