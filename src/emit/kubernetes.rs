@@ -4,7 +4,8 @@
 //! pod's node), credentials and TLS files go into a Secret, and with the
 //! Kubernetes datastore the pods authenticate with a ServiceAccount instead
 //! of a kubeconfig from the host. Follows Calico's own manifests of the v3.2
-//! era where they apply. Every document comes from serde_yaml.
+//! era where they apply. Every document is a typed value (one struct a
+//! kind of object, keys as Kubernetes spells them), written by serde_yaml.
 
 use super::{Artifact, Secrets};
 use super::{EmitError, KubernetesRefusal};
@@ -13,7 +14,7 @@ use crate::engine::EngineKind;
 use crate::escape;
 use crate::plan::{EnvVar, Mode, MountKind, NodeName, Plan, Volume};
 use crate::render::Engine;
-use serde_yaml::{Mapping, Value};
+use serde::Serialize;
 use std::path::Path;
 
 const NAME: &str = "calico-node";
@@ -21,25 +22,14 @@ const NAMESPACE: &str = "kube-system";
 /// The Secret's volume, where TLS files are mounted from.
 const CERTS_VOLUME: &str = "calico-node-certs";
 
-fn map<const N: usize>(pairs: [(&str, Value); N]) -> Value {
-    let mut m = Mapping::new();
-    for (k, v) in pairs {
-        m.insert(Value::String(k.to_string()), v);
-    }
-    Value::Mapping(m)
+/// The labels every object carries (and the DaemonSet selects on).
+#[derive(Serialize)]
+struct Labels {
+    #[serde(rename = "k8s-app")]
+    app: &'static str,
 }
 
-fn s(text: &str) -> Value {
-    Value::String(text.to_string())
-}
-
-fn seq(items: Vec<Value>) -> Value {
-    Value::Sequence(items)
-}
-
-fn labels() -> Value {
-    map([("k8s-app", s(NAME))])
-}
+const LABELS: Labels = Labels { app: NAME };
 
 /// Where a Kubernetes object lives.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -50,14 +40,36 @@ enum Scope {
     Cluster,
 }
 
-fn metadata(scope: Scope) -> Value {
-    match scope {
-        Scope::Namespaced => map([
-            ("name", s(NAME)),
-            ("namespace", s(NAMESPACE)),
-            ("labels", labels()),
-        ]),
-        Scope::Cluster => map([("name", s(NAME)), ("labels", labels())]),
+#[derive(Serialize)]
+struct Metadata {
+    name: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespace: Option<&'static str>,
+    labels: Labels,
+}
+
+fn metadata(scope: Scope) -> Metadata {
+    Metadata {
+        name: NAME,
+        namespace: (scope == Scope::Namespaced).then_some(NAMESPACE),
+        labels: LABELS,
+    }
+}
+
+/// A document's head: its API version, kind and metadata.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Head {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: Metadata,
+}
+
+fn head(api_version: &'static str, kind: &'static str, scope: Scope) -> Head {
+    Head {
+        api_version,
+        kind,
+        metadata: metadata(scope),
     }
 }
 
@@ -175,50 +187,149 @@ fn unique_secret_keys(plan: &Plan) -> Result<(), EmitError> {
     Ok(())
 }
 
-fn secret(plan: &Plan, tls: &[TlsFile]) -> Value {
-    let mut data = Mapping::new();
-    for var in plan.secrets() {
-        data.insert(
-            s(&secret_key(var)),
-            s(&escape::base64(var.value.as_bytes())),
-        );
+#[derive(Serialize)]
+struct Secret {
+    #[serde(flatten)]
+    head: Head,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    data: Data,
+}
+
+/// The Secret's data: key and base64 value, a mapping in the order put.
+struct Data(Vec<(String, String)>);
+
+impl Serialize for Data {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
     }
-    for file in tls {
-        data.insert(s(&file.key), s(&escape::base64(&file.contents)));
+}
+
+fn secret(plan: &Plan, tls: &[TlsFile]) -> Secret {
+    let vars = plan
+        .secrets()
+        .map(|var| (secret_key(var), escape::base64(var.value.as_bytes())));
+    let files = tls
+        .iter()
+        .map(|file| (file.key.clone(), escape::base64(&file.contents)));
+    Secret {
+        head: head("v1", "Secret", Scope::Namespaced),
+        kind: "Opaque",
+        data: Data(vars.chain(files).collect()),
     }
-    map([
-        ("apiVersion", s("v1")),
-        ("kind", s("Secret")),
-        ("metadata", metadata(Scope::Namespaced)),
-        ("type", s("Opaque")),
-        ("data", Value::Mapping(data)),
-    ])
+}
+
+/// One variable of the container: a value, or where to take it from.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EnvEntry {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value_from: Option<ValueFrom>,
+}
+
+/// Where a variable's value comes from: a field of the pod, or a key of
+/// the Secret (one of the two).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ValueFrom {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field_ref: Option<FieldRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret_key_ref: Option<SecretKeyRef>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FieldRef {
+    field_path: &'static str,
+}
+
+#[derive(Serialize)]
+struct SecretKeyRef {
+    name: &'static str,
+    key: String,
 }
 
 /// The container's environment: the plan's, in its order.
-fn env(plan: &Plan, in_cluster: bool) -> Value {
-    let vars = plan.env.iter().filter_map(|var| {
-        let value_from = |source: Value| map([("name", s(&var.name)), ("valueFrom", source)]);
-        Some(match var.name.as_str() {
-            "NODENAME" => value_from(map([(
-                "fieldRef",
-                map([("fieldPath", s("spec.nodeName"))]),
-            )])),
-            // In the cluster the pod's ServiceAccount replaces the kubeconfig.
-            "KUBECONFIG" if in_cluster => return None,
-            _ if var.secret => value_from(map([(
-                "secretKeyRef",
-                map([("name", s(NAME)), ("key", s(&secret_key(var)))]),
-            )])),
-            _ => map([("name", s(&var.name)), ("value", s(&var.value))]),
+fn env(plan: &Plan, in_cluster: bool) -> Vec<EnvEntry> {
+    plan.env
+        .iter()
+        .filter_map(|var| {
+            let from = |source: ValueFrom| EnvEntry {
+                name: var.name.clone(),
+                value: None,
+                value_from: Some(source),
+            };
+            Some(match var.name.as_str() {
+                "NODENAME" => from(ValueFrom {
+                    field_ref: Some(FieldRef {
+                        field_path: "spec.nodeName",
+                    }),
+                    secret_key_ref: None,
+                }),
+                // In the cluster the pod's ServiceAccount replaces the kubeconfig.
+                "KUBECONFIG" if in_cluster => return None,
+                _ if var.secret => from(ValueFrom {
+                    field_ref: None,
+                    secret_key_ref: Some(SecretKeyRef {
+                        name: NAME,
+                        key: secret_key(var),
+                    }),
+                }),
+                _ => EnvEntry {
+                    name: var.name.clone(),
+                    value: Some(var.value.clone()),
+                    value_from: None,
+                },
+            })
         })
-    });
-    seq(vars.collect())
+        .collect()
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Mount {
+    name: String,
+    mount_path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sub_path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    read_only: Option<bool>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PodVolume {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host_path: Option<HostPath>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<SecretVolume>,
+}
+
+#[derive(Serialize)]
+struct HostPath {
+    path: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SecretVolume {
+    secret_name: &'static str,
+    default_mode: u32,
 }
 
 /// Mounts and volumes: host directories as `hostPath`, TLS files from the
 /// Secret (read-only, each at the path the plan mounts it).
-fn volumes(plan: &Plan, tls: &[TlsFile], in_cluster: bool) -> (Value, Value) {
+fn volumes(plan: &Plan, tls: &[TlsFile], in_cluster: bool) -> (Vec<Mount>, Vec<PodVolume>) {
     let mut mounts = Vec::new();
     let mut volumes = Vec::new();
     for vol in &plan.volumes {
@@ -226,187 +337,315 @@ fn volumes(plan: &Plan, tls: &[TlsFile], in_cluster: bool) -> (Value, Value) {
             continue;
         }
         if let Some(file) = tls.iter().find(|f| std::ptr::eq(f.volume, vol)) {
-            mounts.push(map([
-                ("name", s(CERTS_VOLUME)),
-                ("mountPath", s(&vol.container)),
-                ("subPath", s(&file.key)),
-                ("readOnly", Value::Bool(true)),
-            ]));
+            mounts.push(Mount {
+                name: CERTS_VOLUME.to_string(),
+                mount_path: vol.container.clone(),
+                sub_path: Some(file.key.clone()),
+                read_only: Some(true),
+            });
             continue;
         }
         let name = volume_name(&vol.container);
-        mounts.push(if vol.read_only {
-            map([
-                ("name", s(&name)),
-                ("mountPath", s(&vol.container)),
-                ("readOnly", Value::Bool(true)),
-            ])
-        } else {
-            map([("name", s(&name)), ("mountPath", s(&vol.container))])
+        mounts.push(Mount {
+            name: name.clone(),
+            mount_path: vol.container.clone(),
+            sub_path: None,
+            read_only: vol.read_only.then_some(true),
         });
-        volumes.push(map([
-            ("name", s(&name)),
-            ("hostPath", map([("path", s(&vol.host))])),
-        ]));
+        volumes.push(PodVolume {
+            name,
+            host_path: Some(HostPath {
+                path: vol.host.clone(),
+            }),
+            secret: None,
+        });
     }
     if !tls.is_empty() {
-        volumes.push(map([
-            ("name", s(CERTS_VOLUME)),
-            (
-                "secret",
-                map([
-                    ("secretName", s(NAME)),
-                    ("defaultMode", Value::Number(0o400.into())),
-                ]),
-            ),
-        ]));
+        volumes.push(PodVolume {
+            name: CERTS_VOLUME.to_string(),
+            host_path: None,
+            secret: Some(SecretVolume {
+                secret_name: NAME,
+                default_mode: 0o400,
+            }),
+        });
     }
-    (seq(mounts), seq(volumes))
+    (mounts, volumes)
 }
 
-fn daemon_set(plan: &Plan, tls: &[TlsFile], in_cluster: bool) -> Value {
-    let (mounts, volumes) = volumes(plan, tls, in_cluster);
-    let container = map([
-        ("name", s(NAME)),
-        ("image", s(&plan.image)),
-        ("env", env(plan, in_cluster)),
-        ("securityContext", map([("privileged", Value::Bool(true))])),
-        ("resources", map([("requests", map([("cpu", s("250m"))]))])),
-        ("volumeMounts", mounts),
-    ]);
-    let toleration = |pairs: [(&str, &str); 2]| map(pairs.map(|(k, v)| (k, s(v))));
-    let mut pod = Mapping::new();
-    let mut put = |k: &str, v: Value| {
-        pod.insert(s(k), v);
-    };
-    put("nodeSelector", map([("kubernetes.io/os", s("linux"))]));
-    put("hostNetwork", Value::Bool(true));
-    // Run on every node, tainted or not, as Calico's manifests do.
-    put(
-        "tolerations",
-        seq(vec![
-            toleration([("effect", "NoSchedule"), ("operator", "Exists")]),
-            toleration([("key", "CriticalAddonsOnly"), ("operator", "Exists")]),
-            toleration([("effect", "NoExecute"), ("operator", "Exists")]),
-        ]),
-    );
-    if in_cluster {
-        put("serviceAccountName", s(NAME));
-    }
-    put("priorityClassName", s("system-node-critical"));
-    put("terminationGracePeriodSeconds", Value::Number(0.into()));
-    put("containers", seq(vec![container]));
-    put("volumes", volumes);
-    map([
-        ("apiVersion", s("apps/v1")),
-        ("kind", s("DaemonSet")),
-        ("metadata", metadata(Scope::Namespaced)),
-        (
-            "spec",
-            map([
-                ("selector", map([("matchLabels", labels())])),
-                (
-                    "updateStrategy",
-                    map([
-                        ("type", s("RollingUpdate")),
-                        (
-                            "rollingUpdate",
-                            map([("maxUnavailable", Value::Number(1.into()))]),
-                        ),
-                    ]),
-                ),
-                (
-                    "template",
-                    map([
-                        ("metadata", map([("labels", labels())])),
-                        ("spec", Value::Mapping(pod)),
-                    ]),
-                ),
-            ]),
-        ),
-    ])
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Container {
+    name: &'static str,
+    image: String,
+    env: Vec<EnvEntry>,
+    security_context: SecurityContext,
+    resources: Resources,
+    volume_mounts: Vec<Mount>,
 }
+
+#[derive(Serialize)]
+struct SecurityContext {
+    privileged: bool,
+}
+
+#[derive(Serialize)]
+struct Resources {
+    requests: Requests,
+}
+
+#[derive(Serialize)]
+struct Requests {
+    cpu: &'static str,
+}
+
+#[derive(Serialize)]
+struct Toleration {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    effect: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<&'static str>,
+    operator: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PodSpec {
+    node_selector: NodeSelector,
+    host_network: bool,
+    tolerations: [Toleration; 3],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    service_account_name: Option<&'static str>,
+    priority_class_name: &'static str,
+    termination_grace_period_seconds: u32,
+    containers: [Container; 1],
+    volumes: Vec<PodVolume>,
+}
+
+#[derive(Serialize)]
+struct NodeSelector {
+    #[serde(rename = "kubernetes.io/os")]
+    os: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DaemonSet {
+    #[serde(flatten)]
+    head: Head,
+    spec: DaemonSetSpec,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DaemonSetSpec {
+    selector: Selector,
+    update_strategy: UpdateStrategy,
+    template: PodTemplate,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Selector {
+    match_labels: Labels,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdateStrategy {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    rolling_update: RollingUpdate,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RollingUpdate {
+    max_unavailable: u32,
+}
+
+#[derive(Serialize)]
+struct PodTemplate {
+    metadata: PodMetadata,
+    spec: PodSpec,
+}
+
+#[derive(Serialize)]
+struct PodMetadata {
+    labels: Labels,
+}
+
+fn daemon_set(plan: &Plan, tls: &[TlsFile], in_cluster: bool) -> DaemonSet {
+    let (volume_mounts, volumes) = volumes(plan, tls, in_cluster);
+    let container = Container {
+        name: NAME,
+        image: plan.image.clone(),
+        env: env(plan, in_cluster),
+        security_context: SecurityContext { privileged: true },
+        resources: Resources {
+            requests: Requests { cpu: "250m" },
+        },
+        volume_mounts,
+    };
+    let toleration = |effect, key, operator| Toleration {
+        effect,
+        key,
+        operator,
+    };
+    DaemonSet {
+        head: head("apps/v1", "DaemonSet", Scope::Namespaced),
+        spec: DaemonSetSpec {
+            selector: Selector {
+                match_labels: LABELS,
+            },
+            update_strategy: UpdateStrategy {
+                kind: "RollingUpdate",
+                rolling_update: RollingUpdate { max_unavailable: 1 },
+            },
+            template: PodTemplate {
+                metadata: PodMetadata { labels: LABELS },
+                spec: PodSpec {
+                    node_selector: NodeSelector { os: "linux" },
+                    host_network: true,
+                    // Run on every node, tainted or not, as Calico's manifests do.
+                    tolerations: [
+                        toleration(Some("NoSchedule"), None, "Exists"),
+                        toleration(None, Some("CriticalAddonsOnly"), "Exists"),
+                        toleration(Some("NoExecute"), None, "Exists"),
+                    ],
+                    service_account_name: in_cluster.then_some(NAME),
+                    priority_class_name: "system-node-critical",
+                    termination_grace_period_seconds: 0,
+                    containers: [container],
+                    volumes,
+                },
+            },
+        },
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Rule {
+    api_groups: &'static [&'static str],
+    resources: &'static [&'static str],
+    verbs: &'static [&'static str],
+}
+
+#[derive(Serialize)]
+struct ClusterRole {
+    #[serde(flatten)]
+    head: Head,
+    rules: [Rule; 8],
+}
+
+const READ: &[&str] = &["get", "list", "watch"];
 
 /// What calico/node reads and writes with the Kubernetes datastore (the
 /// calico-node ClusterRole of Calico's v3.2/v3.3 `rbac-kdd.yaml`).
-fn cluster_role() -> Value {
-    let rule = |groups: &[&str], resources: &[&str], verbs: &[&str]| {
-        let list = |items: &[&str]| seq(items.iter().map(|i| s(i)).collect());
-        map([
-            ("apiGroups", list(groups)),
-            ("resources", list(resources)),
-            ("verbs", list(verbs)),
-        ])
+fn cluster_role() -> ClusterRole {
+    let rule = |api_groups, resources, verbs| Rule {
+        api_groups,
+        resources,
+        verbs,
     };
-    let read = ["get", "list", "watch"];
-    map([
-        ("apiVersion", s("rbac.authorization.k8s.io/v1")),
-        ("kind", s("ClusterRole")),
-        ("metadata", metadata(Scope::Cluster)),
-        (
-            "rules",
-            seq(vec![
-                rule(&[""], &["namespaces", "serviceaccounts"], &read),
-                rule(&[""], &["pods/status"], &["patch"]),
-                rule(&[""], &["pods"], &read),
-                rule(&[""], &["services", "endpoints"], &["get"]),
-                rule(&[""], &["nodes"], &["get", "list", "update", "watch"]),
-                rule(&["extensions"], &["networkpolicies"], &read),
-                rule(
-                    &["networking.k8s.io"],
-                    &["networkpolicies"],
-                    &["watch", "list"],
-                ),
-                rule(
-                    &["crd.projectcalico.org"],
-                    &[
-                        "globalfelixconfigs",
-                        "felixconfigurations",
-                        "bgppeers",
-                        "globalbgpconfigs",
-                        "bgpconfigurations",
-                        "ippools",
-                        "globalnetworkpolicies",
-                        "globalnetworksets",
-                        "networkpolicies",
-                        "clusterinformations",
-                        "hostendpoints",
-                    ],
-                    &["create", "get", "list", "update", "watch"],
-                ),
-            ]),
+    ClusterRole {
+        head: head(
+            "rbac.authorization.k8s.io/v1",
+            "ClusterRole",
+            Scope::Cluster,
         ),
-    ])
+        rules: [
+            rule(&[""], &["namespaces", "serviceaccounts"], READ),
+            rule(&[""], &["pods/status"], &["patch"]),
+            rule(&[""], &["pods"], READ),
+            rule(&[""], &["services", "endpoints"], &["get"]),
+            rule(&[""], &["nodes"], &["get", "list", "update", "watch"]),
+            rule(&["extensions"], &["networkpolicies"], READ),
+            rule(
+                &["networking.k8s.io"],
+                &["networkpolicies"],
+                &["watch", "list"],
+            ),
+            rule(
+                &["crd.projectcalico.org"],
+                &[
+                    "globalfelixconfigs",
+                    "felixconfigurations",
+                    "bgppeers",
+                    "globalbgpconfigs",
+                    "bgpconfigurations",
+                    "ippools",
+                    "globalnetworkpolicies",
+                    "globalnetworksets",
+                    "networkpolicies",
+                    "clusterinformations",
+                    "hostendpoints",
+                ],
+                &["create", "get", "list", "update", "watch"],
+            ),
+        ],
+    }
 }
 
-fn rbac() -> Vec<Value> {
-    let account = map([
-        ("apiVersion", s("v1")),
-        ("kind", s("ServiceAccount")),
-        ("metadata", metadata(Scope::Namespaced)),
-    ]);
-    let binding = map([
-        ("apiVersion", s("rbac.authorization.k8s.io/v1")),
-        ("kind", s("ClusterRoleBinding")),
-        ("metadata", metadata(Scope::Cluster)),
-        (
-            "roleRef",
-            map([
-                ("apiGroup", s("rbac.authorization.k8s.io")),
-                ("kind", s("ClusterRole")),
-                ("name", s(NAME)),
-            ]),
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClusterRoleBinding {
+    #[serde(flatten)]
+    head: Head,
+    role_ref: RoleRef,
+    subjects: [Subject; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RoleRef {
+    api_group: &'static str,
+    kind: &'static str,
+    name: &'static str,
+}
+
+#[derive(Serialize)]
+struct Subject {
+    kind: &'static str,
+    name: &'static str,
+    namespace: &'static str,
+}
+
+/// The documents of the manifest, each one Kubernetes object.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Document {
+    ServiceAccount(Head),
+    ClusterRole(Box<ClusterRole>),
+    ClusterRoleBinding(ClusterRoleBinding),
+    Secret(Secret),
+    DaemonSet(Box<DaemonSet>),
+}
+
+fn rbac() -> [Document; 3] {
+    let binding = ClusterRoleBinding {
+        head: head(
+            "rbac.authorization.k8s.io/v1",
+            "ClusterRoleBinding",
+            Scope::Cluster,
         ),
-        (
-            "subjects",
-            seq(vec![map([
-                ("kind", s("ServiceAccount")),
-                ("name", s(NAME)),
-                ("namespace", s(NAMESPACE)),
-            ])]),
-        ),
-    ]);
-    vec![account, cluster_role(), binding]
+        role_ref: RoleRef {
+            api_group: "rbac.authorization.k8s.io",
+            kind: "ClusterRole",
+            name: NAME,
+        },
+        subjects: [Subject {
+            kind: "ServiceAccount",
+            name: NAME,
+            namespace: NAMESPACE,
+        }],
+    };
+    [
+        Document::ServiceAccount(head("v1", "ServiceAccount", Scope::Namespaced)),
+        Document::ClusterRole(Box::new(cluster_role())),
+        Document::ClusterRoleBinding(binding),
+    ]
 }
 
 /// `-o kubernetes`: the documents, in the order `kubectl apply` wants them.
@@ -421,9 +660,11 @@ pub fn manifest(plan: &Plan, engine: &Engine) -> Result<Artifact, EmitError> {
     }
     let has_secret = plan.secrets().next().is_some() || !tls.is_empty();
     if has_secret {
-        docs.push(secret(plan, &tls));
+        docs.push(Document::Secret(secret(plan, &tls)));
     }
-    docs.push(daemon_set(plan, &tls, in_cluster));
+    docs.push(Document::DaemonSet(Box::new(daemon_set(
+        plan, &tls, in_cluster,
+    ))));
     let mut text = String::from(
         "# calico-node.yaml, generated by `calicoctl node run -o kubernetes`:\n# calico/node on every node. Apply it with `kubectl apply -f calico-node.yaml`.\n",
     );
