@@ -51,7 +51,7 @@ struct CalicoApiConfig {
     kind: String,
     #[serde(default)]
     #[allow(dead_code)]
-    metadata: Option<serde_yaml::Value>,
+    metadata: Option<yaml_serde::Value>,
     #[serde(default)]
     spec: Option<DatastoreSpec>,
 }
@@ -146,7 +146,7 @@ impl DatastoreSpec {
 /// Parse the text of a configuration file (YAML or JSON).
 pub fn parse(text: &str) -> Result<DatastoreSpec, ConfigError> {
     crate::nesting::check(text).map_err(ConfigError::TooDeep)?;
-    let doc: CalicoApiConfig = serde_yaml::from_str(text).map_err(|_| ConfigError::Invalid)?;
+    let doc: CalicoApiConfig = yaml_serde::from_str(text).map_err(|_| ConfigError::Invalid)?;
     if doc.api_version != "projectcalico.org/v3" || doc.kind != "CalicoAPIConfig" {
         return Err(ConfigError::Invalid);
     }

@@ -5,7 +5,7 @@
 //! Kubernetes datastore the pods authenticate with a ServiceAccount instead
 //! of a kubeconfig from the host. Follows Calico's own manifests of the v3.2
 //! era where they apply. Every document is a typed value (one struct a
-//! kind of object, keys as Kubernetes spells them), written by serde_yaml.
+//! kind of object, keys as Kubernetes spells them), written by yaml_serde.
 
 use super::{Artifact, Secrets};
 use super::{EmitError, KubernetesRefusal};
@@ -672,7 +672,7 @@ pub fn manifest(plan: &Plan, engine: &Engine) -> Result<Artifact, EmitError> {
         text.push_str("# It holds a Secret: keep this file mode 0600.\n");
     }
     for doc in &docs {
-        let yaml = serde_yaml::to_string(doc).map_err(|e| EmitError::Serialize {
+        let yaml = yaml_serde::to_string(doc).map_err(|e| EmitError::Serialize {
             target: "kubernetes: ",
             message: e.to_string(),
         })?;

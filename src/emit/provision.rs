@@ -63,7 +63,7 @@ pub fn cloud_init(plan: &Plan, engine: &Engine) -> Result<Artifact, EmitError> {
             "systemctl enable --now calico-node.service",
         ],
     };
-    let yaml = serde_yaml::to_string(&config).map_err(|e| EmitError::Serialize {
+    let yaml = yaml_serde::to_string(&config).map_err(|e| EmitError::Serialize {
         target: "cloud-init: ",
         message: e.to_string(),
     })?;

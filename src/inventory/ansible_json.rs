@@ -7,8 +7,8 @@
 //! before its children's, each host once.
 
 use super::{Group, Host, Inventory, Options, Problem, check_host_name, key_text, kind_of};
-use serde_yaml::{Mapping, Value};
 use std::collections::HashSet;
+use yaml_serde::{Mapping, Value};
 
 /// Whether a parsed document is `ansible-inventory --list` output.
 pub fn recognise(doc: &Value) -> bool {
@@ -160,7 +160,7 @@ mod tests {
     use super::*;
 
     fn read(text: &str) -> Inventory {
-        let doc: Value = serde_yaml::from_str(text).unwrap();
+        let doc: Value = yaml_serde::from_str(text).unwrap();
         assert!(recognise(&doc));
         parse(&doc)
     }

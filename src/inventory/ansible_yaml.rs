@@ -8,8 +8,8 @@
 //! where `ansible-inventory` is not installed (`source.rs`).
 
 use super::{Host, Inventory, Options, Problem, check_host_name, key_text, kind_of, ranges};
-use serde_yaml::{Mapping, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use yaml_serde::{Mapping, Value};
 
 /// The inventory with its merge keys (`<<: *common`, `<<: [*a, *b]`) applied
 /// as Ansible's YAML loader applies them: a mapping's own keys win, then

@@ -34,7 +34,7 @@ use crate::cli::NodeRunArgs;
 #[cfg(test)]
 use error::ReadError;
 #[cfg(test)]
-use serde_yaml::Value;
+use yaml_serde::Value;
 
 /// A group of an Ansible inventory: the hosts listed in it directly and
 /// its child groups (for `--limit`).
@@ -110,7 +110,7 @@ pub fn parse_streamed(text: &str) -> Option<Inventory> {
 #[cfg(test)]
 pub fn parse_values(label: &str, text: &str) -> Result<Inventory, ReadError> {
     let label = label.to_string();
-    let doc: Value = match serde_yaml::from_str(text) {
+    let doc: Value = match yaml_serde::from_str(text) {
         Ok(doc) => doc,
         Err(e) => {
             let reason = e.to_string();

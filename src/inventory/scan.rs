@@ -50,7 +50,7 @@ fn is_plugin_config(text: &str) -> bool {
     if crate::nesting::check(text).is_err() {
         return false;
     }
-    serde_yaml::from_str::<serde_yaml::Value>(text)
+    yaml_serde::from_str::<yaml_serde::Value>(text)
         .ok()
         .and_then(|doc| doc.as_mapping().map(|m| m.contains_key("plugin")))
         .unwrap_or(false)

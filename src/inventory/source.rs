@@ -14,10 +14,10 @@ use super::confined::{self, InventoryCode};
 use super::error::{AnsibleFault, Code, OnlyAnsible, ReadError};
 use super::{Inventory, ansible_json, ansible_yaml, kind_of, native, scan};
 use crate::input::{InputError, MAX_INPUT, Refusal};
-use serde_yaml::{Mapping, Value};
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use yaml_serde::{Mapping, Value};
 
 /// An inventory read, and what to say about how on stderr.
 pub struct Resolved {
@@ -56,7 +56,7 @@ fn classify(text: &str, yaml_named: bool) -> Kind {
     if let Some(inventory) = native::stream(text) {
         return Kind::NativeRead(inventory);
     }
-    let doc: Value = match serde_yaml::from_str(text) {
+    let doc: Value = match yaml_serde::from_str(text) {
         Ok(doc) => doc,
         Err(e) if yaml_named => return Kind::BadYaml(e.to_string()),
         Err(_) => return Kind::Other(OnlyAnsible::NotYaml),
@@ -297,7 +297,7 @@ fn resolve(
     let text = String::from_utf8(output.stdout).map_err(|_| fail(AnsibleFault::NotUtf8))?;
     crate::nesting::check(&text).map_err(|deep| fail(AnsibleFault::TooDeep(deep)))?;
     let doc: Value =
-        serde_yaml::from_str(&text).map_err(|e| fail(AnsibleFault::NotJson(e.to_string())))?;
+        yaml_serde::from_str(&text).map_err(|e| fail(AnsibleFault::NotJson(e.to_string())))?;
     if !ansible_json::recognise(&doc) {
         return Err(fail(AnsibleFault::NotList));
     }

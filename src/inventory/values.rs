@@ -7,7 +7,7 @@ use super::OptValue;
 use super::error::{HostNameError, ValueError};
 use crate::cli::NodeRunArgs;
 use clap::{ArgAction, CommandFactory};
-use serde_yaml::Value;
+use yaml_serde::Value;
 
 /// Options that belong to one invocation, not to a host.
 const INVOCATION_ONLY: [&str; 11] = [

@@ -106,7 +106,7 @@ impl Fixture {
                 e.utf8_error(),
             ))
         })?;
-        serde_yaml::from_str(&text).map_err(|e| TableError::Invalid {
+        yaml_serde::from_str(&text).map_err(|e| TableError::Invalid {
             path: path.to_string(),
             reason: e.to_string(),
         })

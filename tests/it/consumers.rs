@@ -490,7 +490,7 @@ fn compose_config(dir: &Path, compose: &str, env: &[(&str, &str)]) -> Option<Val
         "docker-compose config: {}\n{compose}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let yaml: serde_yaml::Value = serde_yaml::from_slice(&out.stdout).unwrap();
+    let yaml: yaml_serde::Value = yaml_serde::from_slice(&out.stdout).unwrap();
     Some(serde_json::to_value(yaml).unwrap()["services"]["calico-node"].clone())
 }
 

@@ -191,7 +191,7 @@ fn golden_native_inventories() -> Vec<(String, String, i64, String)> {
             .and_then(|v| v.as_str())
             .map(str::to_string);
         let Some(text) = text else { continue };
-        let native = serde_yaml_keys(&text).is_some_and(|keys| {
+        let native = native_yaml_keys(&text).is_some_and(|keys| {
             keys.contains(&"hosts".to_string())
                 && keys.iter().all(|k| k == "hosts" || k == "defaults")
         });
@@ -215,7 +215,7 @@ fn golden_native_inventories() -> Vec<(String, String, i64, String)> {
 /// The top-level keys of a YAML mapping, if it is one (read by Python's
 /// YAML through the same validator's environment would be circular; a
 /// line scan is enough for these files).
-fn serde_yaml_keys(text: &str) -> Option<Vec<String>> {
+fn native_yaml_keys(text: &str) -> Option<Vec<String>> {
     let keys: Vec<String> = text
         .lines()
         .filter(|l| !l.starts_with([' ', '#', '-']) && l.contains(':'))

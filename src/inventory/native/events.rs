@@ -1,14 +1,17 @@
-//! YAML parse events one at a time, from libyaml (the parser serde_yaml
-//! itself runs on, through unsafe-libyaml). serde_yaml 0.9 reads a
-//! document's whole list of events before deserializing any of it: about a
-//! kilobyte a host, the bulk of a large fleet's memory. This reader holds
-//! one event. It knows only what a plain native inventory uses (mappings,
-//! sequences, untagged scalars); anything else (anchors, aliases, tags,
-//! several documents, a parse error) is `None`, and the caller steps aside
-//! to serde_yaml, whose messages are the documented ones.
+//! YAML parse events one at a time, from saphyr-parser: a safe, pure-Rust
+//! YAML 1.2 parser that yields one event at a time. yaml_serde (like the
+//! serde_yaml it continues) reads a document's whole list of events before
+//! deserializing any of it: about a kilobyte a host, the bulk of a large
+//! fleet's memory. This reader holds one event. It knows only what a plain
+//! native inventory uses (mappings, sequences, untagged scalars); anything
+//! else (anchors, aliases, tags, several documents, a parse error) is
+//! `None`, and the caller steps aside to yaml_serde, whose messages are the
+//! documented ones. So where the two parsers could differ, on anything
+//! unusual, the value path decides; the tests in `stream.rs` hold them equal
+//! on everything this reader takes.
 
-use serde_yaml::Value;
-use unsafe_libyaml as unsafe_yaml;
+use saphyr_parser::{Event as Parsed, Parser, ScalarStyle, Span, StrInput};
+use yaml_serde::Value;
 
 /// One event, as the native reader needs it.
 pub enum Event {
@@ -17,121 +20,163 @@ pub enum Event {
     SeqStart,
     SeqEnd,
     Scalar(Value),
+    /// An empty plain scalar: a null as a value; as a key, libyaml refuses
+    /// it in places saphyr-parser reads one, so there the reader steps aside.
+    Empty,
     DocumentEnd,
     StreamEnd,
 }
 
-/// A libyaml parser over borrowed text.
+/// A parser over borrowed text.
 pub struct Events<'t> {
-    parser: Box<unsafe_yaml::yaml_parser_t>,
-    _text: &'t str,
+    parser: Parser<'t, StrInput<'t>>,
+    text: &'t str,
+    /// Where the last collection start was looked up: its index in
+    /// characters (saphyr-parser's unit) and in bytes. Events only move
+    /// forward, so each lookup walks on from here.
+    cursor: (usize, usize),
+    /// For each open collection, the line a flow one (`{`, `[`) opened on.
+    flow: Vec<Option<usize>>,
 }
 
 impl<'t> Events<'t> {
     /// The parser, past the stream's and the document's start.
     pub fn new(text: &'t str) -> Option<Events<'t>> {
-        // SAFETY: the parser is initialized before use and deleted on drop;
-        // its input is `text`, which outlives it (the borrow in `_text`).
-        let parser = unsafe {
-            let mut parser =
-                Box::new(std::mem::MaybeUninit::<unsafe_yaml::yaml_parser_t>::uninit());
-            if unsafe_yaml::yaml_parser_initialize(parser.as_mut_ptr()).fail {
-                return None;
-            }
-            let mut parser =
-                Box::from_raw(Box::into_raw(parser).cast::<unsafe_yaml::yaml_parser_t>());
-            unsafe_yaml::yaml_parser_set_input_string(
-                &mut *parser,
-                text.as_ptr(),
-                text.len() as u64,
-            );
-            parser
-        };
+        // Tabs are where YAML's parsers disagree most (libyaml refuses a
+        // tab in some places of indentation saphyr-parser accepts): a text
+        // with one is left to the value path.
+        if text.contains('\t') {
+            return None;
+        }
         let mut events = Events {
-            parser,
-            _text: text,
+            parser: Parser::new_from_str(text),
+            text,
+            cursor: (0, 0),
+            flow: Vec::new(),
         };
-        events.expect(unsafe_yaml::YAML_STREAM_START_EVENT)?;
-        events.expect(unsafe_yaml::YAML_DOCUMENT_START_EVENT)?;
+        let Parsed::StreamStart = events.raw()? else {
+            return None;
+        };
+        let Parsed::DocumentStart(_) = events.raw()? else {
+            return None;
+        };
         Some(events)
     }
 
-    fn expect(&mut self, kind: unsafe_yaml::yaml_event_type_t) -> Option<()> {
-        self.raw(|event| (event.type_ == kind).then_some(()))?
+    fn raw(&mut self) -> Option<Parsed<'t>> {
+        Some(self.spanned()?.0)
     }
 
-    /// Parse one event and hand it to `read` (then free it).
-    fn raw<T>(&mut self, read: impl FnOnce(&unsafe_yaml::yaml_event_t) -> T) -> Option<T> {
-        // SAFETY: yaml_parser_parse fills `event` on success; it is read
-        // only then, and deleted once read.
-        unsafe {
-            let mut event = std::mem::MaybeUninit::<unsafe_yaml::yaml_event_t>::uninit();
-            if unsafe_yaml::yaml_parser_parse(&mut *self.parser, event.as_mut_ptr()).fail {
-                return None;
-            }
-            let found = read(&*event.as_ptr());
-            unsafe_yaml::yaml_event_delete(event.as_mut_ptr());
-            Some(found)
-        }
+    fn spanned(&mut self) -> Option<(Parsed<'t>, Span)> {
+        self.parser.next_event()?.ok()
     }
 
     /// The next event, or None where this reader steps aside.
     pub fn next(&mut self) -> Option<Event> {
-        self.raw(convert)?
-    }
-}
-
-impl Drop for Events<'_> {
-    fn drop(&mut self) {
-        // SAFETY: the parser was initialized in `new`.
-        unsafe { unsafe_yaml::yaml_parser_delete(&mut *self.parser) }
-    }
-}
-
-/// An event of a plain native inventory, or None.
-fn convert(event: &unsafe_yaml::yaml_event_t) -> Option<Event> {
-    // SAFETY: each union field is read only for its own event type, as
-    // libyaml documents; scalar bytes are `length` bytes at `value`.
-    unsafe {
-        match event.type_ {
-            unsafe_yaml::YAML_MAPPING_START_EVENT => {
-                let m = event.data.mapping_start;
-                (m.anchor.is_null() && m.tag.is_null()).then_some(Event::MapStart)
+        let (event, span) = self.spanned()?;
+        match event {
+            Parsed::MappingStart(..) | Parsed::SequenceStart(..) => {
+                let opened = self.char_at(span.start.index());
+                // Inside a flow collection all is flow (a single-pair
+                // mapping in a sequence, `[a: b]`, opens on no bracket).
+                let inherited = matches!(self.flow.last(), Some(Some(_)));
+                let flow = inherited || matches!(opened, Some('{' | '['));
+                self.flow.push(flow.then_some(span.start.line()));
             }
-            unsafe_yaml::YAML_SEQUENCE_START_EVENT => {
-                let s = event.data.sequence_start;
-                (s.anchor.is_null() && s.tag.is_null()).then_some(Event::SeqStart)
-            }
-            unsafe_yaml::YAML_MAPPING_END_EVENT => Some(Event::MapEnd),
-            unsafe_yaml::YAML_SEQUENCE_END_EVENT => Some(Event::SeqEnd),
-            unsafe_yaml::YAML_DOCUMENT_END_EVENT => Some(Event::DocumentEnd),
-            unsafe_yaml::YAML_STREAM_END_EVENT => Some(Event::StreamEnd),
-            unsafe_yaml::YAML_SCALAR_EVENT => {
-                let s = event.data.scalar;
-                if !s.anchor.is_null() || !s.tag.is_null() {
+            // A flow collection over several lines is left to the value
+            // path: libyaml refuses some line breaks in one (before a key's
+            // `:`) that saphyr-parser reads.
+            Parsed::MappingEnd | Parsed::SequenceEnd => {
+                if let Some(Some(line)) = self.flow.pop()
+                    && line != span.start.line()
+                {
                     return None;
                 }
-                let bytes = std::slice::from_raw_parts(s.value, s.length as usize);
-                let text = std::str::from_utf8(bytes).ok()?;
-                Some(Event::Scalar(
-                    if s.style == unsafe_yaml::YAML_PLAIN_SCALAR_STYLE {
-                        plain(text)?
-                    } else {
-                        Value::String(text.to_string())
-                    },
-                ))
             }
-            _ => None,
+            _ => {}
         }
+        let in_flow = matches!(self.flow.last(), Some(Some(_)));
+        // libyaml refuses some `:` in a plain scalar in flow (`{a:?}`,
+        // `{::1}`) where saphyr-parser reads one: any but those inside an
+        // address (`fd00::1`, `a:b`) is left to the value path.
+        if let (Parsed::Scalar(text, ScalarStyle::Plain, ..), true) = (&event, in_flow)
+            && (text.starts_with(':') || !colons_of_an_address(text))
+        {
+            return None;
+        }
+        let event = convert(event, span)?;
+        // In a flow collection libyaml refuses an empty value after a `:`
+        // with no space (`{a:}`), which saphyr-parser reads as null: left to
+        // the value path.
+        if let (Event::Empty, true) = (&event, in_flow) {
+            let at = span.start.index();
+            let (here, after) = (self.char_at(at), self.char_at(at + 1));
+            if here == Some(':') && !after.is_some_and(char::is_whitespace) {
+                return None;
+            }
+        }
+        Some(event)
+    }
+
+    /// The character at `index` (in characters), at or after the cursor.
+    fn char_at(&mut self, index: usize) -> Option<char> {
+        let (mut chars, mut bytes) = self.cursor;
+        let mut rest = self.text.get(bytes..)?.chars();
+        while chars < index {
+            bytes += rest.next()?.len_utf8();
+            chars += 1;
+        }
+        self.cursor = (chars, bytes);
+        rest.next()
     }
 }
 
-/// A plain scalar's value as serde_yaml resolves it: null, a boolean, a
+/// Whether every `:` of `text` is followed by a letter, a digit or
+/// another `:`, as in an IPv6 address (true when there is none).
+fn colons_of_an_address(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().all(|(i, b)| {
+        *b != b':'
+            || bytes
+                .get(i + 1)
+                .is_some_and(|n| n.is_ascii_alphanumeric() || *n == b':')
+    })
+}
+
+/// An event of a plain native inventory, or None. A plain scalar over
+/// several lines is left to the value path too: libyaml refuses some that
+/// saphyr-parser folds (a key over two lines in a flow mapping).
+fn convert(event: Parsed, span: Span) -> Option<Event> {
+    match event {
+        Parsed::Scalar(_, ScalarStyle::Plain, ..) if span.start.line() != span.end.line() => None,
+        Parsed::MappingStart(0, None) => Some(Event::MapStart),
+        Parsed::SequenceStart(0, None) => Some(Event::SeqStart),
+        Parsed::MappingEnd => Some(Event::MapEnd),
+        Parsed::SequenceEnd => Some(Event::SeqEnd),
+        Parsed::DocumentEnd => Some(Event::DocumentEnd),
+        Parsed::StreamEnd => Some(Event::StreamEnd),
+        Parsed::Scalar(text, ScalarStyle::Plain, 0, None) if text.is_empty() => Some(Event::Empty),
+        Parsed::Scalar(text, style, 0, None) => Some(Event::Scalar(match style {
+            ScalarStyle::Plain => plain(&text)?,
+            _ => Value::String(text.into_owned()),
+        })),
+        _ => None,
+    }
+}
+
+/// A plain scalar's value as yaml_serde resolves it: null, a boolean, a
 /// number, else a string. Only what could be a null, boolean or number is
-/// handed to serde_yaml itself.
+/// handed to yaml_serde itself.
 fn plain(text: &str) -> Option<Value> {
     if text == "-" || text.starts_with("---") || text.starts_with("...") {
-        return None; // markers, read alone: leave them to serde_yaml
+        return None; // markers, read alone: leave them to yaml_serde
+    }
+    // A plain scalar never starts with an indicator; saphyr-parser reads
+    // some such text (a `>` inside a flow mapping) where libyaml refuses it.
+    if text.starts_with([
+        ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`',
+    ]) {
+        return None;
     }
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
@@ -140,7 +185,7 @@ fn plain(text: &str) -> Option<Value> {
         _ => {}
     }
     // The two shapes of an inventory's numbers and addresses, decided here
-    // as serde_yaml decides them: a decimal integer without a leading zero,
+    // as yaml_serde decides them: a decimal integer without a leading zero,
     // and dotted digits with two dots or more (never a number).
     let bytes = text.as_bytes();
     let decimal = bytes.iter().all(u8::is_ascii_digit) && (bytes[0] != b'0' || bytes.len() == 1);
@@ -158,7 +203,7 @@ fn plain(text: &str) -> Option<Value> {
     if !numeric_start {
         return Some(Value::String(text.to_string()));
     }
-    match serde_yaml::from_str::<Value>(text).ok()? {
+    match yaml_serde::from_str::<Value>(text).ok()? {
         v @ (Value::Number(_) | Value::String(_) | Value::Null | Value::Bool(_)) => Some(v),
         _ => None,
     }

@@ -10,7 +10,7 @@ mod stream;
 pub(super) use stream::stream;
 
 use super::{Host, Inventory, OptValue, Options, Problem, check_host_name, key_text, kind_of};
-use serde_yaml::{Mapping, Value};
+use yaml_serde::{Mapping, Value};
 
 /// Options of one mapping, every error collected as `at` places it (a
 /// host's, or the defaults').

@@ -1,7 +1,7 @@
 //! A native inventory read as the YAML parser streams it (`events.rs`):
 //! each host entry becomes the host's options as soon as it is read, and
 //! only that entry is ever held as YAML values. A whole document as values
-//! (or as serde_yaml's list of events) took several times the memory of
+//! (or as yaml_serde's list of events) took several times the memory of
 //! its hosts. Anything that is not plainly a native inventory (another
 //! top-level key, no `hosts`, a repeated key, anchors, tags, bad YAML)
 //! makes this reader step aside: the caller then reads the document as
@@ -10,8 +10,8 @@
 use super::super::Options;
 use super::events::{Event, Events};
 use super::{assemble, read_defaults, read_host};
-use serde_yaml::{Mapping, Value};
 use std::collections::HashSet;
+use yaml_serde::{Mapping, Value};
 
 /// The value that starts with `first` (already read): a scalar, or a whole
 /// mapping or sequence. Deeper than the readers' limit it steps aside (the
@@ -27,17 +27,19 @@ fn nested(events: &mut Events, first: Event, depth: usize) -> Option<Value> {
     }
     match first {
         Event::Scalar(v) => Some(v),
+        Event::Empty => Some(Value::Null),
         Event::MapStart => {
             let mut map = Mapping::new();
             loop {
                 let key = match events.next()? {
                     Event::MapEnd => return Some(Value::Mapping(map)),
+                    Event::Empty => return None,
                     other => nested(events, other, depth + 1)?,
                 };
                 let next = events.next()?;
                 let v = nested(events, next, depth + 1)?;
                 if map.insert(key, v).is_some() {
-                    return None; // a repeated key: serde_yaml's message
+                    return None; // a repeated key: yaml_serde's message
                 }
             }
         }
@@ -64,13 +66,14 @@ type HostsRead = (
 fn hosts(events: &mut Events, options: &Options) -> Option<HostsRead> {
     let (mut found, mut errors, mut seen) = (Vec::new(), Vec::new(), HashSet::new());
     match events.next()? {
-        Event::Scalar(Value::Null) => return Some((found, errors)),
+        Event::Scalar(Value::Null) | Event::Empty => return Some((found, errors)),
         Event::MapStart => {}
         _ => return None,
     }
     loop {
         let key = match events.next()? {
             Event::MapEnd => return Some((found, errors)),
+            Event::Empty => return None,
             other => value(events, other)?,
         };
         let next = events.next()?;
@@ -116,7 +119,7 @@ pub fn stream(text: &str) -> Option<super::Inventory> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::super::parse_values as parse;
+    use super::super::super::{parse as read, parse_values as parse};
     use super::*;
 
     /// Whatever this reader takes, it reads as the value path does.
@@ -127,13 +130,18 @@ mod tests {
             "hosts:\n  a: {ip: 192.0.2.1}\ndefaults: {ip: 192.0.2.9}\n",
             "hosts:\n  a: {foo: 1, as: [1]}\n  'b/c': {}\n  d: {}\n",
             "defaults: {out-dir: x}\nhosts: {a: {}}\n",
-            "defaults: 3\nhosts: {a: }\n",
+            "defaults: 3\nhosts:\n  a:\n",
             "hosts:\n  a: 5\n  b: {init-system: yes}\n",
             "hosts:\n  a: {as: 1.10, ip: ~, init-system: True}\n  b: {as: 0x10, ip: \"10.0.0.1\"}\n",
             "hosts:\n  c: {as: +5, no-default-ippools: false}\n  d: {as: -5, name: .inf}\n  e: {name: '...'}\n",
             "hosts:\n  f: {as: [1, {x: 2}], name: null}\n  7: {}\n  g: {node-image: \"a: b\"}\n",
             "hosts:\n  h:\n    as: 64512\n    log-dir: |\n      /x\n",
             "hosts:\n  i: {as: 0123, ip: 10.0.0.1, ip6: 1.2, name: 1.2.3, node-image: 1e3}\n  j: {as: 0, name: 00}\n",
+            "---\n# a comment\nhosts:\n  k: {as: 1}  # trailing\n...\n",
+            "hosts:\n  l:\n    name: a b\n    node-image: \"x\\ty\"\n  m: {name: 'it''s'}\n",
+            "hosts:\n  n: {as: 0o17, name: -x, ip: 0.1, node-image: .5}\n  \"o\": {log-dir: \"/a\"}\n",
+            "hosts:\n  p: {env: [A=1, \"B=2\"], as: 12_3}\n  q: {name: [], as: {}}\n",
+            "hosts:\n  r: {ip6: fd00::1, name: a:b}\n  s: [fd00::2]\n",
         ] {
             let streamed = stream(text).unwrap_or_else(|| panic!("not streamed: {text}"));
             let valued = parse("t", text).unwrap();
@@ -159,8 +167,59 @@ mod tests {
             "hosts: {a: }\n---\nhosts: {b: }\n",
             "hosts: {a: {as: 1, as: 2}}\n",
             "hosts: {a: {as: 18446744073709551616}}\n",
+            "hosts:\n  o: {log-dir: >\n      /a\n    }\n",
+            "hosts:\n  l:\n    name: a\n      b\n",
         ] {
             assert!(stream(text).is_none(), "{text}");
         }
+    }
+
+    /// Two parsers read the same text: saphyr-parser here, libyaml behind
+    /// yaml_serde on the value path. Random texts made of YAML's pieces,
+    /// odd ones included: whatever this reader takes, the value path reads
+    /// to the same hosts and errors.
+    #[test]
+    fn random_texts_read_alike_or_step_aside() {
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+        const PIECES: &[&str] = &[
+            "\n", "\n  ", "\n    ", " ", "\t", "a:", "b: ", "as: ", "name: ", "env: ", "1", "0x1",
+            "1.2.3", "'x'", "\"y\"", "'it''s'", "\"\\t\"", "{", "}", "[", "]", ", ", ": ", "-",
+            "- ", ">", "|", "? ", "# c", "&a ", "*a", "!t ", "%", "@", "`", "~", "---\n", "...\n",
+            "fd00::1", "a:b", "::", ":1", "true", "null", ".inf", "a b", "\\", "\u{e9}", "\r\n",
+        ];
+        let text = (
+            prop::sample::select(vec!["hosts:\n  ", "defaults: {}\nhosts:\n  ", "hosts: {"]),
+            prop::collection::vec(prop::sample::select(PIECES), 0..24),
+        )
+            .prop_map(|(head, pieces)| format!("{head}{}\n", pieces.concat()));
+        let config = Config {
+            cases: 20_000,
+            failure_persistence: None,
+            ..Config::default()
+        };
+        let rng = TestRng::deterministic_rng(RngAlgorithm::ChaCha);
+        let mut runner = TestRunner::new_with_rng(config, rng);
+        let streamed = std::cell::Cell::new(0);
+        runner
+            .run(&text, |text| {
+                if stream(&text).is_some() {
+                    streamed.set(streamed.get() + 1);
+                    let both = (read("t", &text), parse("t", &text));
+                    match both {
+                        (Ok(read), Ok(valued)) => {
+                            prop_assert_eq!(&read.hosts, &valued.hosts, "{:?}", text);
+                            prop_assert_eq!(&read.errors, &valued.errors, "{:?}", text);
+                        }
+                        (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
+                        (a, b) => prop_assert!(false, "{text:?}: {:?} but {:?}", a.err(), b.err()),
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
+        // The comparison ran on a fair share of the texts, not on none.
+        let streamed = streamed.get();
+        assert!(streamed > 1000, "only {streamed} texts streamed");
     }
 }
