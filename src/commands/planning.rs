@@ -280,7 +280,7 @@ fn pin_addresses(
         );
         *slot = Some(found.cidr);
         *method = Method::FirstFound;
-        *origin = "--pin-ip";
+        *origin = plan::Origin::Flag("--pin-ip");
     }
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! Why a plan cannot be written in a format, as values. Each variant's
 //! `Display` is the user's line, through `crate::error::executing`.
 
+use crate::plan::Origin;
+
 #[derive(Debug)]
 pub enum EmitError {
     UnknownFormat {
@@ -20,7 +22,7 @@ pub enum EmitError {
     },
     /// A value the target syntax cannot carry (`origin`: its option).
     Refused {
-        origin: &'static str,
+        origin: Origin,
         reason: &'static str,
     },
     RelativeUnitRuntimePath {
@@ -31,7 +33,8 @@ pub enum EmitError {
     },
     QuadletNeedsNoDockerNetworking,
     IgnitionLineTooLong {
-        origin: &'static str,
+        /// The value found in the line, if one is.
+        origin: Option<Origin>,
         max: usize,
     },
     /// A file would be larger than `--check` reads back: `origin` gave
@@ -39,7 +42,7 @@ pub enum EmitError {
     TooLarge {
         file: String,
         size: usize,
-        origin: &'static str,
+        origin: Origin,
     },
     /// `--template-source` of a format with no one template.
     NoTemplate {
@@ -53,7 +56,7 @@ pub enum EmitError {
     },
     Kubernetes(KubernetesRefusal),
     TlsUnreadable {
-        origin: &'static str,
+        origin: Origin,
         path: String,
         source: std::io::Error,
     },
@@ -72,11 +75,11 @@ pub enum KubernetesRefusal {
     InitSystem,
     Name,
     LiteralAddress {
-        origin: &'static str,
+        origin: Origin,
         value: String,
     },
     HostPath {
-        origin: &'static str,
+        origin: Origin,
         path: String,
     },
     /// Two secret variables whose Secret keys would be one (`A_B`, `a_b`).
@@ -120,10 +123,15 @@ impl std::fmt::Display for EmitError {
                     "-o quadlet needs --disable-docker-networking (the libnetwork plugin and /var/run/docker.sock are docker's)"
                 ),
             ),
-            EmitError::IgnitionLineTooLong { origin, max } => line(
-                f,
-                format_args!("{origin}: Ignition cannot carry a unit line longer than {max} bytes"),
-            ),
+            EmitError::IgnitionLineTooLong { origin, max } => {
+                let origin = origin.map_or("a value".to_string(), |o| o.to_string());
+                line(
+                    f,
+                    format_args!(
+                        "{origin}: Ignition cannot carry a unit line longer than {max} bytes"
+                    ),
+                )
+            }
             EmitError::Serialize { target, message } => line(f, format_args!("{target}{message}")),
             EmitError::NoTemplate { format, why } => line(
                 f,

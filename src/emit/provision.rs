@@ -7,7 +7,7 @@ use super::EmitError;
 use super::units::{self, UNIT_PATH};
 use super::{Artifact, Secrets};
 use crate::escape;
-use crate::plan::Plan;
+use crate::plan::{Origin, Plan};
 use crate::render::{self, Engine};
 use serde::Serialize;
 
@@ -122,13 +122,13 @@ pub fn ignition(plan: &Plan, engine: &Engine) -> Result<Artifact, EmitError> {
     if let Some(line) = escape::ignition_unit_refusal(&unit.text) {
         let values = plan.volumes.iter().map(|v| (v.origin, v.host.as_str()));
         let fixed = [
-            ("--node-image", plan.image.as_str()),
-            ("--runtime-path", engine.unit_path.as_str()),
+            (Origin::Flag("--node-image"), plan.image.as_str()),
+            (Origin::Flag("--runtime-path"), engine.unit_path.as_str()),
         ];
         let origin = values
             .chain(fixed)
             .find(|(_, v)| !v.is_empty() && line.contains(*v))
-            .map_or("a value", |(origin, _)| origin);
+            .map(|(origin, _)| origin);
         return Err(EmitError::IgnitionLineTooLong {
             origin,
             max: escape::IGNITION_UNIT_LINE_MAX,

@@ -7,7 +7,7 @@
 use super::EmitError;
 use super::{Artifact, Secrets};
 use crate::escape;
-use crate::plan::{Libnetwork, Plan};
+use crate::plan::{Libnetwork, Origin, Plan};
 use crate::render::{self, Engine};
 
 /// Refuse, naming the option, what a Quadlet line cannot hold.
@@ -26,7 +26,7 @@ fn check_values(plan: &Plan) -> Result<(), EmitError> {
         .volumes
         .iter()
         .map(|v| (v.origin, v.host.as_str()))
-        .chain([("--node-image", plan.image.as_str())])
+        .chain([(Origin::Flag("--node-image"), plan.image.as_str())])
         .map(|(origin, value)| (origin, value, escape::quadlet_refusal(value)));
     for (origin, _, reason) in env.chain(raw) {
         if let Some(reason) = reason {

@@ -5,7 +5,7 @@
 use super::EmitError;
 use super::{Artifact, Secrets};
 use crate::escape;
-use crate::plan::{Mode, Plan};
+use crate::plan::{Mode, Origin, Plan};
 use crate::render::{self, Engine, Extras};
 
 /// Where the unit is installed on a host.
@@ -41,8 +41,8 @@ fn check_unit_values(plan: &Plan, engine: &Engine, values: Values) -> Result<(),
         .map(|v| (v.origin, v.value.as_str()));
     let volumes = plan.volumes.iter().map(|v| (v.origin, v.host.as_str()));
     let fixed = [
-        ("--node-image", plan.image.as_str()),
-        ("--runtime-path", engine.unit_path.as_str()),
+        (Origin::Flag("--node-image"), plan.image.as_str()),
+        (Origin::Flag("--runtime-path"), engine.unit_path.as_str()),
     ];
     for (origin, value) in env.chain(volumes).chain(fixed) {
         if let Some(reason) = escape::systemd_refusal(value) {

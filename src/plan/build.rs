@@ -4,7 +4,9 @@
 //! `--env` last, every value checked once for every format.
 
 use super::checks::{CheckedOptions, given};
-use super::model::{CONTAINER_NAME, EnvVar, Libnetwork, Mode, MountKind, NodeName, Plan, Volume};
+use super::model::{
+    CONTAINER_NAME, EnvVar, Libnetwork, Mode, MountKind, NodeName, Origin, Plan, Volume,
+};
 use super::{PlanError, user_env};
 use crate::cli::NodeRunArgs;
 use crate::config::{DatastoreSpec, DatastoreType};
@@ -53,7 +55,7 @@ struct Builder {
 }
 
 /// The origin of values calicoctl sets itself.
-const FIXED: &str = "calicoctl";
+const FIXED: Origin = Origin::Calicoctl;
 
 /// How the container may use a bind mount.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,15 +65,15 @@ enum Access {
 }
 
 impl Builder {
-    fn env(&mut self, name: &str, value: impl Into<String>, origin: &'static str) {
+    fn env(&mut self, name: &str, value: impl Into<String>, origin: Origin) {
         self.push_env(name, value.into(), origin, false);
     }
 
-    fn secret(&mut self, name: &str, value: &str, origin: &'static str) {
+    fn secret(&mut self, name: &str, value: &str, origin: Origin) {
         self.push_env(name, value.into(), origin, true);
     }
 
-    fn push_env(&mut self, name: &str, value: String, origin: &'static str, secret: bool) {
+    fn push_env(&mut self, name: &str, value: String, origin: Origin, secret: bool) {
         self.env.push(EnvVar {
             name: name.into(),
             value,
@@ -80,7 +82,7 @@ impl Builder {
         });
     }
 
-    fn volume(&mut self, host: &str, container: &str, access: Access, origin: &'static str) {
+    fn volume(&mut self, host: &str, container: &str, access: Access, origin: Origin) {
         self.mount(host, container, access, origin, MountKind::Host);
     }
 
@@ -89,7 +91,7 @@ impl Builder {
         host: &str,
         container: &str,
         access: Access,
-        origin: &'static str,
+        origin: Origin,
         kind: MountKind,
     ) {
         self.volumes.push(Volume {
@@ -102,7 +104,7 @@ impl Builder {
     }
 
     /// A host file mounted into the container, its container path in `var`.
-    fn mounted_file(&mut self, var: &str, file: Mounted, access: Access, origin: &'static str) {
+    fn mounted_file(&mut self, var: &str, file: Mounted, access: Access, origin: Origin) {
         self.env(var, file.container, FIXED);
         self.mount(file.host, file.container, access, origin, file.kind);
     }
@@ -205,15 +207,15 @@ fn node_env(
     node_name: &str,
 ) {
     let name_origin = if given(&args.name).is_some() {
-        "--name"
+        Origin::Flag("--name")
     } else {
-        "the host name"
+        Origin::HostName
     };
     b.env("NODENAME", node_name, name_origin);
     b.env(
         "CALICO_NETWORKING_BACKEND",
         args.backend.as_str(),
-        "--backend",
+        Origin::Flag("--backend"),
     );
     if profile.manage_cni {
         b.env("CALICO_MANAGE_CNI", "false", FIXED);
@@ -228,18 +230,18 @@ fn node_env(
         b.env(
             "IP_AUTODETECTION_METHOD",
             args.ip_autodetection_method.as_str(),
-            "--ip-autodetection-method",
+            Origin::Flag("--ip-autodetection-method"),
         );
     }
     if !matches!(checked.ipv6_method, Method::FirstFound) {
         b.env(
             "IP6_AUTODETECTION_METHOD",
             args.ip6_autodetection_method.as_str(),
-            "--ip6-autodetection-method",
+            Origin::Flag("--ip6-autodetection-method"),
         );
     }
     if let Some(n) = checked.as_number {
-        b.env("AS", n.to_string(), "--as");
+        b.env("AS", n.to_string(), Origin::Flag("--as"));
     }
     if let Some(ip) = &checked.ip {
         b.env("IP", ip.as_str(), checked.ip_origin);
@@ -262,7 +264,7 @@ fn libnetwork_env(b: &mut Builder, args: &NodeRunArgs) {
         b.env(
             "CALICO_LIBNETWORK_IFPREFIX",
             prefix.as_str(),
-            "--docker-networking-ifprefix",
+            Origin::Flag("--docker-networking-ifprefix"),
         );
     }
     if args.use_docker_networking_container_labels {
@@ -278,7 +280,7 @@ fn host_volumes(b: &mut Builder, args: &NodeRunArgs, profile: &Profile) {
         &args.log_dir,
         "/var/log/calico",
         Access::ReadWrite,
-        "--log-dir",
+        Origin::Flag("--log-dir"),
     );
     for path in ["/var/run/calico", "/var/lib/calico", "/lib/modules", "/run"] {
         b.volume(path, path, Access::ReadWrite, FIXED);
@@ -302,7 +304,7 @@ fn host_volumes(b: &mut Builder, args: &NodeRunArgs, profile: &Profile) {
             felix,
             FELIX_CONFIG_NODE_FILE,
             Access::ReadWrite,
-            "--felix-config",
+            Origin::Flag("--felix-config"),
         );
     }
 }
@@ -312,13 +314,15 @@ fn etcd_datastore(b: &mut Builder, spec: &DatastoreSpec, discovery: DiscoverySrv
     b.env(
         "ETCD_ENDPOINTS",
         given(&spec.etcd_endpoints).unwrap_or(""),
-        "etcdEndpoints",
+        Origin::Config("etcdEndpoints"),
     );
     let srv = given(&spec.etcd_discovery_srv);
     match (discovery, srv) {
-        (DiscoverySrv::Always, srv) | (DiscoverySrv::WhenSet, srv @ Some(_)) => {
-            b.env("ETCD_DISCOVERY_SRV", srv.unwrap_or(""), "etcdDiscoverySrv")
-        }
+        (DiscoverySrv::Always, srv) | (DiscoverySrv::WhenSet, srv @ Some(_)) => b.env(
+            "ETCD_DISCOVERY_SRV",
+            srv.unwrap_or(""),
+            Origin::Config("etcdDiscoverySrv"),
+        ),
         _ => {}
     }
     if let Some(ca) = given(&spec.etcd_ca_cert_file) {
@@ -326,7 +330,7 @@ fn etcd_datastore(b: &mut Builder, spec: &DatastoreSpec, discovery: DiscoverySrv
             "ETCD_CA_CERT_FILE",
             Mounted::tls(ca, ETCD_CA_CERT_NODE_FILE),
             Access::ReadWrite,
-            "etcdCACertFile",
+            Origin::Config("etcdCACertFile"),
         );
     }
     if let (Some(key), Some(cert)) = (given(&spec.etcd_key_file), given(&spec.etcd_cert_file)) {
@@ -334,44 +338,52 @@ fn etcd_datastore(b: &mut Builder, spec: &DatastoreSpec, discovery: DiscoverySrv
             "ETCD_KEY_FILE",
             Mounted::tls(key, ETCD_KEY_NODE_FILE),
             Access::ReadWrite,
-            "etcdKeyFile",
+            Origin::Config("etcdKeyFile"),
         );
         b.mounted_file(
             "ETCD_CERT_FILE",
             Mounted::tls(cert, ETCD_CERT_NODE_FILE),
             Access::ReadWrite,
-            "etcdCertFile",
+            Origin::Config("etcdCertFile"),
         );
     }
     if let Some(user) = given(&spec.etcd_username) {
-        b.secret("ETCD_USERNAME", user, "etcdUsername");
+        b.secret("ETCD_USERNAME", user, Origin::Config("etcdUsername"));
     }
     if let Some(password) = given(&spec.etcd_password) {
-        b.secret("ETCD_PASSWORD", password, "etcdPassword");
+        b.secret("ETCD_PASSWORD", password, Origin::Config("etcdPassword"));
     }
 }
 
 /// The Kubernetes datastore: kubeconfig and TLS files (mounted read-only),
 /// endpoint, token (secret), flags.
 fn kubernetes_datastore(b: &mut Builder, spec: &DatastoreSpec) {
-    b.env("DATASTORE_TYPE", "kubernetes", "datastoreType");
+    b.env(
+        "DATASTORE_TYPE",
+        "kubernetes",
+        Origin::Config("datastoreType"),
+    );
     if let Some(kubeconfig) = given(&spec.kubeconfig) {
         b.mounted_file(
             "KUBECONFIG",
             Mounted::kubeconfig(kubeconfig, KUBECONFIG_NODE_FILE),
             Access::ReadOnly,
-            "kubeconfig",
+            Origin::Config("kubeconfig"),
         );
     }
     if let Some(endpoint) = given(&spec.k8s_api_endpoint) {
-        b.env("K8S_API_ENDPOINT", endpoint, "k8sAPIEndpoint");
+        b.env(
+            "K8S_API_ENDPOINT",
+            endpoint,
+            Origin::Config("k8sAPIEndpoint"),
+        );
     }
     if let Some(ca) = given(&spec.k8s_ca_file) {
         b.mounted_file(
             "K8S_CA_FILE",
             Mounted::tls(ca, K8S_CA_NODE_FILE),
             Access::ReadOnly,
-            "k8sCAFile",
+            Origin::Config("k8sCAFile"),
         );
     }
     if let Some(key) = given(&spec.k8s_key_file) {
@@ -379,7 +391,7 @@ fn kubernetes_datastore(b: &mut Builder, spec: &DatastoreSpec) {
             "K8S_KEY_FILE",
             Mounted::tls(key, K8S_KEY_NODE_FILE),
             Access::ReadOnly,
-            "k8sKeyFile",
+            Origin::Config("k8sKeyFile"),
         );
     }
     if let Some(cert) = given(&spec.k8s_cert_file) {
@@ -387,24 +399,24 @@ fn kubernetes_datastore(b: &mut Builder, spec: &DatastoreSpec) {
             "K8S_CERT_FILE",
             Mounted::tls(cert, K8S_CERT_NODE_FILE),
             Access::ReadOnly,
-            "k8sCertFile",
+            Origin::Config("k8sCertFile"),
         );
     }
     if let Some(token) = given(&spec.k8s_api_token) {
-        b.secret("K8S_API_TOKEN", token, "k8sAPIToken");
+        b.secret("K8S_API_TOKEN", token, Origin::Config("k8sAPIToken"));
     }
     if let Some(skip) = spec.k8s_insecure_skip_tls_verify {
         b.env(
             "K8S_INSECURE_SKIP_TLS_VERIFY",
             skip.to_string(),
-            "k8sInsecureSkipTLSVerify",
+            Origin::Config("k8sInsecureSkipTLSVerify"),
         );
     }
     if let Some(no_poll) = spec.k8s_disable_node_poll {
         b.env(
             "K8S_DISABLE_NODE_POLL",
             no_poll.to_string(),
-            "k8sDisableNodePoll",
+            Origin::Config("k8sDisableNodePoll"),
         );
     }
 }
@@ -438,7 +450,7 @@ fn check_values(b: &Builder, args: &NodeRunArgs) -> Result<(), PlanError> {
     // as meant (a tab is text): refuse them here, once, for every format.
     let values = b.env.iter().map(|v| (v.origin, v.value.as_str()));
     let paths = b.volumes.iter().map(|v| (v.origin, v.host.as_str()));
-    let image = std::iter::once(("--node-image", args.node_image.as_str()));
+    let image = std::iter::once((Origin::Flag("--node-image"), args.node_image.as_str()));
     let control = |c: char| c.is_control() && c != '\t';
     match values
         .chain(paths)

@@ -2,7 +2,7 @@
 //! with its messages: the addresses, the AS number, the autodetection
 //! methods, and the node's name.
 
-use super::PlanError;
+use super::{Origin, PlanError};
 use crate::cli::NodeRunArgs;
 use crate::ip::methods::{self, Family, Method, Resolver};
 use crate::release::Profile;
@@ -14,8 +14,8 @@ pub struct CheckedOptions {
     pub ip: Option<String>,
     pub ip6: Option<String>,
     /// Where `ip` and `ip6` came from: the options, or `--pin-ip`.
-    pub ip_origin: &'static str,
-    pub ip6_origin: &'static str,
+    pub ip_origin: Origin,
+    pub ip6_origin: Origin,
     pub as_number: Option<u32>,
     pub ipv4_method: Method,
     pub ipv6_method: Method,
@@ -93,8 +93,8 @@ pub fn check_options(
     Ok(CheckedOptions {
         ip,
         ip6,
-        ip_origin: "--ip",
-        ip6_origin: "--ip6",
+        ip_origin: Origin::Flag("--ip"),
+        ip6_origin: Origin::Flag("--ip6"),
         as_number,
         ipv4_method,
         ipv6_method,

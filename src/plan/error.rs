@@ -2,6 +2,7 @@
 //! ours, as values. Each variant's `Display` is the user's line (through
 //! `crate::error::executing` where it carries upstream's prefix).
 
+use super::Origin;
 use crate::config::ConfigError;
 use crate::ip::methods::MethodError;
 
@@ -29,22 +30,22 @@ pub enum PlanError {
     NoNetworkingWithLabels,
     /// A host path option given empty (`origin`: the option).
     EmptyHostPath {
-        origin: &'static str,
+        origin: Origin,
     },
     EmptyImage,
     ImageLooksLikeOption {
         image: String,
     },
     ColonInHostPath {
-        origin: &'static str,
+        origin: Origin,
         path: String,
     },
     Nul {
-        origin: &'static str,
+        origin: Origin,
     },
     /// A control character other than a tab (a line break, an escape).
     ControlCharacter {
-        origin: &'static str,
+        origin: Origin,
     },
     EnvBadName {
         word: String,

@@ -9,13 +9,47 @@ use serde::Serialize;
 /// Name of the container, as upstream.
 pub const CONTAINER_NAME: &str = "calico-node";
 
+/// Where a value of the plan came from, as errors name it. Only messages
+/// and the serialized plan read it (as its text); nothing decides by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A value calicoctl sets itself.
+    Calicoctl,
+    /// The host's own name (no `--name` given).
+    HostName,
+    /// A command-line option, by its long form (`--ip`).
+    Flag(&'static str),
+    /// A field of the datastore configuration (`etcdCACertFile`).
+    Config(&'static str),
+    /// A variable passed with `--env NAME`: its name, kept once per name
+    /// for the run (`user_env::origin`).
+    UserEnv(&'static str),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            Origin::Calicoctl => f.write_str("calicoctl"),
+            Origin::HostName => f.write_str("the host name"),
+            Origin::Flag(long) | Origin::Config(long) => f.write_str(long),
+            Origin::UserEnv(name) => write!(f, "--env {name}"),
+        }
+    }
+}
+
+impl Serialize for Origin {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// One environment variable of the container.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvVar {
     pub name: String,
     pub value: String,
     /// Where the value came from (an option or a configuration field).
-    pub origin: &'static str,
+    pub origin: Origin,
     /// A secret never reaches a command line or the serialized plan: commands
     /// pass it by name and the engine reads it from its own environment.
     pub secret: bool,
@@ -28,7 +62,7 @@ impl Serialize for EnvVar {
         st.serialize_field("name", &self.name)?;
         st.serialize_field("value", &(!self.secret).then_some(&self.value))?;
         st.serialize_field("secret", &self.secret)?;
-        st.serialize_field("origin", self.origin)?;
+        st.serialize_field("origin", &self.origin)?;
         st.end()
     }
 }
@@ -40,7 +74,7 @@ pub struct Volume {
     pub container: String,
     pub read_only: bool,
     /// Where the host path came from (an option or a configuration field).
-    pub origin: &'static str,
+    pub origin: Origin,
     /// What the host path is, for the outputs that treat them apart.
     pub kind: MountKind,
 }
@@ -101,7 +135,7 @@ impl Serialize for Volume {
         st.serialize_field("host", &self.host)?;
         st.serialize_field("container", &self.container)?;
         st.serialize_field("read_only", &self.read_only)?;
-        st.serialize_field("origin", self.origin)?;
+        st.serialize_field("origin", &self.origin)?;
         st.serialize_field("spec", &self.spec())?;
         st.end()
     }
@@ -142,15 +176,15 @@ pub struct Plan {
 impl Plan {
     /// The option or setting that gave the plan's largest value (what to
     /// name when a file grows too large).
-    pub fn largest_value_origin(&self) -> &'static str {
+    pub fn largest_value_origin(&self) -> Origin {
         let values = self.env.iter().map(|v| (v.value.len(), v.origin));
         let paths = self.volumes.iter().map(|v| (v.host.len(), v.origin));
-        let image = std::iter::once((self.image.len(), "--node-image"));
+        let image = std::iter::once((self.image.len(), Origin::Flag("--node-image")));
         values
             .chain(paths)
             .chain(image)
             .max_by_key(|(len, _)| *len)
-            .map_or("--node-image", |(_, origin)| origin)
+            .map_or(Origin::Flag("--node-image"), |(_, origin)| origin)
     }
 
     /// The words after the engine's name that start the container, grouped

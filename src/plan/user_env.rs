@@ -7,7 +7,7 @@
 //! keep it in the 0600 env file). The user's variables follow the plan's
 //! own, in the order given.
 
-use super::PlanError;
+use super::{Origin, PlanError};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -104,18 +104,18 @@ pub fn check(
 }
 
 /// Where a user's variable came from, as errors name it (`--env NAME`):
-/// made once per name and kept, as a plan's origins live as long as the
+/// its name made once and kept, as a plan's origins live as long as the
 /// run (a fleet asks for the same few names host after host).
-pub fn origin(name: &str) -> &'static str {
-    static ORIGINS: Mutex<Option<HashMap<String, &'static str>>> = Mutex::new(None);
-    let mut origins = ORIGINS.lock().unwrap_or_else(|e| e.into_inner());
-    let origins = origins.get_or_insert_with(HashMap::new);
-    if let Some(found) = origins.get(name) {
-        return found;
+pub fn origin(name: &str) -> Origin {
+    static NAMES: Mutex<Option<HashMap<String, &'static str>>> = Mutex::new(None);
+    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    let names = names.get_or_insert_with(HashMap::new);
+    if let Some(found) = names.get(name) {
+        return Origin::UserEnv(found);
     }
-    let made: &'static str = Box::leak(format!("--env {name}").into_boxed_str());
-    origins.insert(name.to_string(), made);
-    made
+    let made: &'static str = Box::leak(name.to_string().into_boxed_str());
+    names.insert(name.to_string(), made);
+    Origin::UserEnv(made)
 }
 
 #[cfg(test)]
@@ -142,8 +142,11 @@ mod tests {
                 ("A", "=x", false)
             ]
         );
-        assert_eq!(origin("B"), "--env B");
-        assert!(std::ptr::eq(origin("B"), origin("B")), "made once");
+        assert_eq!(origin("B").to_string(), "--env B");
+        let (Origin::UserEnv(first), Origin::UserEnv(again)) = (origin("B"), origin("B")) else {
+            panic!("not a user's variable");
+        };
+        assert!(std::ptr::eq(first, again), "made once");
     }
 
     #[test]

@@ -207,7 +207,7 @@ mod tests {
         let var = |name: &str, value: &str, secret: bool| EnvVar {
             name: name.into(),
             value: value.into(),
-            origin: "--name",
+            origin: crate::plan::Origin::Flag("--name"),
             secret,
         };
         Plan {
@@ -225,7 +225,7 @@ mod tests {
                 host: "/var/log/calico".into(),
                 container: "/var/log/calico".into(),
                 read_only: true,
-                origin: "--log-dir",
+                origin: crate::plan::Origin::Flag("--log-dir"),
                 kind: crate::plan::MountKind::Host,
             }],
             ignored_options: vec!["--as".into()],
