@@ -17,6 +17,17 @@ use crate::ip::detection;
 pub use error::{Error, FleetFailure, OptionError, Spooling};
 use std::collections::HashMap;
 
+/// The files emitters ask for (the DaemonSet's TLS files), read here with
+/// the rules of every input file (`crate::input`): regular files only,
+/// capped, links only within their own directory.
+pub struct InputFiles;
+
+impl crate::emit::Files for InputFiles {
+    fn read(&self, path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+        crate::input::read(path).map_err(Into::into)
+    }
+}
+
 /// Whether a variable can be configuration: calicoctl's own (`CALICO*`)
 /// and the datastore's (`ETCD_*`, `K8S_*`, `KUBECONFIG`, `DATASTORE_TYPE`).
 fn is_configuration(name: &str) -> bool {

@@ -46,7 +46,9 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
             let source = read_template(template)?;
             vec![emit::emit_template(template, &source, &plan, engine)?]
         }
-        Mode::Render(Output::Format(format)) => emit::emit(*format, &plan, engine)?,
+        Mode::Render(Output::Format(format)) => {
+            emit::emit(*format, &plan, engine, &super::InputFiles)?
+        }
         Mode::CheckLive => return live_check(&plan, engine),
         Mode::IfChanged | Mode::Start => {
             let settings = start::RunSettings::from_env(|name| env.get(name).cloned())?;

@@ -7,7 +7,7 @@
 //! era where they apply. Every document is a typed value (one struct a
 //! kind of object, keys as Kubernetes spells them), written by yaml_serde.
 
-use super::{Artifact, Secrets};
+use super::{Artifact, Files, Secrets};
 use super::{EmitError, KubernetesRefusal};
 use crate::config::DatastoreType;
 use crate::engine::EngineKind;
@@ -120,18 +120,19 @@ fn refuse(plan: &Plan, engine: &Engine) -> Result<(), EmitError> {
     Ok(())
 }
 
-fn tls_files(plan: &Plan) -> Result<Vec<TlsFile<'_>>, EmitError> {
+fn tls_files<'p>(plan: &'p Plan, files: &dyn Files) -> Result<Vec<TlsFile<'p>>, EmitError> {
     plan.volumes
         .iter()
         .filter(|v| v.kind == MountKind::Tls)
         .map(|volume| {
-            let contents = crate::input::read(Path::new(&volume.host)).map_err(|e| {
-                EmitError::TlsUnreadable {
-                    origin: volume.origin,
-                    path: volume.host.clone(),
-                    source: e.into(),
-                }
-            })?;
+            let contents =
+                files
+                    .read(Path::new(&volume.host))
+                    .map_err(|source| EmitError::TlsUnreadable {
+                        origin: volume.origin,
+                        path: volume.host.clone(),
+                        source,
+                    })?;
             let key = Path::new(&volume.container)
                 .file_name()
                 .and_then(|n| n.to_str())
@@ -649,10 +650,10 @@ fn rbac() -> [Document; 3] {
 }
 
 /// `-o kubernetes`: the documents, in the order `kubectl apply` wants them.
-pub fn manifest(plan: &Plan, engine: &Engine) -> Result<Artifact, EmitError> {
+pub fn manifest(plan: &Plan, engine: &Engine, files: &dyn Files) -> Result<Artifact, EmitError> {
     refuse(plan, engine)?;
     unique_secret_keys(plan)?;
-    let tls = tls_files(plan)?;
+    let tls = tls_files(plan, files)?;
     let in_cluster = plan.datastore == DatastoreType::Kubernetes;
     let mut docs = Vec::new();
     if in_cluster {

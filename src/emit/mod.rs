@@ -162,11 +162,24 @@ pub fn engine(runtime: &str, runtime_path: Option<&str>) -> Result<Engine, EmitE
     })
 }
 
+/// Where an emitter gets the contents of a file the plan names (the
+/// DaemonSet's Secret carries the TLS files): the command layer reads
+/// them, with its rules for input files, so no emitter touches the file
+/// system, and an emitter asks only once its own refusals have passed.
+pub trait Files {
+    fn read(&self, path: &std::path::Path) -> std::io::Result<Vec<u8>>;
+}
+
 /// Render `format` for `plan`: every file at most what `--check` reads
 /// back ([`crate::input::MAX_INPUT`]), so that what is written checks
 /// clean; a larger one is refused naming the option of the largest value.
-pub fn emit(format: Format, plan: &Plan, engine: &Engine) -> Result<Vec<Artifact>, EmitError> {
-    let artifacts = emit_unbounded(format, plan, engine)?;
+pub fn emit(
+    format: Format,
+    plan: &Plan,
+    engine: &Engine,
+    files: &dyn Files,
+) -> Result<Vec<Artifact>, EmitError> {
+    let artifacts = emit_unbounded(format, plan, engine, files)?;
     let too_large = artifacts
         .iter()
         .find(|a| a.text.len() as u64 > crate::input::MAX_INPUT);
@@ -184,6 +197,7 @@ fn emit_unbounded(
     format: Format,
     plan: &Plan,
     engine: &Engine,
+    files: &dyn Files,
 ) -> Result<Vec<Artifact>, EmitError> {
     let ctx = || render::Context::new(plan, engine);
     let one = |name: &str, mode: u32, text: String| Ok(vec![Artifact::new(name, mode, text)]);
@@ -212,12 +226,11 @@ fn emit_unbounded(
         Format::Compose => one("compose.yaml", 0o644, ctx().render("compose.yaml.j2")?),
         Format::CloudInit => provision::cloud_init(plan, engine).map(|a| vec![a]),
         Format::Ignition => provision::ignition(plan, engine).map(|a| vec![a]),
-        Format::Kubernetes => kubernetes::manifest(plan, engine).map(|a| vec![a]),
+        Format::Kubernetes => kubernetes::manifest(plan, engine, files).map(|a| vec![a]),
         Format::Quadlet => quadlet::quadlet(plan, engine),
     }
 }
 
-/// Render the user's template file with the same context.
 /// Render the user's template `source` (read from `path` by the caller).
 pub fn emit_template(
     path: &str,

@@ -97,7 +97,7 @@ impl<'a> HostRenderer<'a> {
         let args = host.args(self.defaults)?;
         let engine = presentation(&args)?.engine;
         let plan = plan_for(&args, self.env, &mut self.configs, None, self.answers)?;
-        let artifacts = emit::emit(self.format, &plan, &engine)?;
+        let artifacts = emit::emit(self.format, &plan, &engine, &crate::commands::InputFiles)?;
         let newer = Served::new(args.calico_version.as_deref())?.newer_than_known();
         let warnings = (ignored_warning(&plan).map(Warning::Host).into_iter())
             .chain(newer.map(Warning::Once))
