@@ -83,7 +83,7 @@ fn fleet_into(inventory: &str, out: &Path, extra: &[&str]) -> String {
     args.extend_from_slice(extra);
     let output = support::calicoctl(&args).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(output.status.success(), "{inventory}: {stderr}");
+    support::assert_success_in(&output, inventory);
     stderr
 }
 
@@ -128,7 +128,7 @@ fn ini_directory_and_list_json_write_what_the_native_inventory_writes() {
         .args(["-i", ini.to_str().unwrap(), "--list"])
         .output()
         .unwrap();
-    assert!(list.status.success());
+    support::assert_success(&list);
     let out = d.join("stdin");
     let mut child = support::calicoctl(&[
         "node",
@@ -230,7 +230,7 @@ fn our_range_expansion_equals_ansibles() {
         .output()
         .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(out.status.success(), "{stderr}");
+        support::assert_success(&out);
         (printed_hosts(&out.stdout), stderr)
     };
     let (ours, quiet) = run("/nonexistent");
@@ -285,8 +285,7 @@ all:
             .env("PATH", path)
             .output()
             .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(out.status.success(), "{stderr}");
+        support::assert_success(&out);
         String::from_utf8(out.stdout).unwrap()
     };
     let ours = run("/nonexistent");

@@ -364,7 +364,7 @@ fn the_playbook_passes_ansible_lint() {
             String::from_utf8_lossy(&result.stdout),
             String::from_utf8_lossy(&result.stderr)
         );
-        assert!(result.status.success(), "{format}: {report}");
+        support::assert_success_in(&result, format_args!("{format}: {report}"));
         assert!(
             report.contains("0 failure(s), 0 warning(s)"),
             "{format}: {report}"

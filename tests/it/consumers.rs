@@ -440,11 +440,7 @@ fn scripts_pass_shellcheck_and_parse_in_every_shell() {
                 continue;
             };
             let out = Command::new(sh).arg("-n").arg(&path).output().unwrap();
-            assert!(
-                out.status.success(),
-                "{shell} -n: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            support::assert_success_in(&out, format_args!("{shell} -n"));
         }
     }
 }

@@ -28,15 +28,11 @@ fn names() -> (String, String) {
 fn build(out: &Path) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/build.sh");
     let run = Command::new("bash").arg(script).arg(out).output().unwrap();
-    assert!(
-        run.status.success(),
-        "build.sh: {}",
-        support::describe(&run)
-    );
+    support::assert_success_in(&run, "build.sh");
 }
 
 fn ok(out: Output, what: &str) -> String {
-    assert!(out.status.success(), "{what}: {}", support::describe(&out));
+    support::assert_success_in(&out, what);
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -155,7 +151,7 @@ fn lintian_reports_no_error(deb: &Path) {
         .unwrap();
     let report = String::from_utf8_lossy(&out.stdout);
     eprintln!("lintian:\n{report}");
-    assert!(out.status.success(), "lintian: {}", support::describe(&out));
+    support::assert_success_in(&out, "lintian");
     assert!(!report.lines().any(|l| l.starts_with("E: ")), "{report}");
 }
 

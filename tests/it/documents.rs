@@ -150,7 +150,7 @@ fn run_session(dir: &Path, commands: &[String]) -> String {
             "/etc/calico/calicoctl.cfg",
         )
         .replace(dir.to_str().unwrap(), ".");
-    assert!(out.status.success(), "{commands:?}:\n{text}");
+    support::assert_success_in(&out, format_args!("{commands:?}:\n{text}"));
     text
 }
 

@@ -128,7 +128,7 @@ fn a_late_failure_takes_back_every_staged_chunk() {
 
     // Into an out dir that exists: the old files stay, nothing is added.
     std::fs::write(d.join("inventory.yaml"), INVENTORY).unwrap();
-    assert!(fleet(d, &[]).status.success());
+    support::assert_success(&fleet(d, &[]));
     let before = mtimes(&d.join("out"));
     std::fs::write(d.join("inventory.yaml"), many_hosts(5000, true)).unwrap();
     assert_eq!(fleet(d, &[]).status.code(), Some(1));
@@ -161,14 +161,14 @@ fn spooled_stdout_equals_the_files_written() {
     ])
     .output()
     .unwrap();
-    assert!(printed.status.success());
+    support::assert_success(&printed);
     assert!(
         printed.stdout.len() > 8 << 20,
         "large enough to spool: {}",
         printed.stdout.len()
     );
     let written = fleet(d, &["-o", "systemd"]);
-    assert!(written.status.success());
+    support::assert_success(&written);
     let mut expected = Vec::new();
     for i in 0..6000 {
         let host = format!("h{i:05}");

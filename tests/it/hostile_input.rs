@@ -529,7 +529,7 @@ fn check_on_a_huge_planted_file_says_the_sizes() {
         }
         support::calicoctl(&args).output().unwrap()
     };
-    assert!(run(false).status.success());
+    support::assert_success(&run(false));
     let planted = "\n".repeat((16 << 20) - 1);
     std::fs::write(out_dir.join("calico-node.service"), &planted).unwrap();
     let out = run(true);

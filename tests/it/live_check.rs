@@ -125,7 +125,7 @@ impl<'a> Live<'a> {
         let mut words = vec!["-o", "docker"];
         words.extend_from_slice(extra);
         let printed = self.calicoctl(&self.args(&words));
-        assert!(printed.status.success());
+        support::assert_success(&printed);
         let line = edit(String::from_utf8(printed.stdout).unwrap());
         let out = self.sh(line.trim_end(), password);
         support::assert_success(&out);
@@ -263,7 +263,7 @@ fn check_and_if_changed_against_a_real_docker_engine() {
         .unwrap()
         .to_string();
     let retag = engine.docker(&["tag", "calico/node:standin-silent", IMAGE]);
-    assert!(retag.status.success());
+    support::assert_success(&retag);
     let (status, lines) = live.check(&[]);
     assert_eq!(status, 2, "{lines}");
     let new_id = engine.docker(&["image", "inspect", "--format", "{{.Id}}", IMAGE]);
@@ -276,7 +276,7 @@ fn check_and_if_changed_against_a_real_docker_engine() {
             short(&String::from_utf8_lossy(&new_id.stdout))
         )
     );
-    assert!(engine.docker(&["tag", &old_id, IMAGE]).status.success());
+    support::assert_success(&engine.docker(&["tag", &old_id, IMAGE]));
 
     // Stopped.
     assert_eq!(live.check(&[]).0, 0);
@@ -309,7 +309,7 @@ fn a_container_started_by_a_v3_28_plan_checks_clean_at_v3_28() {
     };
     let live = Live::new(&engine);
     let pinned = "quay.io/calico/node:v3.28.0";
-    assert!(engine.docker(&["tag", IMAGE, pinned]).status.success());
+    support::assert_success(&engine.docker(&["tag", IMAGE, pinned]));
     let at = |release: &str, extra: &[&str]| -> Vec<String> {
         let mut args: Vec<String> = live
             .args(&[])

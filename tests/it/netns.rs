@@ -66,11 +66,7 @@ impl Netns {
 
     fn detect(&self, args: &[&str]) -> String {
         let out = self.calicoctl(&[&["node", "detect-ip"], args].concat());
-        assert!(
-            out.status.success(),
-            "detect-ip {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        support::assert_success_in(&out, format_args!("detect-ip {args:?}"));
         String::from_utf8(out.stdout).unwrap()
     }
 }

@@ -135,7 +135,7 @@ fn sigkill_leaves_temporaries_that_check_reports_and_the_next_write_removes() {
 
     let write = run(&fleet_args(&inv, &out, &[]), 1000);
     let stderr = String::from_utf8_lossy(&write.stderr);
-    assert!(write.status.success(), "{stderr}");
+    support::assert_success(&write);
     assert!(
         stderr.contains("Removed 30 stale temporary files left by an interrupted run.\n"),
         "{stderr}"
@@ -162,7 +162,7 @@ fn interrupted(
 ) -> (PathBuf, Vec<String>, String, std::process::ExitStatus) {
     let out = dir.join("out");
     let inv = inventory(dir, 64512);
-    assert!(run(&fleet_args(&inv, &out, &[]), 1000).status.success());
+    support::assert_success(&run(&fleet_args(&inv, &out, &[]), 1000));
     let before = listing(&out);
     inventory(dir, 64513);
     let child = paused(&fleet_args(&inv, &out, &[]), pause);
@@ -247,7 +247,7 @@ fn node_run_out_dir_is_interrupted_the_same_way() {
             out.to_str().unwrap(),
         ]
     };
-    assert!(run(&args("64512"), 1000).status.success());
+    support::assert_success(&run(&args("64512"), 1000));
     let env_before = std::fs::read_to_string(out.join("calico-node.env")).unwrap();
     let child = paused(&args("64513"), "stage:1");
     signal(&child, libc::SIGTERM);
@@ -287,7 +287,7 @@ fn a_second_writer_and_a_check_wait_then_name_the_writer() {
     );
     signal(&first, libc::SIGTERM);
     finish(first);
-    assert!(run(&fleet_args(&inv, &out, &[]), 300).status.success());
+    support::assert_success(&run(&fleet_args(&inv, &out, &[]), 300));
 }
 
 /// Hold a flock on the out dir itself from this test process.
@@ -302,7 +302,7 @@ fn hold(out: &Path, op: i32) -> std::fs::File {
 fn checks_share_the_lock_and_a_writer_waits_for_them() {
     let dir = tempfile::tempdir().unwrap();
     let (inv, out) = (inventory(dir.path(), 64512), dir.path().join("out"));
-    assert!(run(&fleet_args(&inv, &out, &[]), 1000).status.success());
+    support::assert_success(&run(&fleet_args(&inv, &out, &[]), 1000));
     let reader = hold(&out, libc::LOCK_SH);
     let check = run(&fleet_args(&inv, &out, &["--check"]), 300);
     assert_eq!(check.status.code(), Some(0), "a check beside a check");

@@ -35,11 +35,7 @@ printf '%s\n' "${{COMPREPLY[@]}}""#,
         .arg(script)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "bash: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success_in(&out, "bash");
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -245,7 +241,7 @@ fn man_pages_render_without_warnings_and_name_every_option() {
             .env("MANPAGER", "cat")
             .output()
             .unwrap();
-        assert!(man.status.success(), "{page}: man -l failed");
+        support::assert_success_in(&man, format_args!("{page}: man -l"));
         let text = plain(&String::from_utf8_lossy(&man.stdout));
         assert!(
             text.contains("NAME") && text.contains("SYNOPSIS"),

@@ -384,7 +384,7 @@ fn podman_containers_check_against_the_plan() {
     );
     podman.run(&["rm", "-f", "calico-node"]);
     let out = podman.sh(line.trim_end(), d, &[("ETCD_PASSWORD", "another")]);
-    assert!(out.status.success());
+    support::assert_success(&out);
     let (status, text, _) = calicoctl(&["--check"]);
     assert_eq!((status, text.as_str()), (2, "env ETCD_PASSWORD: differs\n"));
     podman.run(&["rm", "-f", "calico-node"]);
@@ -485,7 +485,7 @@ fn podman_containers_of_short_references_check_clean() {
     }
     let (status, line) = calicoctl("calico/node:v3.29.4", &["-o", "docker"]);
     assert_eq!(status, 0);
-    assert!(podman.sh(line.trim_end(), d, &[]).status.success());
+    support::assert_success(&podman.sh(line.trim_end(), d, &[]));
     let (status, text) = calicoctl("calico/node:v3.29.5", &["--check"]);
     assert_eq!(status, 2, "{text}");
     assert!(

@@ -72,11 +72,7 @@ print(json.dumps(out))
         .args(paths)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "parse: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success_in(&out, "parse");
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -240,7 +236,7 @@ fn secret_value(docs: &[Value], key: &str) -> Option<Vec<u8>> {
             child.wait_with_output()
         })
         .unwrap();
-    assert!(out.status.success(), "base64 -d {data}");
+    support::assert_success_in(&out, format_args!("base64 -d {data}"));
     Some(out.stdout)
 }
 

@@ -289,7 +289,7 @@ fn real_docker_engine_runs_what_we_print_and_start() {
     let dry = case.print(&["--dryrun"], image);
     let line = support::dryrun_command(&dry);
     let out = case.sh(&engine, &line);
-    assert!(out.status.success(), "{}", text(&out));
+    support::assert_success(&out);
     case.check(
         &created(&engine.inspect("calico-node")),
         image,
@@ -299,7 +299,7 @@ fn real_docker_engine_runs_what_we_print_and_start() {
     engine.remove_all();
     let docker = case.print(&["-o", "docker"], image);
     let out = case.sh(&engine, docker.trim_end());
-    assert!(out.status.success(), "{}", text(&out));
+    support::assert_success(&out);
     case.check(
         &created(&engine.inspect("calico-node")),
         image,
@@ -317,7 +317,7 @@ fn real_docker_engine_runs_what_we_print_and_start() {
         &engine,
         &support::dryrun_command(&support::stdout_of(&plain)),
     );
-    assert!(out.status.success(), "{}", text(&out));
+    support::assert_success(&out);
     let c = created(&engine.inspect("calico-node"));
     for bind in [
         "/var/run/docker.sock:/var/run/docker.sock",
@@ -342,11 +342,11 @@ fn real_docker_engine_runs_what_we_print_and_start() {
         let compose = case.print(&["-o", "compose"], image);
         std::fs::write(case.dir.path().join("compose.yaml"), &compose).unwrap();
         let up = case.sh(&engine, "docker-compose -f compose.yaml -p calico up -d");
-        assert!(up.status.success(), "{}", text(&up));
+        support::assert_success(&up);
         let c = created(&engine.inspect("calico-node"));
         case.check(&c, image, "always", "-o compose");
         let down = case.sh(&engine, "docker-compose -f compose.yaml -p calico down");
-        assert!(down.status.success(), "{}", text(&down));
+        support::assert_success(&down);
         assert!(
             !engine.docker(&["inspect", "calico-node"]).status.success(),
             "down removes it"
@@ -379,7 +379,7 @@ fn real_docker_engine_runs_what_we_print_and_start() {
         .current_dir(case.dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
+    support::assert_success(&out);
     case.check(
         &created(&engine.inspect("calico-node")),
         image,
@@ -425,7 +425,7 @@ fn real_systemd_runs_both_unit_forms() {
             .env("BYNAME_ENV", BYNAME_VALUE)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", text(&out));
+        support::assert_success(&out);
         let read = |name: &str| std::fs::read_to_string(out_dir.join(name)).unwrap();
         if format == "systemd-envfile" {
             systemd.install(
@@ -439,11 +439,11 @@ fn real_systemd_runs_both_unit_forms() {
             &read("calico-node.service"),
             "0644",
         );
-        assert!(systemd.systemctl(&["daemon-reload"]).status.success());
+        support::assert_success(&systemd.systemctl(&["daemon-reload"]));
 
         // start: active, and the container carries the plan exactly.
         let start = systemd.systemctl(&["start", "calico-node"]);
-        assert!(start.status.success(), "{format}: {}", text(&start));
+        support::assert_success_in(&start, format);
         wait_for(60, "the unit's container", || {
             engine.docker(&["inspect", "calico-node"]).status.success()
         });
@@ -483,7 +483,7 @@ fn real_systemd_runs_both_unit_forms() {
         );
 
         // docker kill: systemd starts it again (RestartSec=10).
-        assert!(engine.docker(&["kill", "calico-node"]).status.success());
+        support::assert_success(&engine.docker(&["kill", "calico-node"]));
         wait_for(60, "systemd to restart the container", || {
             let now = engine.docker(&["inspect", "-f", "{{.Id}}", "calico-node"]);
             now.status.success()
@@ -492,20 +492,20 @@ fn real_systemd_runs_both_unit_forms() {
         assert_eq!(systemd.is_active(), "active", "{format}: after the restart");
 
         // stop: the container is gone (--rm).
-        assert!(systemd.systemctl(&["stop", "calico-node"]).status.success());
+        support::assert_success(&systemd.systemctl(&["stop", "calico-node"]));
         wait_for(30, "the container to go", || {
             !engine.docker(&["inspect", "calico-node"]).status.success()
         });
 
         // enable: wanted by multi-user.target.
         let enable = systemd.systemctl(&["enable", "calico-node"]);
-        assert!(enable.status.success(), "{format}: {}", text(&enable));
+        support::assert_success_in(&enable, format);
         let wanted = systemd.exec(&[
             "test",
             "-L",
             "/etc/systemd/system/multi-user.target.wants/calico-node.service",
         ]);
-        assert!(wanted.status.success(), "{format}: not enabled");
+        support::assert_success_in(&wanted, format_args!("{format}: not enabled"));
         systemd.systemctl(&["disable", "calico-node"]);
     }
 }

@@ -30,7 +30,7 @@ fn words_read_by(shell: &str, line: &str) -> Vec<String> {
         .env("HOME", "/nonexistent-home")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{shell} failed on: {line}");
+    support::assert_success_in(&out, format_args!("{shell} failed on: {line}"));
     String::from_utf8(out.stdout)
         .unwrap()
         .split_terminator('\0')

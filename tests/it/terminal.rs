@@ -92,7 +92,7 @@ fn progress_shows_on_a_terminal_and_never_in_a_pipe() {
     // Through a pipe: the summary alone, byte for byte.
     std::fs::remove_dir_all(&out).unwrap();
     let piped = support::calicoctl(&words).output().unwrap();
-    assert!(piped.status.success());
+    support::assert_success(&piped);
     assert_eq!(
         String::from_utf8_lossy(&piped.stderr),
         summary.replace("\r\n", "\n")
@@ -234,7 +234,7 @@ fn the_schema_is_valid_and_agrees_with_the_reader() {
     let printed = support::calicoctl(&["node", "fleet", "--schema"])
         .output()
         .unwrap();
-    assert!(printed.status.success());
+    support::assert_success(&printed);
     std::fs::write(&schema, &printed.stdout).unwrap();
     let meta = Command::new(&validator)
         .args(["--check-metaschema", schema.to_str().unwrap()])

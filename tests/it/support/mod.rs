@@ -56,13 +56,13 @@ pub fn assert_success(output: &Output) {
     assert!(output.status.success(), "{}", describe(output));
 }
 
+/// The same, naming what ran (`what`) before its status and streams.
+pub fn assert_success_in(output: &Output, what: impl std::fmt::Display) {
+    assert!(output.status.success(), "{what}: {}", describe(output));
+}
+
 pub fn stdout_of(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "calicoctl failed: {}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(output);
     String::from_utf8(output.stdout.clone()).expect("UTF-8 output")
 }
 
