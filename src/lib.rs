@@ -24,6 +24,7 @@ pub mod nesting;
 pub mod outdir;
 pub mod plan;
 pub mod release;
+pub mod remote;
 pub mod render;
 pub mod start;
 pub mod terminal;

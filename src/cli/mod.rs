@@ -98,6 +98,9 @@ pub struct NodeRunArgs {
     /// Leave a container that runs as planned alone; replace it otherwise.
     #[arg(long)]
     pub if_changed: bool,
+    /// The engine `--check` asks: local, or ssh://[user@]host[:port][/socket].
+    #[arg(long, value_name = "ADDRESS")]
+    pub engine_host: Option<String>,
     /// Colour in `--check`'s report: auto, always or never.
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub color: String,
@@ -150,6 +153,7 @@ impl NodeRunArgs {
             "runtime" => self.runtime = v,
             "runtime-path" => self.runtime_path = Some(v),
             "calico-version" => self.calico_version = Some(v),
+            "engine-host" => self.engine_host = Some(v),
             _ => return Err(NotSettable),
         }
         Ok(())

@@ -168,6 +168,12 @@ pub enum OptionError {
     IfChangedWithCheck,
     IfChangedWhilePrinting,
     IfChangedWithInitSystem,
+    /// `--engine-host` that is not an engine address.
+    EngineHost(crate::remote::AddressError),
+    /// `--engine-host` of another host where the container would start.
+    EngineHostStarts,
+    /// `node fleet --forks` or `--timeout` out of range (the option).
+    FleetLimit(&'static str),
     DetectFormat(String),
     ExplainNeedsText,
     FleetKubernetes,
@@ -328,6 +334,16 @@ impl fmt::Display for OptionError {
             }
             OptionError::IfChangedWithInitSystem => {
                 "--if-changed does not go with --init-system: the init system owns that container's lifecycle"
+            }
+            OptionError::EngineHost(e) => return executing(f, format_args!("{e}")),
+            OptionError::EngineHostStarts => {
+                "--engine-host of another host goes with --check: calico-node starts on this machine's engine"
+            }
+            OptionError::FleetLimit(option) => {
+                return executing(
+                    f,
+                    format_args!("{option} must be a whole number from 1 to 1000"),
+                );
             }
             OptionError::DetectFormat(other) => {
                 return executing(

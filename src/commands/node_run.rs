@@ -49,7 +49,7 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
         Mode::Render(Output::Format(format)) => {
             emit::emit(*format, &plan, engine, &super::InputFiles)?
         }
-        Mode::CheckLive => return live_check(&plan, engine),
+        Mode::CheckLive => return live_check(&plan, &presented),
         Mode::IfChanged | Mode::Start => {
             let settings = start::RunSettings::from_env(|name| env.get(name).cloned())?;
             if presented.mode == Mode::IfChanged && leave_alone(&plan, engine)? {
@@ -85,20 +85,31 @@ fn read_template(path: &str) -> Result<String, Error> {
     Ok(text)
 }
 
-/// The running container's differences from the plan.
+/// The running container's differences from the plan (this machine's
+/// engine).
 fn live_differences(
     plan: &plan::Plan,
     engine: &Engine,
 ) -> Result<live::compare::Comparison, live::Error> {
-    let kind = engine.kind;
-    let observed = live::query(&engine.command, kind, &plan.container_name, &plan.image)?;
+    let caller = live::Caller::local(&engine.command);
+    let observed = live::query(&caller, engine.kind, &plan.container_name, &plan.image)?;
     Ok(live::compare::compare(plan, &observed))
 }
 
 /// `--check` without `--out-dir`: each difference on stdout; 0 when the
-/// container runs as planned, 2 when not.
-fn live_check(plan: &plan::Plan, engine: &Engine) -> Result<u8, Error> {
-    let differences = live_differences(plan, engine)?.lines();
+/// container runs as planned, 2 when not. The engine may be another
+/// host's (`--engine-host`).
+fn live_check(plan: &plan::Plan, presented: &Presentation) -> Result<u8, Error> {
+    let engine = &presented.engine;
+    let remote = (presented.engine_host.engine_words(engine.kind))
+        .map_err(super::OptionError::EngineHost)?;
+    let caller = live::Caller {
+        program: &engine.command,
+        remote: &remote,
+        limit: None,
+    };
+    let observed = live::query(&caller, engine.kind, &plan.container_name, &plan.image)?;
+    let differences = live::compare::compare(plan, &observed).lines();
     if differences.is_empty() {
         outln!("{} matches the plan.", plan.container_name);
         return Ok(0);

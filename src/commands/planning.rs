@@ -12,6 +12,7 @@ use crate::ip::{detection, methods};
 use crate::outdir::modes::ModesChoice;
 use crate::plan;
 use crate::release::Served;
+use crate::remote::EngineHost;
 use crate::render::Engine;
 use crate::terminal::ColorChoice;
 use std::collections::HashMap;
@@ -68,6 +69,8 @@ pub struct Presentation {
     pub engine: Engine,
     pub colour: ColorChoice,
     pub modes: ModesChoice,
+    /// Where the engine `--check` asks runs (`--engine-host`).
+    pub engine_host: EngineHost,
 }
 
 impl Presentation {
@@ -129,12 +132,23 @@ pub fn presentation(args: &NodeRunArgs) -> Result<Presentation, Error> {
         return Err(OptionError::OutDirNeedsFiles(file_format_names()).into());
     }
     live_options(args, format)?;
+    let mode = mode_of(args, format);
+    let engine_host = match args.engine_host.as_deref() {
+        None => EngineHost::Local,
+        Some(text) => EngineHost::parse(text).map_err(OptionError::EngineHost)?,
+    };
+    // The start path runs this machine's engine: another host's would be
+    // compared, and then the container started here.
+    if engine_host != EngineHost::Local && matches!(mode, Mode::IfChanged | Mode::Start) {
+        return Err(OptionError::EngineHostStarts.into());
+    }
     Ok(Presentation {
-        mode: mode_of(args, format),
+        mode,
         target: target_of(args),
         engine,
         colour,
         modes,
+        engine_host,
     })
 }
 

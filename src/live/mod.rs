@@ -13,7 +13,8 @@ mod podman;
 pub mod reference;
 
 use std::fmt;
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// Why the engine could not be asked, or its answer not read.
 #[derive(Debug)]
@@ -34,6 +35,8 @@ pub enum Error {
         args: String,
         first: String,
     },
+    /// The engine gave no answer in time (it and its ssh were stopped).
+    TimedOut { program: String, seconds: u64 },
 }
 
 impl fmt::Display for Error {
@@ -55,6 +58,10 @@ impl fmt::Display for Error {
                 args,
                 first,
             } => executing(f, format_args!("{program} {args} failed: {first}")),
+            Error::TimedOut { program, seconds } => executing(
+                f,
+                format_args!("{program} gave no answer within {seconds} s"),
+            ),
         }
     }
 }
@@ -235,17 +242,83 @@ fn single(json: &str, what: &'static str) -> Result<serde_json::Value, Error> {
     }
 }
 
+/// How to call an engine: its program, the words that reach the host's
+/// engine (`-H ssh://...`, none for this machine's), and how long a call
+/// may take.
+pub struct Caller<'a> {
+    pub program: &'a str,
+    pub remote: &'a [String],
+    pub limit: Option<Duration>,
+}
+
+impl Caller<'_> {
+    /// This machine's engine, without a time limit.
+    pub fn local(program: &str) -> Caller<'_> {
+        Caller {
+            program,
+            remote: &[],
+            limit: None,
+        }
+    }
+}
+
+/// Run the engine; its output, or TimedOut once `limit` has passed (the
+/// engine and what it started, ssh included, are killed as a group).
+fn run(caller: &Caller, args: &[&str]) -> Result<Output, Error> {
+    let mut command = Command::new(caller.program);
+    command.args(caller.remote).args(args).stdin(Stdio::null());
+    let cannot_run = |error| Error::CannotRun {
+        program: caller.program.to_string(),
+        error,
+    };
+    let Some(limit) = caller.limit else {
+        return command.output().map_err(cannot_run);
+    };
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut child = command.spawn().map_err(cannot_run)?;
+    let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+    let drain =
+        |pipe: Option<std::process::ChildStdout>| std::thread::spawn(move || read_all(pipe));
+    let out_reader = drain(stdout);
+    let err_reader = std::thread::spawn(move || read_all(stderr));
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        match child.try_wait().map_err(cannot_run)? {
+            Some(status) => break status,
+            None if Instant::now() >= deadline => {
+                let group = rustix::process::Pid::from_child(&child);
+                let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+                let _ = child.wait();
+                return Err(Error::TimedOut {
+                    program: caller.program.to_string(),
+                    seconds: limit.as_secs(),
+                });
+            }
+            None => std::thread::sleep(Duration::from_millis(20)),
+        }
+    };
+    Ok(Output {
+        status,
+        stdout: out_reader.join().unwrap_or_default(),
+        stderr: err_reader.join().unwrap_or_default(),
+    })
+}
+
+/// Everything a pipe gives until it closes.
+fn read_all(pipe: Option<impl std::io::Read>) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    if let Some(mut pipe) = pipe {
+        let _ = pipe.read_to_end(&mut bytes);
+    }
+    bytes
+}
+
 /// One engine call's answer: its stdout, or None when the engine says the
 /// object does not exist.
-fn ask(program: &str, args: &[&str], missing: &[&str]) -> Result<Option<String>, Error> {
-    let out = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|error| Error::CannotRun {
-            program: program.to_string(),
-            error,
-        })?;
+fn ask(caller: &Caller, args: &[&str], missing: &[&str]) -> Result<Option<String>, Error> {
+    let program = caller.program;
+    let out = run(caller, args)?;
     if out.status.success() {
         return String::from_utf8(out.stdout)
             .map(Some)
@@ -277,14 +350,15 @@ const NO_CONTAINER: [&str; 3] = [
 ];
 const NO_IMAGE: [&str; 3] = ["no such image", "image not known", "no such object"];
 
-/// Ask the engine (`program`, of kind `kind`) about container `name` and
-/// the image `planned_image` names now.
+/// Ask the engine (through `caller`, of kind `kind`) about container
+/// `name` and the image `planned_image` names now.
 pub fn query(
-    program: &str,
+    caller: &Caller,
     kind: EngineKind,
     name: &str,
     planned_image: &str,
 ) -> Result<Observed, Error> {
+    let program = caller;
     let container = ask(program, &["container", "inspect", name], &NO_CONTAINER)?
         .map(|json| kind.container(&json))
         .transpose()?;

@@ -1,0 +1,279 @@
+//! Where a host's container engine is reached: this machine's engine, or
+//! another host's through the engine's own remote access over ssh
+//! (docker's `-H ssh://[user@]host[:port]`, podman's `--url
+//! ssh://[user@]host[:port]/path/to/podman.sock`). We open no connection
+//! of our own: the engine's client runs ssh, so ssh's configuration, agent
+//! and `known_hosts` apply, and nothing here loosens host key checking.
+//! An address comes from an inventory, so it is parsed strictly and only
+//! ever handed over as one word after its option: it can never become an
+//! option of the engine or of ssh.
+
+use crate::engine::EngineKind;
+use std::fmt;
+
+/// Where podman's rootful service listens, as its documentation gives it.
+pub const PODMAN_ROOTFUL_SOCKET: &str = "/run/podman/podman.sock";
+
+/// A host's engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EngineHost {
+    /// The engine of the machine calicoctl runs on.
+    Local,
+    /// Another host's, over ssh.
+    Ssh(SshAddress),
+}
+
+/// `ssh://[user@]host[:port][/socket]`, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshAddress {
+    pub user: Option<String>,
+    /// A name, an IPv4 address, or an IPv6 address without brackets.
+    pub host: String,
+    pub port: Option<u16>,
+    /// The engine's socket on that host (podman), when given.
+    pub socket: Option<String>,
+}
+
+/// Why an engine address is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddressError {
+    NotSsh(String),
+    BadUser(String),
+    BadHost(String),
+    BadPort(String),
+    BadSocket(String),
+    /// docker's ssh address names no socket.
+    DockerSocket(String),
+}
+
+impl fmt::Display for AddressError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        let shown = |v: &str| crate::escape::visible(v).into_owned();
+        match self {
+            AddressError::NotSsh(v) => write!(
+                f,
+                "engine-host must be 'local' or ssh://[user@]host[:port][/socket], not {}",
+                shown(v)
+            ),
+            AddressError::BadUser(v) => write!(f, "engine-host: not a user name: {}", shown(v)),
+            AddressError::BadHost(v) => {
+                write!(f, "engine-host: not a host name or address: {}", shown(v))
+            }
+            AddressError::BadPort(v) => write!(f, "engine-host: not a port: {}", shown(v)),
+            AddressError::BadSocket(v) => {
+                write!(f, "engine-host: not an absolute socket path: {}", shown(v))
+            }
+            AddressError::DockerSocket(v) => write!(
+                f,
+                "engine-host: docker's ssh address names no socket (docker dials the remote default): {}",
+                shown(v)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for AddressError {}
+
+/// A user or host name: letters, digits and `._-`, not starting with `-`
+/// (never an option of ssh).
+fn plain_name(text: &str) -> bool {
+    !text.is_empty()
+        && !text.starts_with('-')
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+impl EngineHost {
+    /// `local`, or an ssh address.
+    pub fn parse(text: &str) -> Result<EngineHost, AddressError> {
+        if text == "local" {
+            return Ok(EngineHost::Local);
+        }
+        let not_ssh = || AddressError::NotSsh(text.to_string());
+        let rest = text.strip_prefix("ssh://").ok_or_else(not_ssh)?;
+        let (authority, socket) = match rest.find('/') {
+            Some(at) => (&rest[..at], Some(&rest[at..])),
+            None => (rest, None),
+        };
+        let (user, hostport) = match authority.rsplit_once('@') {
+            Some((user, hostport)) if plain_name(user) => (Some(user), hostport),
+            Some((user, _)) => return Err(AddressError::BadUser(user.to_string())),
+            None => (None, authority),
+        };
+        let (host, port) = split_port(hostport)?;
+        if let Some(socket) = socket
+            && (socket.len() < 2 || !socket.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(AddressError::BadSocket(socket.to_string()));
+        }
+        Ok(EngineHost::Ssh(SshAddress {
+            user: user.map(str::to_string),
+            host,
+            port,
+            socket: socket.map(str::to_string),
+        }))
+    }
+
+    /// The words before an engine's subcommand that reach this host's
+    /// engine (none for the local one).
+    pub fn engine_words(&self, kind: EngineKind) -> Result<Vec<String>, AddressError> {
+        let EngineHost::Ssh(address) = self else {
+            return Ok(Vec::new());
+        };
+        let base = address.url_base();
+        Ok(match kind {
+            EngineKind::Docker => {
+                if let Some(socket) = &address.socket {
+                    return Err(AddressError::DockerSocket(format!("{base}{socket}")));
+                }
+                vec!["-H".to_string(), base]
+            }
+            EngineKind::Podman => {
+                let socket = address.socket.as_deref().unwrap_or(PODMAN_ROOTFUL_SOCKET);
+                vec!["--url".to_string(), format!("{base}{socket}")]
+            }
+        })
+    }
+}
+
+impl SshAddress {
+    /// `ssh://[user@]host[:port]`, brackets around an IPv6 address.
+    fn url_base(&self) -> String {
+        let user = self
+            .user
+            .as_ref()
+            .map_or(String::new(), |u| format!("{u}@"));
+        let host = match self.host.contains(':') {
+            true => format!("[{}]", self.host),
+            false => self.host.clone(),
+        };
+        let port = self.port.map_or(String::new(), |p| format!(":{p}"));
+        format!("ssh://{user}{host}{port}")
+    }
+}
+
+/// `host[:port]` or `[v6][:port]`.
+fn split_port(text: &str) -> Result<(String, Option<u16>), AddressError> {
+    let bad_host = || AddressError::BadHost(text.to_string());
+    let (host, port) = if let Some(rest) = text.strip_prefix('[') {
+        let (v6, after) = rest.split_once(']').ok_or_else(bad_host)?;
+        v6.parse::<std::net::Ipv6Addr>().map_err(|_| bad_host())?;
+        match after {
+            "" => (v6, None),
+            _ => (v6, Some(after.strip_prefix(':').ok_or_else(bad_host)?)),
+        }
+    } else {
+        match text.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (text, None),
+        }
+    };
+    if !host.contains(':') && !plain_name(host) {
+        return Err(bad_host());
+    }
+    let port = port
+        .map(|p| match p.parse::<u16>() {
+            Ok(n) if n > 0 && p.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
+            _ => Err(AddressError::BadPort(p.to_string())),
+        })
+        .transpose()?;
+    Ok((host.to_string(), port))
+}
+
+/// The address Ansible would connect to, as an engine host: `local` for
+/// `ansible_connection=local`, else `ssh://[ansible_user@]host[:ansible_port]`
+/// with `ansible_host` or, without one, the inventory's name for the host.
+/// The text is checked where it is used, as any engine-host is.
+pub fn from_ansible(
+    name: &str,
+    host: Option<&str>,
+    user: Option<&str>,
+    port: Option<&str>,
+    connection: Option<&str>,
+) -> String {
+    if connection == Some("local") {
+        return "local".to_string();
+    }
+    let host = host.unwrap_or(name);
+    let host = match host.contains(':') && !host.starts_with('[') {
+        true => format!("[{host}]"),
+        false => host.to_string(),
+    };
+    let user = user.map_or(String::new(), |u| format!("{u}@"));
+    let port = port.map_or(String::new(), |p| format!(":{p}"));
+    format!("ssh://{user}{host}{port}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str, kind: EngineKind) -> Vec<String> {
+        EngineHost::parse(text).unwrap().engine_words(kind).unwrap()
+    }
+
+    #[test]
+    fn each_engine_gets_its_own_option() {
+        assert!(words("local", EngineKind::Docker).is_empty());
+        assert_eq!(
+            words("ssh://core@node-1.example:2222", EngineKind::Docker),
+            ["-H", "ssh://core@node-1.example:2222"]
+        );
+        assert_eq!(
+            words("ssh://node-1", EngineKind::Podman),
+            ["--url", "ssh://node-1/run/podman/podman.sock"]
+        );
+        assert_eq!(
+            words("ssh://root@[fd00::1]:22/tmp/p.sock", EngineKind::Podman),
+            ["--url", "ssh://root@[fd00::1]:22/tmp/p.sock"]
+        );
+    }
+
+    #[test]
+    fn nothing_can_become_an_option() {
+        for bad in [
+            "",
+            "node-1",
+            "http://node-1",
+            "ssh://-oProxyCommand=x",
+            "ssh://-x@node",
+            "ssh://a b@node",
+            "ssh://node:0",
+            "ssh://node:65536",
+            "ssh://node:+22",
+            "ssh://node:",
+            "ssh://[fd00::1",
+            "ssh://[zz]:22",
+            "ssh://no de",
+            "ssh://node/",
+            "ssh://node/a b",
+            "ssh://user@",
+            "ssh://node\n",
+        ] {
+            assert!(EngineHost::parse(bad).is_err(), "{bad:?}");
+        }
+        let docker = EngineHost::parse("ssh://node/x.sock").unwrap();
+        assert!(docker.engine_words(EngineKind::Docker).is_err());
+    }
+
+    #[test]
+    fn ansible_addresses() {
+        assert_eq!(from_ansible("n", None, None, None, Some("local")), "local");
+        assert_eq!(from_ansible("n", None, None, None, None), "ssh://n");
+        assert_eq!(
+            from_ansible(
+                "n",
+                Some("10.0.0.1"),
+                Some("core"),
+                Some("2222"),
+                Some("ssh")
+            ),
+            "ssh://core@10.0.0.1:2222"
+        );
+        assert_eq!(
+            from_ansible("n", Some("fd00::1"), None, Some("22"), None),
+            "ssh://[fd00::1]:22"
+        );
+    }
+}
