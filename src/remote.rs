@@ -181,30 +181,6 @@ fn split_port(text: &str) -> Result<(String, Option<u16>), AddressError> {
     Ok((host.to_string(), port))
 }
 
-/// The address Ansible would connect to, as an engine host: `local` for
-/// `ansible_connection=local`, else `ssh://[ansible_user@]host[:ansible_port]`
-/// with `ansible_host` or, without one, the inventory's name for the host.
-/// The text is checked where it is used, as any engine-host is.
-pub fn from_ansible(
-    name: &str,
-    host: Option<&str>,
-    user: Option<&str>,
-    port: Option<&str>,
-    connection: Option<&str>,
-) -> String {
-    if connection == Some("local") {
-        return "local".to_string();
-    }
-    let host = host.unwrap_or(name);
-    let host = match host.contains(':') && !host.starts_with('[') {
-        true => format!("[{host}]"),
-        false => host.to_string(),
-    };
-    let user = user.map_or(String::new(), |u| format!("{u}@"));
-    let port = port.map_or(String::new(), |p| format!(":{p}"));
-    format!("ssh://{user}{host}{port}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,25 +231,5 @@ mod tests {
         }
         let docker = EngineHost::parse("ssh://node/x.sock").unwrap();
         assert!(docker.engine_words(EngineKind::Docker).is_err());
-    }
-
-    #[test]
-    fn ansible_addresses() {
-        assert_eq!(from_ansible("n", None, None, None, Some("local")), "local");
-        assert_eq!(from_ansible("n", None, None, None, None), "ssh://n");
-        assert_eq!(
-            from_ansible(
-                "n",
-                Some("10.0.0.1"),
-                Some("core"),
-                Some("2222"),
-                Some("ssh")
-            ),
-            "ssh://core@10.0.0.1:2222"
-        );
-        assert_eq!(
-            from_ansible("n", Some("fd00::1"), None, Some("22"), None),
-            "ssh://[fd00::1]:22"
-        );
     }
 }

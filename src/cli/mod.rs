@@ -220,6 +220,10 @@ pub struct FleetArgs {
     pub out_dir: Option<String>,
     #[arg(long)]
     pub check: bool,
+    #[arg(long, value_name = "N", default_value = "5")]
+    pub forks: String,
+    #[arg(long, value_name = "SECONDS", default_value = "30")]
+    pub timeout: String,
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub color: String,
     /// How `--check` compares modes: auto, exact or git.

@@ -179,7 +179,6 @@ pub enum OptionError {
     FleetKubernetes,
     /// `node fleet -o` of a format that is not per host (those that are).
     FleetNotPerHost(String),
-    FleetCheckNeedsOutDir,
     BatchNeedsPlaybook,
     /// A host whose directory would be the playbook's file (its name).
     HostNamedLikePlaybook(String),
@@ -360,9 +359,6 @@ impl fmt::Display for OptionError {
                     f,
                     format_args!("node fleet writes files per host: -o must be one of {names}"),
                 );
-            }
-            OptionError::FleetCheckNeedsOutDir => {
-                "--check needs --out-dir (the directory to compare with)"
             }
             OptionError::BatchNeedsPlaybook => {
                 "--batch sets the playbook's batches: it needs --playbook"

@@ -24,6 +24,13 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
     let env = environment();
     let presented = presentation(&args)?;
     let engine = &presented.engine;
+    // The start path runs this machine's engine: another host's would be
+    // compared, and then the container started here. (A fleet's hosts take
+    // engine-host for its live check; their files never start anything.)
+    let starts = matches!(presented.mode, Mode::IfChanged | Mode::Start);
+    if starts && presented.engine_host != crate::remote::EngineHost::Local {
+        return Err(super::OptionError::EngineHostStarts.into());
+    }
     let served = Served::new(args.calico_version.as_deref())?;
     if let Some(warning) = served.newer_than_known() {
         errln!("{warning}");

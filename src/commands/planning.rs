@@ -137,11 +137,6 @@ pub fn presentation(args: &NodeRunArgs) -> Result<Presentation, Error> {
         None => EngineHost::Local,
         Some(text) => EngineHost::parse(text).map_err(OptionError::EngineHost)?,
     };
-    // The start path runs this machine's engine: another host's would be
-    // compared, and then the container started here.
-    if engine_host != EngineHost::Local && matches!(mode, Mode::IfChanged | Mode::Start) {
-        return Err(OptionError::EngineHostStarts.into());
-    }
     Ok(Presentation {
         mode,
         target: target_of(args),

@@ -128,9 +128,18 @@ fn host(
             Err(e) => errors.push(Problem::host(name, format!("{var}: {e}"))),
         }
     }
+    let connection = |var: &str| map.get(var).and_then(super::key_text);
+    let address = super::ansible_address(
+        name,
+        connection("ansible_host").as_deref(),
+        connection("ansible_user").as_deref(),
+        connection("ansible_port").as_deref(),
+        connection("ansible_connection").as_deref(),
+    );
     (errors.len() == before).then(|| Host {
         name: name.to_string(),
         options: found,
+        ansible_address: Some(address),
     })
 }
 

@@ -77,7 +77,7 @@ fn calico_vars(
             errors.push(at("a variable name must be a string".to_string()));
             continue;
         };
-        if name.starts_with("calico_") {
+        if name.starts_with("calico_") || super::CONNECTION_VARS.contains(&name.as_str()) {
             vars.push((name, v.clone()));
         }
     }
@@ -312,7 +312,12 @@ fn resolve(
             })
             .collect();
         let (first_group, first_value) = specific[0];
-        if let Some((other, _)) = specific.iter().find(|(_, v)| *v != *first_value) {
+        // Where Ansible connects is decided by Ansible's own group order;
+        // only calico_ variables must agree.
+        let connection = super::CONNECTION_VARS.contains(var);
+        if let Some((other, _)) = specific.iter().find(|(_, v)| *v != *first_value)
+            && !connection
+        {
             errors.push(Problem::host(
                 host,
                 format!(
@@ -331,7 +336,9 @@ fn resolve(
     for (g, vars) in entries {
         {
             for (var, value) in *vars {
+                let connection = super::CONNECTION_VARS.contains(&var.as_str());
                 match host_vars.get(var.as_str()) {
+                    Some(_) if connection => {}
                     Some((v, other)) if *v != value => errors.push(Problem::host(
                         host,
                         format!("host variable {var} differs between groups {other} and {g}"),
@@ -403,8 +410,19 @@ pub(super) fn parse(top: &Mapping) -> Inventory {
         let (vars, conflicts) = resolve(host, entries, &reader.groups, &reader.order, &parents);
         errors.extend(conflicts);
         let mut found = Vec::new();
+        let connection = |name: &str| vars.get(name).and_then(|(v, _)| super::key_text(v));
+        let address = super::ansible_address(
+            host,
+            connection("ansible_host").as_deref(),
+            connection("ansible_user").as_deref(),
+            connection("ansible_port").as_deref(),
+            connection("ansible_connection").as_deref(),
+        );
         for (var, (value, _)) in vars {
-            let key = var["calico_".len()..].replace('_', "-");
+            let Some(option) = var.strip_prefix("calico_") else {
+                continue; // a connection variable, read above
+            };
+            let key = option.replace('_', "-");
             match options.ansible_value(&key, &value) {
                 Ok(v) => found.push((key, v)),
                 Err(e) => errors.push(Problem::host(host, format!("{var}: {e}"))),
@@ -414,6 +432,7 @@ pub(super) fn parse(top: &Mapping) -> Inventory {
             hosts.push(Host {
                 name: host.clone(),
                 options: found,
+                ansible_address: Some(address),
             });
         }
     }

@@ -48,6 +48,11 @@ pub struct Host {
     pub name: String,
     /// Options by long name (without dashes), in a fixed order.
     pub options: Vec<(String, OptValue)>,
+    /// Where Ansible would connect to the host (`ansible_host`,
+    /// `ansible_user`, `ansible_port`, `ansible_connection`), as an
+    /// engine address: what `node fleet --check` asks when the host sets
+    /// no `engine-host`. None for native inventories.
+    pub ansible_address: Option<String>,
 }
 
 impl Host {
@@ -152,4 +157,65 @@ fn set_value(args: &mut NodeRunArgs, key: &str, v: &str) -> Result<(), ValueErro
 fn set_flag(args: &mut NodeRunArgs, key: &str) -> Result<(), ValueError> {
     args.set_flag(key)
         .map_err(|NotSettable| ValueError::NotSettable(key.to_string()))
+}
+
+/// The address Ansible would connect to, as an engine host: `local` for
+/// `ansible_connection=local`, else `ssh://[ansible_user@]host[:ansible_port]`
+/// with `ansible_host` or, without one, the inventory's name for the host.
+/// The text is checked where it is used (`remote.rs`), as any engine-host
+/// is; a templated `{{ }}` value fails there, not while files are made.
+pub fn ansible_address(
+    name: &str,
+    host: Option<&str>,
+    user: Option<&str>,
+    port: Option<&str>,
+    connection: Option<&str>,
+) -> String {
+    if connection == Some("local") {
+        return "local".to_string();
+    }
+    let host = host.unwrap_or(name);
+    let host = match host.contains(':') && !host.starts_with('[') {
+        true => format!("[{host}]"),
+        false => host.to_string(),
+    };
+    let user = user.map_or(String::new(), |u| format!("{u}@"));
+    let port = port.map_or(String::new(), |p| format!(":{p}"));
+    format!("ssh://{user}{host}{port}")
+}
+
+/// The variables that say where Ansible connects to a host.
+pub const CONNECTION_VARS: [&str; 4] = [
+    "ansible_host",
+    "ansible_user",
+    "ansible_port",
+    "ansible_connection",
+];
+
+#[cfg(test)]
+mod address_tests {
+    use super::*;
+
+    #[test]
+    fn ansible_addresses() {
+        assert_eq!(
+            ansible_address("n", None, None, None, Some("local")),
+            "local"
+        );
+        assert_eq!(ansible_address("n", None, None, None, None), "ssh://n");
+        assert_eq!(
+            ansible_address(
+                "n",
+                Some("10.0.0.1"),
+                Some("core"),
+                Some("2222"),
+                Some("ssh")
+            ),
+            "ssh://core@10.0.0.1:2222"
+        );
+        assert_eq!(
+            ansible_address("n", Some("fd00::1"), None, Some("22"), None),
+            "ssh://[fd00::1]:22"
+        );
+    }
 }

@@ -86,6 +86,7 @@ mod tests {
         let host = |n: &str| Host {
             name: n.to_string(),
             options: Vec::new(),
+            ansible_address: None,
         };
         let group = |n: &str, hosts: &[&str], children: &[&str]| Group {
             name: n.to_string(),

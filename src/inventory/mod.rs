@@ -24,6 +24,7 @@ pub mod trust;
 mod values;
 
 pub(crate) use host::merge_env;
+use host::{CONNECTION_VARS, ansible_address};
 pub use host::{Host, OptValue};
 pub use values::check_host_name;
 use values::host_options;
@@ -401,7 +402,11 @@ all:
                         .into_values()
                         .filter(|(k, _)| seen.insert(k.clone()))
                         .collect();
-                    let host = Host { name, options };
+                    let host = Host {
+                        name,
+                        options,
+                        ansible_address: None,
+                    };
                     match (host.args(&defaults), clap_result(&host.words())) {
                         (Ok(ours), Ok(clap)) => prop_assert_eq!(ours, clap),
                         (Err(_), Err(_)) => tally.refused.set(tally.refused.get() + 1),
@@ -432,6 +437,7 @@ all:
                 let host = Host {
                     name: "h".into(),
                     options: vec![(key.clone(), value)],
+                    ansible_address: None,
                 };
                 assert_eq!(
                     host.args(&defaults).unwrap(),

@@ -138,6 +138,7 @@ mod tests {
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v))
                 .collect(),
+            ansible_address: None,
         }
     }
 

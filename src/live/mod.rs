@@ -39,30 +39,30 @@ pub enum Error {
     TimedOut { program: String, seconds: u64 },
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        use crate::error::executing;
+impl Error {
+    /// What went wrong, without the "Error executing command" of a whole
+    /// run's failure (a fleet's report prints it after a host's name).
+    pub fn reason(&self) -> String {
         match self {
-            Error::NotJson { what, reason } => {
-                executing(f, format_args!("{what}: not JSON: {reason}"))
-            }
-            Error::NotOne { what } => executing(f, format_args!("{what}: not one object")),
-            Error::CannotRun { program, error } => {
-                executing(f, format_args!("cannot run {program}: {error}"))
-            }
-            Error::NotUtf8 { program, args } => {
-                executing(f, format_args!("{program} {args}: not UTF-8"))
-            }
+            Error::NotJson { what, reason } => format!("{what}: not JSON: {reason}"),
+            Error::NotOne { what } => format!("{what}: not one object"),
+            Error::CannotRun { program, error } => format!("cannot run {program}: {error}"),
+            Error::NotUtf8 { program, args } => format!("{program} {args}: not UTF-8"),
             Error::Failed {
                 program,
                 args,
                 first,
-            } => executing(f, format_args!("{program} {args} failed: {first}")),
-            Error::TimedOut { program, seconds } => executing(
-                f,
-                format_args!("{program} gave no answer within {seconds} s"),
-            ),
+            } => format!("{program} {args} failed: {first}"),
+            Error::TimedOut { program, seconds } => {
+                format!("{program} gave no answer within {seconds} s")
+            }
         }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        crate::error::executing(f, format_args!("{}", self.reason()))
     }
 }
 

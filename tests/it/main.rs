@@ -13,6 +13,7 @@ mod consumers;
 mod debian_package;
 mod documents;
 mod fleet;
+mod fleet_remote;
 mod hostile_input;
 mod live_check;
 mod netns;

@@ -4,6 +4,7 @@
 //! only adds the inventory, all-or-nothing validation, output per host
 //! directory (`sink.rs`) and the rollout playbook.
 
+mod live;
 mod render;
 mod sink;
 
@@ -63,9 +64,7 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
     let modes = ModesChoice::parse(&args.modes)?;
     let batch = playbook_options(&args, format)?;
     tune_allocator();
-    if args.check && args.out_dir.is_none() {
-        return Err(OptionError::FleetCheckNeedsOutDir.into());
-    }
+    let limits = live::Limits::parse(&args.forks, &args.timeout)?;
     let hosts = read_hosts(&args, all_args)?;
     let trust = Trust::new(
         args.inventory.as_deref().unwrap_or("-"),
@@ -73,6 +72,12 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
         &args.allow_path,
     );
     let progress = Progress::new(hosts.hosts.len());
+    if args.check && args.out_dir.is_none() {
+        let planned = render::plan_all(&hosts, &trust, &progress)?;
+        progress.finish();
+        let progress = Progress::new(planned.len());
+        return live::run(&planned, limits, &progress);
+    }
     let result = match &args.out_dir {
         None => to_stdout(&hosts, format, &trust, &progress),
         Some(dir) => {

@@ -29,6 +29,18 @@ pub struct Rendered {
     pub artifacts: Vec<Artifact>,
 }
 
+/// One host's plan, with what says where its engine is.
+pub struct Planned {
+    pub host: String,
+    pub args: cli::NodeRunArgs,
+    pub engine: crate::render::Engine,
+    pub plan: crate::plan::Plan,
+    /// `engine-host` as the host's options give it.
+    pub engine_host: Option<String>,
+    /// Where Ansible would connect (Ansible inventories).
+    pub ansible_address: Option<String>,
+}
+
 /// Where rendered chunks go.
 pub trait Sink {
     /// Take a chunk of hosts (only while every host so far is valid).
@@ -90,13 +102,28 @@ impl<'a> HostRenderer<'a> {
         }
     }
 
-    fn render(&mut self, host: &Host) -> Result<(Vec<Artifact>, Vec<Warning>), Error> {
+    /// The host's options, as `node run` reads them, and its plan.
+    fn plan(&mut self, host: &Host) -> Result<Planned, Error> {
         // Before anything of this machine is looked at for the host.
         self.trust.check(host)?;
         // Equal to parsing `host.words()` with node run's parser (tested).
         let args = host.args(self.defaults)?;
-        let engine = presentation(&args)?.engine;
+        let presented = presentation(&args)?;
         let plan = plan_for(&args, self.env, &mut self.configs, None, self.answers)?;
+        Ok(Planned {
+            host: host.name.clone(),
+            engine: presented.engine,
+            engine_host: args.engine_host.clone(),
+            ansible_address: host.ansible_address.clone(),
+            plan,
+            args,
+        })
+    }
+
+    fn render(&mut self, host: &Host) -> Result<(Vec<Artifact>, Vec<Warning>), Error> {
+        let Planned {
+            args, engine, plan, ..
+        } = self.plan(host)?;
         let artifacts = emit::emit(self.format, &plan, &engine, &crate::commands::InputFiles)?;
         let newer = Served::new(args.calico_version.as_deref())?.newer_than_known();
         let warnings = (ignored_warning(&plan).map(Warning::Host).into_iter())
@@ -154,6 +181,42 @@ fn render_chunk(
             .flat_map(|w| w.join().unwrap_or_else(|_| vec![Err(FleetFailure::Thread)]))
             .collect()
     })
+}
+
+/// Every host's plan, in inventory order, or every failure (the
+/// inventory's own first): all or nothing, as for files. Plans are made
+/// one host after another: a live check's fleet is small and its time is
+/// the engines'.
+pub fn plan_all(
+    inventory: &inventory::Inventory,
+    trust: &Trust,
+    progress: &Progress,
+) -> Result<Vec<Planned>, Error> {
+    let env = environment();
+    let defaults = match cli::parse_node_run(&[], &[])? {
+        Parsed::Run(args) => *args,
+        Parsed::Help(_) => return Err(cli::invalid_option(&[]).into()),
+    };
+    let answers = lookup::look_up_all(reach_names(inventory), &SystemResolver, lookup::timeout());
+    let mut planner = HostRenderer::new(Format::Text, trust, &answers, &env, &defaults);
+    let mut errors: Vec<FleetFailure> = (inventory.errors.iter().cloned())
+        .map(FleetFailure::Inventory)
+        .collect();
+    let mut planned = Vec::new();
+    for host in &inventory.hosts {
+        progress.rendered();
+        match planner.plan(host) {
+            Ok(p) => planned.push(p),
+            Err(error) => errors.push(FleetFailure::Host {
+                host: host.name.clone(),
+                error,
+            }),
+        }
+    }
+    match errors.is_empty() {
+        true => Ok(planned),
+        false => Err(Error::Fleet(errors)),
+    }
 }
 
 /// The `can-reach=` destinations the hosts' methods name.

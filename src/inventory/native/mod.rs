@@ -125,6 +125,7 @@ fn assemble(
             .map(|(name, own)| Host {
                 options: merged(&defaults, own),
                 name,
+                ansible_address: None,
             })
             .collect()
     } else {

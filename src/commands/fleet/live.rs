@@ -1,0 +1,154 @@
+//! `node fleet --check` without `--out-dir`: is every host running what
+//! the inventory says? Each host's plan (made as for its files, all or
+//! nothing) is compared with its running container exactly as `node run
+//! --check` compares one, through the host's own engine: its `engine-host`,
+//! else where Ansible connects to it. `--forks` hosts at a time, each
+//! within `--timeout`; the report is in inventory order whatever order the
+//! hosts answer in, each line `<host>: `, and a summary on stderr.
+
+use super::super::{Error, OptionError};
+use super::render::Planned;
+use crate::live::{self, Caller};
+use crate::remote::EngineHost;
+use crate::terminal::Progress;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// How many hosts at a time, and how long each may take.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub forks: usize,
+    pub timeout: Duration,
+}
+
+impl Limits {
+    /// `--forks` and `--timeout`, whole numbers from 1 to 1000.
+    pub fn parse(forks: &str, timeout: &str) -> Result<Limits, OptionError> {
+        let whole = |text: &str, option| match text.parse::<u64>() {
+            Ok(n @ 1..=1000) if text.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
+            _ => Err(OptionError::FleetLimit(option)),
+        };
+        Ok(Limits {
+            forks: whole(forks, "--forks")? as usize,
+            timeout: Duration::from_secs(whole(timeout, "--timeout")?),
+        })
+    }
+}
+
+/// What one host's check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Matches,
+    /// The differences, as `node run --check` prints them.
+    Drifted(Vec<String>),
+    /// Why the host's engine could not be asked.
+    Unreachable(String),
+}
+
+/// Where the host's engine is: its own `engine-host`, else Ansible's
+/// address for it; a native host without one is not guessed at.
+fn engine_host(planned: &Planned) -> Result<EngineHost, String> {
+    let text = match (&planned.engine_host, &planned.ansible_address) {
+        (Some(own), _) => own,
+        (None, Some(ansible)) => ansible,
+        (None, None) => return Err("no engine-host for this host (docs/live-checks.md)".into()),
+    };
+    EngineHost::parse(text).map_err(|e| e.to_string())
+}
+
+/// Check one host through its engine.
+fn check_host(planned: &Planned, limit: Duration) -> Outcome {
+    let engine = &planned.engine;
+    let words = engine_host(planned)
+        .and_then(|host| host.engine_words(engine.kind).map_err(|e| e.to_string()));
+    let remote = match words {
+        Ok(words) => words,
+        Err(reason) => return Outcome::Unreachable(reason),
+    };
+    let caller = Caller {
+        program: &engine.command,
+        remote: &remote,
+        limit: Some(limit),
+    };
+    let plan = &planned.plan;
+    match live::query(&caller, engine.kind, &plan.container_name, &plan.image) {
+        Err(e) => Outcome::Unreachable(e.reason()),
+        Ok(observed) => match live::compare::compare(plan, &observed).lines() {
+            lines if lines.is_empty() => Outcome::Matches,
+            lines => Outcome::Drifted(lines),
+        },
+    }
+}
+
+/// Every host's outcome, in the order of `hosts`, `limits.forks` at a time.
+pub fn check_all(hosts: &[Planned], limits: Limits, progress: &Progress) -> Vec<Outcome> {
+    let next = AtomicUsize::new(0);
+    let outcomes: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; hosts.len()]);
+    std::thread::scope(|scope| {
+        for _ in 0..limits.forks.min(hosts.len()) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(planned) = hosts.get(i) else { break };
+                    let outcome = check_host(planned, limits.timeout);
+                    progress.rendered();
+                    outcomes.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(outcome);
+                }
+            });
+        }
+    });
+    let outcomes = outcomes.into_inner().unwrap_or_else(|e| e.into_inner());
+    let lost = || Outcome::Unreachable("the check of this host did not finish".into());
+    outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or_else(lost))
+        .collect()
+}
+
+/// The report on stdout and the summary on stderr; the exit status: 0
+/// when every host matches, 2 when any drifted and all were reached, 1
+/// when any could not be checked.
+pub fn report(hosts: &[Planned], outcomes: &[Outcome]) -> u8 {
+    let visible = |text: &str| crate::escape::visible(text).into_owned();
+    let (mut matching, mut drifted, mut unreachable) = (0, 0, 0);
+    for (planned, outcome) in hosts.iter().zip(outcomes) {
+        let host = visible(&planned.host);
+        match outcome {
+            Outcome::Matches => {
+                matching += 1;
+                outln!("{host}: {} matches the plan.", planned.plan.container_name);
+            }
+            Outcome::Drifted(lines) => {
+                drifted += 1;
+                for line in lines {
+                    outln!("{host}: {}", visible(line));
+                }
+            }
+            Outcome::Unreachable(reason) => {
+                unreachable += 1;
+                outln!("{host}: unreachable: {}", visible(reason));
+            }
+        }
+    }
+    let count = |n: usize, one: &str, many: &str| match n {
+        1 => format!("1 {one}"),
+        n => format!("{n} {many}"),
+    };
+    errln!(
+        "{}: {matching} as planned, {drifted} drifted, {unreachable} unreachable.",
+        count(hosts.len(), "host", "hosts")
+    );
+    match (unreachable, drifted) {
+        (0, 0) => 0,
+        (0, _) => 2,
+        _ => 1,
+    }
+}
+
+/// Check `hosts`; the exit status.
+pub fn run(hosts: &[Planned], limits: Limits, progress: &Progress) -> Result<u8, Error> {
+    let outcomes = check_all(hosts, limits, progress);
+    progress.finish();
+    Ok(report(hosts, &outcomes))
+}

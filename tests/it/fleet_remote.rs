@@ -1,0 +1,285 @@
+//! The real-engine tier, over ssh: `node fleet --check` (without
+//! `--out-dir`) reaches each host's engine through the engine's own ssh
+//! transport. A real sshd, with its own host key, in a network namespace
+//! and a mount namespace of its own (its /run a tmpfs), serves a private
+//! dockerd (`support::dockerd`) to a key it trusts; calicoctl runs in the
+//! same network namespace and the docker CLI runs the real ssh client,
+//! given the test's own configuration (`-F`: key, `known_hosts`, strict
+//! host key checking) by a wrapper first on PATH, since ssh reads `~/.ssh`
+//! from the password database, not `$HOME`. Cases: a host as planned, a
+//! drifted one, one whose port is closed, one whose host key is unknown
+//! (never accepted), the report's order and summary and exit codes, and
+//! an Ansible INI inventory whose `ansible_host`/`ansible_port`/
+//! `ansible_user` say where to connect.
+
+use crate::support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+use support::dockerd::Dockerd;
+
+const IMAGE: &str = "calico/node:standin";
+const PORT: u16 = 2222;
+
+/// sshd in its own network and mount namespaces; killed, by pid, on drop.
+struct Sshd {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.stdin(Stdio::null()).output().unwrap()
+}
+
+fn keygen(path: &Path) {
+    support::assert_success(&run(Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(path)));
+}
+
+impl Sshd {
+    /// sshd serving the docker socket `socket` to the client key in `dir`.
+    fn start(dir: &Path, socket: &Path) -> Sshd {
+        keygen(&dir.join("host_key"));
+        keygen(&dir.join("client_key"));
+        std::fs::copy(dir.join("client_key.pub"), dir.join("authorized_keys")).unwrap();
+        let d = dir.display();
+        std::fs::write(
+            dir.join("sshd_config"),
+            format!(
+                "Port {PORT}\nListenAddress 127.0.0.1\nHostKey {d}/host_key\n\
+                 PidFile {d}/sshd.pid\nAuthorizedKeysFile {d}/authorized_keys\nStrictModes no\n\
+                 UsePAM no\nPermitRootLogin prohibit-password\nPasswordAuthentication no\n\
+                 KbdInteractiveAuthentication no\nSetEnv DOCKER_HOST=unix://{}\n",
+                socket.display()
+            ),
+        )
+        .unwrap();
+        let script = format!(
+            "mount -t tmpfs tmpfs /run && mkdir /run/sshd && ip link set lo up && \
+             exec /usr/sbin/sshd -D -e -f {d}/sshd_config"
+        );
+        let log = std::fs::File::create(dir.join("sshd.log")).unwrap();
+        let child = Command::new("unshare")
+            .args([
+                "--net",
+                "--mount",
+                "--propagation",
+                "private",
+                "--fork",
+                "--kill-child",
+            ])
+            .args(["sh", "-c", &script])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let sshd = Sshd {
+            child,
+            dir: dir.to_path_buf(),
+        };
+        // The client's side: its key, the server's host key for the one
+        // address it serves, strict checking; ssh found through PATH.
+        let host_key = std::fs::read_to_string(dir.join("host_key.pub")).unwrap();
+        std::fs::write(
+            dir.join("known_hosts"),
+            format!("[127.0.0.1]:{PORT} {host_key}"),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("ssh_config"),
+            format!(
+                "Host *\n  IdentityFile {d}/client_key\n  IdentitiesOnly yes\n  \
+                 UserKnownHostsFile {d}/known_hosts\n  GlobalKnownHostsFile /dev/null\n  \
+                 StrictHostKeyChecking yes\n  BatchMode yes\n"
+            ),
+        )
+        .unwrap();
+        let bin = dir.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let wrapper = bin.join("ssh");
+        std::fs::write(
+            &wrapper,
+            format!("#!/bin/sh\nexec /usr/bin/ssh -F {d}/ssh_config \"$@\"\n"),
+        )
+        .unwrap();
+        support::assert_success(&run(Command::new("chmod").arg("755").arg(&wrapper)));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !sshd.dir.join("sshd.pid").exists() {
+            assert!(
+                Instant::now() < deadline,
+                "sshd did not come up:\n{}",
+                std::fs::read_to_string(dir.join("sshd.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        sshd
+    }
+
+    /// calicoctl in sshd's network namespace, with the test's ssh first on
+    /// PATH and no engine of this machine's (no DOCKER_HOST).
+    fn calicoctl(&self, args: &[&str]) -> Output {
+        run(Command::new("nsenter")
+            .arg(format!("--net=/proc/{}/ns/net", self.child.id()))
+            .arg("--")
+            .arg(env!("CARGO_BIN_EXE_calicoctl"))
+            .args(args)
+            .env_clear()
+            .env(
+                "PATH",
+                format!(
+                    "{}:/usr/local/bin:/usr/bin:/bin",
+                    self.dir.join("bin").display()
+                ),
+            )
+            .env("HOME", &self.dir)
+            .env("CALICOCTL_DEFAULT_CONFIG", "/nonexistent"))
+    }
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+#[ignore = "engine tier: starts a private container engine; cargo test -- --include-ignored runs it (.ci/run does)"]
+fn fleet_check_reaches_each_host_engine_over_ssh() {
+    if support::require_program("sshd").is_none() && !Path::new("/usr/sbin/sshd").exists() {
+        return;
+    }
+    let Some(engine) = Dockerd::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let sshd = Sshd::start(dir.path(), &engine.socket());
+
+    // calico-node started by the printed -o docker line, on the engine.
+    let printed = support::calicoctl(&[
+        "node",
+        "run",
+        "-o",
+        "docker",
+        "--name=n1",
+        &format!("--node-image={IMAGE}"),
+        "--disable-docker-networking",
+    ])
+    .env("CALICOCTL_DEFAULT_CONFIG", "/nonexistent")
+    .output()
+    .unwrap();
+    support::assert_success(&printed);
+    let started = run(Command::new("sh")
+        .arg("-c")
+        .arg(stdout(&printed).trim_end())
+        .env("DOCKER_HOST", engine.host()));
+    support::assert_success(&started);
+
+    let at = |port: u16, host: &str| format!("ssh://root@{host}:{port}");
+    let inventory = dir.path().join("inventory.yaml");
+    std::fs::write(
+        &inventory,
+        format!(
+            "defaults:\n  name: n1\n  node-image: {IMAGE}\n  disable-docker-networking: true\n\
+             hosts:\n  planned: {{engine-host: \"{}\"}}\n  drifted: {{engine-host: \"{}\", as: 64999}}\n  \
+             closed: {{engine-host: \"{}\"}}\n  stranger: {{engine-host: \"{}\"}}\n",
+            at(PORT, "127.0.0.1"),
+            at(PORT, "127.0.0.1"),
+            at(PORT + 1, "127.0.0.1"),
+            at(PORT, "localhost"),
+        ),
+    )
+    .unwrap();
+    let inv = inventory.to_str().unwrap();
+    let out = sshd.calicoctl(&[
+        "node",
+        "fleet",
+        "--inventory",
+        inv,
+        "--check",
+        "--timeout",
+        "20",
+    ]);
+    let report = stdout(&out);
+    let lines: Vec<&str> = report.lines().collect();
+    assert_eq!(out.status.code(), Some(1), "{}", support::describe(&out));
+    assert_eq!(
+        lines[0], "planned: calico-node matches the plan.",
+        "{report}"
+    );
+    assert_eq!(
+        lines[1], "drifted: env AS: running (unset), planned 64999",
+        "{report}"
+    );
+    assert!(
+        lines[2].starts_with("closed: unreachable: docker "),
+        "{report}"
+    );
+    assert!(lines[2].contains("Connection refused"), "{report}");
+    assert!(
+        lines[3].starts_with("stranger: unreachable: docker "),
+        "{report}"
+    );
+    assert!(
+        lines[3].contains("No ED25519 host key is known for [localhost]:2222"),
+        "{report}"
+    );
+    assert_eq!(lines.len(), 4, "{report}");
+    assert_eq!(
+        stderr(&out),
+        "4 hosts: 1 as planned, 1 drifted, 2 unreachable.\n"
+    );
+
+    // Every host reached, one drifted: exit 2; --limit applies.
+    let out = sshd.calicoctl(&[
+        "node",
+        "fleet",
+        "--inventory",
+        inv,
+        "--check",
+        "--limit",
+        "planned:drifted",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", support::describe(&out));
+    assert_eq!(
+        stderr(&out),
+        "2 hosts: 1 as planned, 1 drifted, 0 unreachable.\n"
+    );
+
+    // An Ansible INI inventory: where Ansible would connect.
+    let ini = dir.path().join("hosts.ini");
+    std::fs::write(
+        &ini,
+        format!(
+            "[workers]\nw1 ansible_host=127.0.0.1 ansible_port={PORT} ansible_user=root\n\n\
+             [workers:vars]\ncalico_name=n1\ncalico_node_image={IMAGE}\n\
+             calico_disable_docker_networking=true\n"
+        ),
+    )
+    .unwrap();
+    let out = sshd.calicoctl(&[
+        "node",
+        "fleet",
+        "--inventory",
+        ini.to_str().unwrap(),
+        "--check",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", support::describe(&out));
+    assert_eq!(stdout(&out), "w1: calico-node matches the plan.\n");
+    assert!(
+        stderr(&out).ends_with("\n1 host: 1 as planned, 0 drifted, 0 unreachable.\n"),
+        "{}",
+        support::describe(&out)
+    );
+}
