@@ -107,6 +107,9 @@ pub struct NodeRunArgs {
     /// How `--check` compares modes: auto, exact or git.
     #[arg(long, value_name = "HOW", default_value = "auto")]
     pub modes: String,
+    /// `--check`'s report: text or json.
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    pub report: String,
     /// Detect the address now and pass it as IP/IP6.
     #[arg(long)]
     pub pin_ip: bool,
@@ -224,6 +227,10 @@ pub struct FleetArgs {
     pub forks: String,
     #[arg(long, value_name = "SECONDS", default_value = "30")]
     pub timeout: String,
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    pub report: String,
+    #[arg(long)]
+    pub report_schema: bool,
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub color: String,
     /// How `--check` compares modes: auto, exact or git.

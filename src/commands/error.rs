@@ -172,6 +172,8 @@ pub enum OptionError {
     EngineHost(crate::remote::AddressError),
     /// `--engine-host` of another host where the container would start.
     EngineHostStarts,
+    /// `--report` of another format than text or json.
+    ReportFormat(String),
     /// `node fleet --forks` or `--timeout` out of range (the option).
     FleetLimit(&'static str),
     DetectFormat(String),
@@ -335,6 +337,12 @@ impl fmt::Display for OptionError {
                 "--if-changed does not go with --init-system: the init system owns that container's lifecycle"
             }
             OptionError::EngineHost(e) => return executing(f, format_args!("{e}")),
+            OptionError::ReportFormat(other) => {
+                return executing(
+                    f,
+                    format_args!("unknown --report format '{other}' (text or json)"),
+                );
+            }
             OptionError::EngineHostStarts => {
                 "--engine-host of another host goes with --check: calico-node starts on this machine's engine"
             }

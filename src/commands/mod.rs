@@ -9,6 +9,7 @@ pub mod fleet;
 pub mod man;
 pub mod node_run;
 pub mod planning;
+pub mod report;
 pub mod version;
 
 use crate::cli::{self, Parsed};

@@ -5,6 +5,7 @@
 use super::planning::{
     Mode, Output, Presentation, Target, ignored_warning, plan_for, presentation,
 };
+use super::report::{self, Report};
 use super::{ConfigLoader, Error, environment, host_name};
 use crate::cli;
 use crate::ip::methods::SystemResolver;
@@ -115,16 +116,25 @@ fn live_check(plan: &plan::Plan, presented: &Presentation) -> Result<u8, Error> 
         remote: &remote,
         limit: None,
     };
-    let observed = live::query(&caller, engine.kind, &plan.container_name, &plan.image)?;
-    let differences = live::compare::compare(plan, &observed).lines();
-    if differences.is_empty() {
-        outln!("{} matches the plan.", plan.container_name);
-        return Ok(0);
-    }
-    for line in &differences {
-        outln!("{}", crate::escape::visible(line));
-    }
-    Ok(2)
+    let outcome = match live::query(&caller, engine.kind, &plan.container_name, &plan.image) {
+        // In text, an engine that cannot be asked fails the run, as ever.
+        Err(e) if presented.report == Report::Text => return Err(e.into()),
+        Err(e) => live::Outcome::Unreachable(e.reason()),
+        Ok(observed) => match live::compare::compare(plan, &observed).differences() {
+            found if found.is_empty() => live::Outcome::Matches,
+            found => live::Outcome::Drifted(found),
+        },
+    };
+    let checked = [report::Checked {
+        host: &plan.node_name,
+        container: &plan.container_name,
+        outcome: &outcome,
+    }];
+    Ok(report::live(
+        &checked,
+        presented.report,
+        report::Prefix::None,
+    ))
 }
 
 /// `--if-changed`: whether the container runs as planned (then it is left
@@ -182,7 +192,10 @@ fn deliver(
         let modes = presented.modes.for_dir(dir);
         let mut drift = outdir::check::check(&placed, tree, &[], &stale, modes)?;
         drift.gone(&gone, tree)?;
-        return Ok(drift.print(dir, colour));
+        return Ok(match presented.report {
+            Report::Text => drift.print(dir, colour),
+            Report::Json => drift.print_json(dir),
+        });
     }
     let (tree, _lock) = settings.lock_for_write(dir)?;
     let mut writer = outdir::write::Writer::begin(&tree, scan, settings.pause)?;

@@ -71,6 +71,8 @@ pub struct Presentation {
     pub modes: ModesChoice,
     /// Where the engine `--check` asks runs (`--engine-host`).
     pub engine_host: EngineHost,
+    /// How `--check` reports (`--report`).
+    pub report: super::report::Report,
 }
 
 impl Presentation {
@@ -115,6 +117,7 @@ pub fn presentation(args: &NodeRunArgs) -> Result<Presentation, Error> {
     let engine = emit::engine(&args.runtime, args.runtime_path.as_deref())?;
     let colour = ColorChoice::parse(&args.color)?;
     let modes = ModesChoice::parse(&args.modes)?;
+    let report = super::report::Report::parse(&args.report)?;
     let served = Served::new(args.calico_version.as_deref())?;
     // The libnetwork plugin and its socket are docker's (up to v3.8):
     // podman has neither, and refuses to bind host paths that do not exist.
@@ -144,6 +147,7 @@ pub fn presentation(args: &NodeRunArgs) -> Result<Presentation, Error> {
         colour,
         modes,
         engine_host,
+        report,
     })
 }
 

@@ -10,7 +10,7 @@ use clap::{ArgAction, CommandFactory};
 use yaml_serde::Value;
 
 /// Options that belong to one invocation, not to a host.
-const INVOCATION_ONLY: [&str; 11] = [
+const INVOCATION_ONLY: [&str; 12] = [
     "dryrun",
     "pin-ip",
     "output",
@@ -20,6 +20,7 @@ const INVOCATION_ONLY: [&str; 11] = [
     "check",
     "color",
     "modes",
+    "report",
     "if-changed",
     "help",
 ];

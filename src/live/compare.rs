@@ -6,7 +6,168 @@
 
 use super::{Bind, Container, Observed, reference};
 use crate::plan::{Mode, Plan};
+use serde::Serialize;
 use std::collections::BTreeSet;
+use std::fmt;
+
+/// One difference between the plan and the running container: printed as
+/// `--check`'s line, serialized as a structured item (`--report json`).
+/// A secret's variant carries no value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Difference {
+    /// No container of the planned name.
+    Absent {
+        name: String,
+    },
+    Exited {
+        exit_code: i64,
+        finished_at: String,
+    },
+    NotRunning {
+        status: String,
+    },
+    Name {
+        running: String,
+        planned: String,
+    },
+    ImageReference {
+        running: String,
+        planned: String,
+    },
+    ImageNotPresent {
+        image: String,
+    },
+    /// The planned reference names another image now than the one running.
+    ImageId {
+        image: String,
+        running: String,
+        planned: String,
+    },
+    /// A planned variable the container lacks or has another value of;
+    /// `running` None: unset.
+    Env {
+        name: String,
+        running: Option<String>,
+        planned: String,
+    },
+    SecretUnset {
+        name: String,
+    },
+    SecretDiffers {
+        name: String,
+    },
+    /// A variable the plan does not set (its value hidden when its name
+    /// looks like a secret's).
+    EnvNotPlanned {
+        name: String,
+        running: Option<String>,
+    },
+    /// The binds at a container path (`-v` words; empty: none).
+    Bind {
+        target: String,
+        running: Vec<String>,
+        planned: Vec<String>,
+    },
+    Privileged {
+        running: bool,
+        planned: bool,
+    },
+    NetworkMode {
+        running: String,
+        planned: String,
+    },
+    RestartPolicy {
+        running: String,
+        planned: String,
+    },
+    AutoRemove {
+        running: bool,
+        planned: bool,
+    },
+}
+
+impl fmt::Display for Difference {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        let specs = |s: &[String]| match s.is_empty() {
+            true => "(none)".to_string(),
+            false => s.join(" and "),
+        };
+        match self {
+            Difference::Absent { name } => write!(f, "no container named {name}"),
+            Difference::Exited {
+                exit_code,
+                finished_at,
+            } => write!(f, "not running: exited {exit_code} at {finished_at}"),
+            Difference::NotRunning { status } => write!(f, "not running: {status}"),
+            Difference::Name { running, planned } => {
+                write!(f, "name: running {running}, planned {planned}")
+            }
+            Difference::ImageReference { running, planned } => {
+                write!(f, "image: running {running}, planned {planned}")
+            }
+            Difference::ImageNotPresent { image } => {
+                write!(f, "image {image}: not present on this host")
+            }
+            Difference::ImageId {
+                image,
+                running,
+                planned,
+            } => write!(
+                f,
+                "image {image}: running {running}, planned {planned} (what the reference names now)"
+            ),
+            Difference::Env {
+                name,
+                running: None,
+                planned,
+            } => write!(f, "env {name}: running (unset), planned {planned}"),
+            Difference::Env {
+                name,
+                running: Some(v),
+                planned,
+            } => write!(f, "env {name}: running {v}, planned {planned}"),
+            Difference::SecretUnset { name } => write!(f, "env {name}: not set in the container"),
+            Difference::SecretDiffers { name } => write!(f, "env {name}: differs"),
+            Difference::EnvNotPlanned {
+                name,
+                running: None,
+            } => write!(
+                f,
+                "env {name}: set in the container (value not shown), not planned"
+            ),
+            Difference::EnvNotPlanned {
+                name,
+                running: Some(v),
+            } => write!(f, "env {name}: running {v}, not planned"),
+            Difference::Bind {
+                target,
+                running,
+                planned,
+            } => write!(
+                f,
+                "bind {target}: running {}, planned {}",
+                specs(running),
+                specs(planned)
+            ),
+            Difference::Privileged { running, planned } => {
+                write!(f, "privileged: running {running}, planned {planned}")
+            }
+            Difference::NetworkMode { running, planned } => {
+                write!(f, "network mode: running {running}, planned {planned}")
+            }
+            Difference::RestartPolicy { running, planned } => {
+                write!(f, "restart policy: running {running}, planned {planned}")
+            }
+            Difference::AutoRemove { running, planned } => {
+                write!(
+                    f,
+                    "auto-remove (--rm): running {running}, planned {planned}"
+                )
+            }
+        }
+    }
+}
 
 /// An image ID as people read it: 12 hex digits.
 fn short_id(id: &str) -> &str {
@@ -21,42 +182,45 @@ fn looks_secret(name: &str) -> bool {
         .any(|w| upper.contains(w))
 }
 
-fn state(c: &Container, lines: &mut Vec<String>) {
+fn state(c: &Container, lines: &mut Vec<Difference>) {
     if c.running {
         return;
     }
     if c.status == "exited" {
-        lines.push(format!(
-            "not running: exited {} at {}",
-            c.exit_code, c.finished_at
-        ));
+        lines.push(Difference::Exited {
+            exit_code: c.exit_code,
+            finished_at: c.finished_at.clone(),
+        });
     } else {
-        lines.push(format!("not running: {}", c.status));
+        lines.push(Difference::NotRunning {
+            status: c.status.clone(),
+        });
     }
 }
 
-fn image(plan: &Plan, observed: &Observed, c: &Container, lines: &mut Vec<String>) {
+fn image(plan: &Plan, observed: &Observed, c: &Container, lines: &mut Vec<Difference>) {
     let now = observed.planned_image.as_ref();
     let names = now.map_or(&[][..], |i| i.names.as_slice());
     if !reference::same(&c.image_ref, &plan.image, names, observed.engine) {
-        lines.push(format!(
-            "image: running {}, planned {}",
-            c.image_ref, plan.image
-        ));
+        lines.push(Difference::ImageReference {
+            running: c.image_ref.clone(),
+            planned: plan.image.clone(),
+        });
     }
     match now {
-        None => lines.push(format!("image {}: not present on this host", plan.image)),
-        Some(i) if i.id != c.image_id => lines.push(format!(
-            "image {}: running {}, planned {} (what the reference names now)",
-            plan.image,
-            short_id(&c.image_id),
-            short_id(&i.id)
-        )),
+        None => lines.push(Difference::ImageNotPresent {
+            image: plan.image.clone(),
+        }),
+        Some(i) if i.id != c.image_id => lines.push(Difference::ImageId {
+            image: plan.image.clone(),
+            running: short_id(&c.image_id).to_string(),
+            planned: short_id(&i.id).to_string(),
+        }),
         Some(_) => {}
     }
 }
 
-fn env(plan: &Plan, observed: &Observed, c: &Container, lines: &mut Vec<String>) {
+fn env(plan: &Plan, observed: &Observed, c: &Container, lines: &mut Vec<Difference>) {
     let image = observed.container_image.as_ref();
     for var in &plan.env {
         let running = c
@@ -67,16 +231,17 @@ fn env(plan: &Plan, observed: &Observed, c: &Container, lines: &mut Vec<String>)
             .map(|(_, v)| v);
         match (running, var.secret) {
             (Some(v), _) if *v == var.value => {}
-            (None, true) => lines.push(format!("env {}: not set in the container", var.name)),
-            (Some(_), true) => lines.push(format!("env {}: differs", var.name)),
-            (None, false) => lines.push(format!(
-                "env {}: running (unset), planned {}",
-                var.name, var.value
-            )),
-            (Some(v), false) => lines.push(format!(
-                "env {}: running {v}, planned {}",
-                var.name, var.value
-            )),
+            (None, true) => lines.push(Difference::SecretUnset {
+                name: var.name.clone(),
+            }),
+            (Some(_), true) => lines.push(Difference::SecretDiffers {
+                name: var.name.clone(),
+            }),
+            (running, false) => lines.push(Difference::Env {
+                name: var.name.clone(),
+                running: running.cloned(),
+                planned: var.value.clone(),
+            }),
         }
     }
     let mut extra: Vec<&(String, String)> = c
@@ -91,17 +256,14 @@ fn env(plan: &Plan, observed: &Observed, c: &Container, lines: &mut Vec<String>)
     extra.sort();
     extra.dedup_by(|a, b| a.0 == b.0);
     for (k, v) in extra {
-        if looks_secret(k) {
-            lines.push(format!(
-                "env {k}: set in the container (value not shown), not planned"
-            ));
-        } else {
-            lines.push(format!("env {k}: running {v}, not planned"));
-        }
+        lines.push(Difference::EnvNotPlanned {
+            name: k.clone(),
+            running: (!looks_secret(k)).then(|| v.clone()),
+        });
     }
 }
 
-fn binds(plan: &Plan, c: &Container, lines: &mut Vec<String>) {
+fn binds(plan: &Plan, c: &Container, lines: &mut Vec<Difference>) {
     let planned: BTreeSet<Bind> = plan
         .volumes
         .iter()
@@ -119,35 +281,32 @@ fn binds(plan: &Plan, c: &Container, lines: &mut Vec<String>) {
     targets.sort_unstable();
     targets.dedup();
     for target in targets {
-        let spec = |set: &BTreeSet<Bind>| {
-            let found: Vec<String> = set
-                .iter()
+        let spec = |set: &BTreeSet<Bind>| -> Vec<String> {
+            set.iter()
                 .filter(|b| b.container == target && !(planned.contains(b) && running.contains(b)))
                 .map(Bind::spec)
-                .collect();
-            if found.is_empty() {
-                "(none)".to_string()
-            } else {
-                found.join(" and ")
-            }
+                .collect()
         };
-        lines.push(format!(
-            "bind {target}: running {}, planned {}",
-            spec(&running),
-            spec(&planned)
-        ));
+        lines.push(Difference::Bind {
+            target: target.to_string(),
+            running: spec(&running),
+            planned: spec(&planned),
+        });
     }
 }
 
-fn settings(plan: &Plan, c: &Container, lines: &mut Vec<String>) {
+fn settings(plan: &Plan, c: &Container, lines: &mut Vec<Difference>) {
     if !c.privileged {
-        lines.push("privileged: running false, planned true".to_string());
+        lines.push(Difference::Privileged {
+            running: false,
+            planned: true,
+        });
     }
     if c.network_mode != "host" {
-        lines.push(format!(
-            "network mode: running {}, planned host",
-            c.network_mode
-        ));
+        lines.push(Difference::NetworkMode {
+            running: c.network_mode.clone(),
+            planned: "host".to_string(),
+        });
     }
     let (restart, auto_remove) = match plan.mode {
         Mode::Detached => ("always", false),
@@ -159,15 +318,16 @@ fn settings(plan: &Plan, c: &Container, lines: &mut Vec<String>) {
         c.restart_policy.as_str()
     };
     if running_restart != restart {
-        lines.push(format!(
-            "restart policy: running {running_restart}, planned {restart}"
-        ));
+        lines.push(Difference::RestartPolicy {
+            running: running_restart.to_string(),
+            planned: restart.to_string(),
+        });
     }
     if c.auto_remove != auto_remove {
-        lines.push(format!(
-            "auto-remove (--rm): running {}, planned {auto_remove}",
-            c.auto_remove
-        ));
+        lines.push(Difference::AutoRemove {
+            running: c.auto_remove,
+            planned: auto_remove,
+        });
     }
 }
 
@@ -177,16 +337,21 @@ fn settings(plan: &Plan, c: &Container, lines: &mut Vec<String>) {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Comparison {
     Absent { name: String },
-    Present { differences: Vec<String> },
+    Present { differences: Vec<Difference> },
 }
 
 impl Comparison {
-    /// The report's lines, as `--check` prints them.
-    pub fn lines(&self) -> Vec<String> {
+    /// Every difference (an absent container is one).
+    pub fn differences(&self) -> Vec<Difference> {
         match self {
-            Comparison::Absent { name } => vec![format!("no container named {name}")],
+            Comparison::Absent { name } => vec![Difference::Absent { name: name.clone() }],
             Comparison::Present { differences } => differences.clone(),
         }
+    }
+
+    /// The report's lines, as `--check` prints them.
+    pub fn lines(&self) -> Vec<String> {
+        self.differences().iter().map(|d| d.to_string()).collect()
     }
 }
 
@@ -204,17 +369,17 @@ pub fn compare(plan: &Plan, observed: &Observed) -> Comparison {
 
 /// Every difference between the plan and a container the engine reported;
 /// empty when it runs as planned.
-fn differences(plan: &Plan, observed: &Observed) -> Vec<String> {
+fn differences(plan: &Plan, observed: &Observed) -> Vec<Difference> {
     let Some(c) = &observed.container else {
         return Vec::new();
     };
     let mut lines = Vec::new();
     state(c, &mut lines);
     if c.name != plan.container_name {
-        lines.push(format!(
-            "name: running {}, planned {}",
-            c.name, plan.container_name
-        ));
+        lines.push(Difference::Name {
+            running: c.name.clone(),
+            planned: plan.container_name.clone(),
+        });
     }
     image(plan, observed, c, &mut lines);
     env(plan, observed, c, &mut lines);
@@ -252,6 +417,7 @@ mod tests {
             finished_at: "2026-11-30T21:33:48Z".into(),
         };
         state(&c, &mut lines);
+        let lines: Vec<String> = lines.iter().map(|d| d.to_string()).collect();
         assert_eq!(lines, ["not running: exited 1 at 2026-11-30T21:33:48Z"]);
     }
 }

@@ -66,6 +66,16 @@ impl fmt::Display for Error {
     }
 }
 
+/// What a live check of one host found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Matches,
+    /// The differences, in `--check`'s order.
+    Drifted(Vec<compare::Difference>),
+    /// Why the host's engine could not be asked.
+    Unreachable(String),
+}
+
 /// A host path bound into the container.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Bind {

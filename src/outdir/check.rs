@@ -175,7 +175,67 @@ impl Item {
     }
 }
 
+impl Item {
+    /// The item as a structured entry of `--report json`: its kind and
+    /// path, and what differs; a diff's text only where the text report
+    /// shows one (JSON escapes every control character itself).
+    pub fn json(&self) -> serde_json::Value {
+        use serde_json::json;
+        let at =
+            |kind: &str, path: &Path| json!({"kind": kind, "path": path.display().to_string()});
+        match self {
+            Item::Differs {
+                path,
+                content,
+                mode,
+            } => {
+                let mut entry = at("differs", path);
+                if let Some(content) = content {
+                    entry["content"] = content.json();
+                }
+                if let Some((on_disk, generated)) = mode {
+                    entry["mode"] = json!({
+                        "on_disk": format!("{on_disk:04o}"),
+                        "generated": format!("{generated:04o}"),
+                    });
+                }
+                entry
+            }
+            Item::Missing(path) => at("missing", path),
+            Item::NotAFile(path, found) => {
+                let mut entry = at("not-a-file", path);
+                entry["found"] = json!(found.to_string());
+                entry
+            }
+            Item::NotADirectory(path, found) => {
+                let mut entry = at("not-a-directory", path);
+                entry["found"] = json!(found.to_string());
+                entry
+            }
+            Item::TooLarge(path, size) => {
+                let mut entry = at("too-large", path);
+                entry["size"] = json!(size);
+                entry
+            }
+            Item::Gone(path) => at("gone", path),
+            Item::Stale(path) => at("stale", path),
+            Item::Stray(path) => at("stray", path),
+        }
+    }
+}
+
 impl Content {
+    fn json(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            Content::Diff(text) => json!({"shown": "diff", "diff": text}),
+            Content::Hidden => json!({"shown": "hidden"}),
+            Content::Sizes { on_disk, generated } => {
+                json!({"shown": "sizes", "on_disk": on_disk, "generated": generated})
+            }
+        }
+    }
+
     fn lines(&self, path: &Path) -> Vec<(Tone, String)> {
         let header = |lines: &mut Vec<(Tone, String)>| {
             lines.push((Tone::FileHeader, format!("--- {} (on disk)", shown(path))));
@@ -227,6 +287,26 @@ impl Drift {
             report.push('\n');
         }
         out!("{report}");
+        self.summarise(dir)
+    }
+
+    /// The report as one JSON document on stdout (`--report json`), the
+    /// same summary on stderr; the same exit status.
+    pub fn print_json(&self, dir: &Path) -> u8 {
+        let document = serde_json::json!({
+            "check": "files",
+            "status": if self.items.is_empty() { "matches" } else { "drift" },
+            "directory": dir.display().to_string(),
+            "matching": self.matching,
+            "differences": self.items.iter().map(Item::json).collect::<Vec<_>>(),
+        });
+        let text = serde_json::to_string_pretty(&document).unwrap_or_default();
+        outln!("{text}");
+        self.summarise(dir)
+    }
+
+    /// The summary on stderr; 0 when `dir` matches, 2 when it drifted.
+    fn summarise(&self, dir: &Path) -> u8 {
         let how = match self.modes {
             Modes::Exact => "",
             Modes::Git => "; modes compared as git keeps them, executable or not",

@@ -21,6 +21,31 @@ use support::dockerd::Dockerd;
 
 const IMAGE: &str = "calico/node:standin";
 const PORT: u16 = 2222;
+/// Compared, never shown.
+const PASSWORD: &str = "s3cret pa$$word";
+
+/// check-jsonschema accepts `document` against `--report-schema`.
+fn validate_report(dir: &Path, document: &[u8]) {
+    let venv = Path::new("/opt/calicoctl-ci/venv/bin/check-jsonschema");
+    let validator = match venv.is_file() {
+        true => venv.to_path_buf(),
+        false => match support::require_program("check-jsonschema") {
+            Some(found) => found,
+            None => return,
+        },
+    };
+    let schema = support::calicoctl(&["node", "fleet", "--report-schema"])
+        .output()
+        .unwrap();
+    support::assert_success(&schema);
+    std::fs::write(dir.join("report.schema.json"), &schema.stdout).unwrap();
+    std::fs::write(dir.join("report.json"), document).unwrap();
+    let out = run(Command::new(validator)
+        .arg("--schemafile")
+        .arg(dir.join("report.schema.json"))
+        .arg(dir.join("report.json")));
+    support::assert_success_in(&out, "check-jsonschema on the live report");
+}
 
 /// sshd in its own network and mount namespaces; killed, by pid, on drop.
 struct Sshd {
@@ -240,6 +265,60 @@ fn fleet_check_reaches_each_host_engine_over_ssh() {
         stderr(&out),
         "4 hosts: 1 as planned, 1 drifted, 2 unreachable.\n"
     );
+
+    // A host whose plan has an etcd password the container lacks: the
+    // difference named, the password never shown; the JSON report carries
+    // every host, structured, and its schema accepts it.
+    std::fs::write(
+        dir.path().join("calicoctl.cfg"),
+        format!(
+            "apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nspec:\n  \
+             etcdEndpoints: https://10.0.0.1:2379\n  etcdUsername: calico\n  etcdPassword: \"{PASSWORD}\"\n"
+        ),
+    )
+    .unwrap();
+    let with_secret = std::fs::read_to_string(&inventory).unwrap()
+        + &format!(
+            "  secret: {{engine-host: \"{}\", config: {}}}\n",
+            at(PORT, "127.0.0.1"),
+            dir.path().join("calicoctl.cfg").display()
+        );
+    std::fs::write(&inventory, with_secret).unwrap();
+    let out = sshd.calicoctl(&[
+        "node",
+        "fleet",
+        "--inventory",
+        inv,
+        "--check",
+        "--limit",
+        "planned:drifted:closed:secret",
+        "--report",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", support::describe(&out));
+    assert!(
+        !support::describe(&out).contains(PASSWORD),
+        "a secret printed"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let hosts = json["hosts"].as_array().unwrap();
+    let names: Vec<&str> = hosts.iter().map(|h| h["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["planned", "drifted", "closed", "secret"]);
+    assert_eq!(
+        hosts[1]["differences"],
+        serde_json::json!([{"kind": "env", "name": "AS", "running": null, "planned": "64999"}])
+    );
+    assert_eq!(hosts[2]["status"], "unreachable");
+    let secret = hosts[3]["differences"].as_array().unwrap();
+    assert!(
+        secret.contains(&serde_json::json!({"kind": "secret-unset", "name": "ETCD_PASSWORD"})),
+        "{json}"
+    );
+    assert_eq!(
+        json["summary"],
+        serde_json::json!({"hosts": 4, "matches": 1, "drift": 2, "unreachable": 1})
+    );
+    validate_report(dir.path(), &out.stdout);
 
     // Every host reached, one drifted: exit 2; --limit applies.
     let out = sshd.calicoctl(&[

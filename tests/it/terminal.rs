@@ -291,3 +291,93 @@ fn the_schema_is_valid_and_agrees_with_the_reader() {
         cases.len()
     );
 }
+
+/// Every `--report json` document the golden cases pin, each validated
+/// by check-jsonschema against the schema `node fleet --report-schema`
+/// prints; and documents the schema must refuse (an unknown key, a
+/// secret's value, a status that is not one), refused.
+#[test]
+fn report_documents_agree_with_their_schema() {
+    let Some(validator) = check_jsonschema() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("report.schema.json");
+    let printed = support::calicoctl(&["node", "fleet", "--report-schema"])
+        .output()
+        .unwrap();
+    support::assert_success(&printed);
+    std::fs::write(&schema, &printed.stdout).unwrap();
+    let validate = |name: &str, text: &str| {
+        let file = dir.path().join(format!("{}.json", name.replace('/', "-")));
+        std::fs::write(&file, text).unwrap();
+        Command::new(&validator)
+            .args([
+                "--schemafile",
+                schema.to_str().unwrap(),
+                file.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap()
+    };
+    let meta = Command::new(&validator)
+        .args(["--check-metaschema", schema.to_str().unwrap()])
+        .output()
+        .unwrap();
+    support::assert_success_in(&meta, "the report schema against its metaschema");
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden");
+    let mut documents = Vec::new();
+    for group in std::fs::read_dir(&root).unwrap() {
+        for entry in std::fs::read_dir(group.unwrap().path()).unwrap() {
+            let path = entry.unwrap().path();
+            let doc: toml_edit::DocumentMut =
+                std::fs::read_to_string(&path).unwrap().parse().unwrap();
+            let args: Vec<&str> = doc["args"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+                .unwrap_or_default();
+            if args.windows(2).any(|w| w == ["--report", "json"]) {
+                let stdout = doc["expected"]["stdout"].as_str().unwrap().to_string();
+                documents.push((path.display().to_string(), stdout));
+            }
+        }
+    }
+    assert!(
+        documents.len() >= 3,
+        "golden --report json cases: {documents:?}"
+    );
+    for (case, text) in &documents {
+        let out = validate(case, text);
+        support::assert_success_in(&out, case);
+    }
+
+    let live = r#"{"check": "live", "status": "drift", "hosts": [{"name": "a", "status": "drift",
+        "differences": [{"kind": "env", "name": "AS", "running": null, "planned": "64512"}]}],
+        "summary": {"hosts": 1, "matches": 0, "drift": 1, "unreachable": 0}}"#;
+    assert!(validate("live", live).status.success());
+    for (name, bad) in [
+        (
+            "extra-key",
+            live.replace(r#""check": "live","#, r#""check": "live", "extra": 1,"#),
+        ),
+        (
+            "secret-value",
+            live.replace(
+                r#"{"kind": "env", "name": "AS", "running": null, "planned": "64512"}"#,
+                r#"{"kind": "secret-differs", "name": "ETCD_PASSWORD", "running": "hunter2"}"#,
+            ),
+        ),
+        (
+            "bad-status",
+            live.replace(
+                r#""status": "drift", "hosts""#,
+                r#""status": "fine", "hosts""#,
+            ),
+        ),
+    ] {
+        assert_ne!(bad, live, "{name}: the document was not changed");
+        let out = validate(name, &bad);
+        assert!(!out.status.success(), "{name}: the schema accepts {bad}");
+    }
+}

@@ -6,9 +6,10 @@
 //! within `--timeout`; the report is in inventory order whatever order the
 //! hosts answer in, each line `<host>: `, and a summary on stderr.
 
+use super::super::report::{self, Report};
 use super::super::{Error, OptionError};
 use super::render::Planned;
-use crate::live::{self, Caller};
+use crate::live::{self, Caller, Outcome};
 use crate::remote::EngineHost;
 use crate::terminal::Progress;
 use std::sync::Mutex;
@@ -34,16 +35,6 @@ impl Limits {
             timeout: Duration::from_secs(whole(timeout, "--timeout")?),
         })
     }
-}
-
-/// What one host's check found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Matches,
-    /// The differences, as `node run --check` prints them.
-    Drifted(Vec<String>),
-    /// Why the host's engine could not be asked.
-    Unreachable(String),
 }
 
 /// Where the host's engine is: its own `engine-host`, else Ansible's
@@ -74,9 +65,9 @@ fn check_host(planned: &Planned, limit: Duration) -> Outcome {
     let plan = &planned.plan;
     match live::query(&caller, engine.kind, &plan.container_name, &plan.image) {
         Err(e) => Outcome::Unreachable(e.reason()),
-        Ok(observed) => match live::compare::compare(plan, &observed).lines() {
-            lines if lines.is_empty() => Outcome::Matches,
-            lines => Outcome::Drifted(lines),
+        Ok(observed) => match live::compare::compare(plan, &observed).differences() {
+            found if found.is_empty() => Outcome::Matches,
+            found => Outcome::Drifted(found),
         },
     }
 }
@@ -106,49 +97,21 @@ pub fn check_all(hosts: &[Planned], limits: Limits, progress: &Progress) -> Vec<
         .collect()
 }
 
-/// The report on stdout and the summary on stderr; the exit status: 0
-/// when every host matches, 2 when any drifted and all were reached, 1
-/// when any could not be checked.
-pub fn report(hosts: &[Planned], outcomes: &[Outcome]) -> u8 {
-    let visible = |text: &str| crate::escape::visible(text).into_owned();
-    let (mut matching, mut drifted, mut unreachable) = (0, 0, 0);
-    for (planned, outcome) in hosts.iter().zip(outcomes) {
-        let host = visible(&planned.host);
-        match outcome {
-            Outcome::Matches => {
-                matching += 1;
-                outln!("{host}: {} matches the plan.", planned.plan.container_name);
-            }
-            Outcome::Drifted(lines) => {
-                drifted += 1;
-                for line in lines {
-                    outln!("{host}: {}", visible(line));
-                }
-            }
-            Outcome::Unreachable(reason) => {
-                unreachable += 1;
-                outln!("{host}: unreachable: {}", visible(reason));
-            }
-        }
-    }
-    let count = |n: usize, one: &str, many: &str| match n {
-        1 => format!("1 {one}"),
-        n => format!("{n} {many}"),
-    };
-    errln!(
-        "{}: {matching} as planned, {drifted} drifted, {unreachable} unreachable.",
-        count(hosts.len(), "host", "hosts")
-    );
-    match (unreachable, drifted) {
-        (0, 0) => 0,
-        (0, _) => 2,
-        _ => 1,
-    }
-}
-
-/// Check `hosts`; the exit status.
-pub fn run(hosts: &[Planned], limits: Limits, progress: &Progress) -> Result<u8, Error> {
+/// Check `hosts` and report as `format` says; the exit status.
+pub fn run(
+    hosts: &[Planned],
+    limits: Limits,
+    progress: &Progress,
+    format: Report,
+) -> Result<u8, Error> {
     let outcomes = check_all(hosts, limits, progress);
     progress.finish();
-    Ok(report(hosts, &outcomes))
+    let checked: Vec<report::Checked> = (hosts.iter().zip(&outcomes))
+        .map(|(planned, outcome)| report::Checked {
+            host: &planned.host,
+            container: &planned.plan.container_name,
+            outcome,
+        })
+        .collect();
+    Ok(report::live(&checked, format, report::Prefix::HostName))
 }

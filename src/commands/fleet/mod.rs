@@ -8,6 +8,7 @@ mod live;
 mod render;
 mod sink;
 
+use super::report::Report;
 use super::{Error, OptionError};
 use crate::cli::{self, FleetArgs};
 use crate::emit::{self, Format};
@@ -59,9 +60,14 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
         out!("{}", inventory::schema::native_schema());
         return Ok(0);
     }
+    if args.report_schema {
+        out!("{}", super::report::SCHEMA);
+        return Ok(0);
+    }
     let format = format_of(&args.output)?;
     let colour = ColorChoice::parse(&args.color)?;
     let modes = ModesChoice::parse(&args.modes)?;
+    let report = Report::parse(&args.report)?;
     let batch = playbook_options(&args, format)?;
     tune_allocator();
     let limits = live::Limits::parse(&args.forks, &args.timeout)?;
@@ -76,7 +82,7 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
         let planned = render::plan_all(&hosts, &trust, &progress)?;
         progress.finish();
         let progress = Progress::new(planned.len());
-        return live::run(&planned, limits, &progress);
+        return live::run(&planned, limits, &progress, report);
     }
     let result = match &args.out_dir {
         None => to_stdout(&hosts, format, &trust, &progress),
@@ -99,6 +105,7 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
                 trust: &trust,
                 modes,
                 progress: &progress,
+                report,
             };
             if args.check {
                 run.check(playbook.as_ref(), colour)
@@ -137,6 +144,7 @@ struct Run<'a> {
     trust: &'a Trust,
     modes: ModesChoice,
     progress: &'a Progress,
+    report: Report,
 }
 
 impl Run<'_> {
@@ -182,7 +190,10 @@ impl Run<'_> {
         let scan = outdir::temporaries::Scan::RootAndHosts;
         drift.finish(&outdir::temporaries::find(tree, scan)?, &strays);
         // The report first: a closed pipe ends the run before any warning.
-        let status = drift.print(self.dir, colour.for_stdout());
+        let status = match self.report {
+            Report::Text => drift.print(self.dir, colour.for_stdout()),
+            Report::Json => drift.print_json(self.dir),
+        };
         for w in &warnings {
             errln!("{w}");
         }
