@@ -1,14 +1,18 @@
 //! The real-engine tier, over ssh: `node fleet --check` (without
 //! `--out-dir`) reaches each host's engine through the engine's own ssh
-//! transport. A real sshd, with its own host key, in a network namespace
-//! and a mount namespace of its own (its /run a tmpfs), serves a private
+//! transport. A real sshd, with its own host key, in network, mount and
+//! PID namespaces of its own (its /run a tmpfs; all of it gone when sshd
+//! is killed), serves a private
 //! dockerd (`support::dockerd`) to a key it trusts; calicoctl runs in the
 //! same network namespace and the docker CLI runs the real ssh client,
 //! given the test's own configuration (`-F`: key, `known_hosts`, strict
 //! host key checking) by a wrapper first on PATH, since ssh reads `~/.ssh`
 //! from the password database, not `$HOME`. Cases: a host as planned, a
 //! drifted one, one whose port is closed, one whose host key is unknown
-//! (never accepted), the report's order and summary and exit codes, and
+//! (never accepted), one that accepts and never answers (given up at
+//! `--timeout`, its ssh killed), an etcd password that differs (named,
+//! never shown), the JSON report against its schema, the report's order
+//! and summary and exit codes, and
 //! an Ansible INI inventory whose `ansible_host`/`ansible_port`/
 //! `ansible_user` say where to connect.
 
@@ -21,6 +25,8 @@ use support::dockerd::Dockerd;
 
 const IMAGE: &str = "calico/node:standin";
 const PORT: u16 = 2222;
+/// A port that accepts connections and never answers.
+const SILENT: u16 = 2224;
 /// Compared, never shown.
 const PASSWORD: &str = "s3cret pa$$word";
 
@@ -88,9 +94,16 @@ impl Sshd {
             ),
         )
         .unwrap();
+        // Beside sshd, a port that accepts and never says a word: ssh
+        // waits there for a banner until calicoctl's timeout.
+        let silent = format!(
+            "import socket\ns = socket.socket()\ns.bind(('127.0.0.1', {SILENT}))\n\
+             s.listen()\nheld = []\nwhile True:\n    held.append(s.accept())\n"
+        );
+        std::fs::write(dir.join("silent.py"), silent).unwrap();
         let script = format!(
             "mount -t tmpfs tmpfs /run && mkdir /run/sshd && ip link set lo up && \
-             exec /usr/sbin/sshd -D -e -f {d}/sshd_config"
+             (python3 {d}/silent.py &) && exec /usr/sbin/sshd -D -e -f {d}/sshd_config"
         );
         let log = std::fs::File::create(dir.join("sshd.log")).unwrap();
         let child = Command::new("unshare")
@@ -99,6 +112,7 @@ impl Sshd {
                 "--mount",
                 "--propagation",
                 "private",
+                "--pid",
                 "--fork",
                 "--kill-child",
             ])
@@ -218,11 +232,13 @@ fn fleet_check_reaches_each_host_engine_over_ssh() {
         format!(
             "defaults:\n  name: n1\n  node-image: {IMAGE}\n  disable-docker-networking: true\n\
              hosts:\n  planned: {{engine-host: \"{}\"}}\n  drifted: {{engine-host: \"{}\", as: 64999}}\n  \
-             closed: {{engine-host: \"{}\"}}\n  stranger: {{engine-host: \"{}\"}}\n",
+             closed: {{engine-host: \"{}\"}}\n  stranger: {{engine-host: \"{}\"}}\n  \
+             silent: {{engine-host: \"{}\"}}\n",
             at(PORT, "127.0.0.1"),
             at(PORT, "127.0.0.1"),
             at(PORT + 1, "127.0.0.1"),
             at(PORT, "localhost"),
+            at(SILENT, "127.0.0.1"),
         ),
     )
     .unwrap();
@@ -234,7 +250,7 @@ fn fleet_check_reaches_each_host_engine_over_ssh() {
         inv,
         "--check",
         "--timeout",
-        "20",
+        "3",
     ]);
     let report = stdout(&out);
     let lines: Vec<&str> = report.lines().collect();
@@ -260,10 +276,22 @@ fn fleet_check_reaches_each_host_engine_over_ssh() {
         lines[3].contains("No ED25519 host key is known for [localhost]:2222"),
         "{report}"
     );
-    assert_eq!(lines.len(), 4, "{report}");
+    // The silent host: given up at the timeout, its docker and the ssh
+    // docker started killed with it (none left waiting).
+    assert_eq!(
+        lines[4], "silent: unreachable: docker gave no answer within 3 s",
+        "{report}"
+    );
+    assert_eq!(lines.len(), 5, "{report}");
     assert_eq!(
         stderr(&out),
-        "4 hosts: 1 as planned, 1 drifted, 2 unreachable.\n"
+        "5 hosts: 1 as planned, 1 drifted, 3 unreachable.\n"
+    );
+    let left = run(Command::new("pgrep").args(["-f", &format!("-p {SILENT} -- 127.0.0.1")]));
+    assert!(
+        !left.status.success(),
+        "an ssh outlived its timeout: {}",
+        stdout(&left)
     );
 
     // A host whose plan has an etcd password the container lacks: the
