@@ -1,9 +1,14 @@
 //! Where a host's container engine is reached: this machine's engine, or
 //! another host's through the engine's own remote access over ssh
 //! (docker's `-H ssh://[user@]host[:port]`, podman's `--url
-//! ssh://[user@]host[:port]/path/to/podman.sock`). We open no connection
-//! of our own: the engine's client runs ssh, so ssh's configuration, agent
-//! and `known_hosts` apply, and nothing here loosens host key checking.
+//! ssh://[user@]host[:port]/path/to/podman.sock?secure=true`). We open no
+//! connection of our own: the engine's client does, with the user's
+//! `known_hosts`, key and agent, and host keys are always checked. docker
+//! runs ssh itself. podman (4 and 5) has an ssh client of its own, which
+//! checks a host key only when its URL says `secure=true` (ours does) and
+//! even then accepts a host it knows no key for: so before podman is asked,
+//! [`SshAddress::known_to_podman`] requires the host's key in the
+//! `known_hosts` podman reads (`$HOME/.ssh/known_hosts`).
 //! An address comes from an inventory, so it is parsed strictly and only
 //! ever handed over as one word after its option: it can never become an
 //! option of the engine or of ssh.
@@ -44,6 +49,8 @@ pub enum AddressError {
     BadSocket(String),
     /// docker's ssh address names no socket.
     DockerSocket(String),
+    /// No key for the host where podman's client would accept any.
+    UnknownHostKey(String),
 }
 
 impl fmt::Display for AddressError {
@@ -63,6 +70,7 @@ impl fmt::Display for AddressError {
             AddressError::BadSocket(v) => {
                 write!(f, "engine-host: not an absolute socket path: {}", shown(v))
             }
+            AddressError::UnknownHostKey(reason) => f.write_str(reason),
             AddressError::DockerSocket(v) => write!(
                 f,
                 "engine-host: docker's ssh address names no socket (docker dials the remote default): {}",
@@ -103,7 +111,10 @@ impl EngineHost {
         };
         let (host, port) = split_port(hostport)?;
         if let Some(socket) = socket
-            && (socket.len() < 2 || !socket.bytes().all(|b| b.is_ascii_graphic()))
+            && (socket.len() < 2
+                || !socket
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && !matches!(b, b'?' | b'#')))
         {
             return Err(AddressError::BadSocket(socket.to_string()));
         }
@@ -116,8 +127,19 @@ impl EngineHost {
     }
 
     /// The words before an engine's subcommand that reach this host's
-    /// engine (none for the local one).
+    /// engine (none for the local one), once podman's client can be
+    /// trusted to check the host's key.
     pub fn engine_words(&self, kind: EngineKind) -> Result<Vec<String>, AddressError> {
+        if let (EngineHost::Ssh(address), EngineKind::Podman) = (self, kind) {
+            address
+                .known_to_podman()
+                .map_err(AddressError::UnknownHostKey)?;
+        }
+        self.url_words(kind)
+    }
+
+    /// The same words, without looking at `known_hosts`.
+    pub fn url_words(&self, kind: EngineKind) -> Result<Vec<String>, AddressError> {
         let EngineHost::Ssh(address) = self else {
             return Ok(Vec::new());
         };
@@ -129,15 +151,51 @@ impl EngineHost {
                 }
                 vec!["-H".to_string(), base]
             }
+            // podman checks the host key only when the URL asks it to
+            // (`secure=true`); without it, any key is accepted.
             EngineKind::Podman => {
                 let socket = address.socket.as_deref().unwrap_or(PODMAN_ROOTFUL_SOCKET);
-                vec!["--url".to_string(), format!("{base}{socket}")]
+                vec!["--url".to_string(), format!("{base}{socket}?secure=true")]
             }
         })
     }
 }
 
 impl SshAddress {
+    /// Whether `$HOME/.ssh/known_hosts` (the file podman's client reads)
+    /// holds a key for this host, as `ssh-keygen -F` finds it (hashed
+    /// entries too); the reason when not.
+    pub fn known_to_podman(&self) -> Result<(), String> {
+        let home = std::env::var_os("HOME").unwrap_or_default();
+        let file = std::path::Path::new(&home).join(".ssh/known_hosts");
+        let name = match self.port {
+            Some(port) if port != 22 => format!("[{}]:{port}", self.host),
+            _ => self.host.clone(),
+        };
+        let found = std::process::Command::new("ssh-keygen")
+            .arg("-F")
+            .arg(&name)
+            .arg("-f")
+            .arg(&file)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .map_err(|e| {
+                format!(
+                    "cannot run ssh-keygen to look {name} up in {}: {e}",
+                    file.display()
+                )
+            })?;
+        match found.success() {
+            true => Ok(()),
+            false => Err(format!(
+                "no host key for {name} in {} (podman's ssh client would accept any)",
+                file.display()
+            )),
+        }
+    }
+
     /// `ssh://[user@]host[:port]`, brackets around an IPv6 address.
     fn url_base(&self) -> String {
         let user = self
@@ -186,7 +244,7 @@ mod tests {
     use super::*;
 
     fn words(text: &str, kind: EngineKind) -> Vec<String> {
-        EngineHost::parse(text).unwrap().engine_words(kind).unwrap()
+        EngineHost::parse(text).unwrap().url_words(kind).unwrap()
     }
 
     #[test]
@@ -198,11 +256,11 @@ mod tests {
         );
         assert_eq!(
             words("ssh://node-1", EngineKind::Podman),
-            ["--url", "ssh://node-1/run/podman/podman.sock"]
+            ["--url", "ssh://node-1/run/podman/podman.sock?secure=true"]
         );
         assert_eq!(
             words("ssh://root@[fd00::1]:22/tmp/p.sock", EngineKind::Podman),
-            ["--url", "ssh://root@[fd00::1]:22/tmp/p.sock"]
+            ["--url", "ssh://root@[fd00::1]:22/tmp/p.sock?secure=true"]
         );
     }
 
@@ -224,12 +282,14 @@ mod tests {
             "ssh://no de",
             "ssh://node/",
             "ssh://node/a b",
+            "ssh://node/p.sock?secure=false",
+            "ssh://node/p.sock#x",
             "ssh://user@",
             "ssh://node\n",
         ] {
             assert!(EngineHost::parse(bad).is_err(), "{bad:?}");
         }
         let docker = EngineHost::parse("ssh://node/x.sock").unwrap();
-        assert!(docker.engine_words(EngineKind::Docker).is_err());
+        assert!(docker.url_words(EngineKind::Docker).is_err());
     }
 }

@@ -167,7 +167,12 @@ impl Sshd {
     /// calicoctl in sshd's network namespace, with the test's ssh first on
     /// PATH and no engine of this machine's (no DOCKER_HOST).
     fn calicoctl(&self, args: &[&str]) -> Output {
-        run(Command::new("nsenter")
+        run(&mut self.calicoctl_command(args))
+    }
+
+    fn calicoctl_command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new("nsenter");
+        command
             .arg(format!("--net=/proc/{}/ns/net", self.child.id()))
             .arg("--")
             .arg(env!("CARGO_BIN_EXE_calicoctl"))
@@ -181,7 +186,8 @@ impl Sshd {
                 ),
             )
             .env("HOME", &self.dir)
-            .env("CALICOCTL_DEFAULT_CONFIG", "/nonexistent"))
+            .env("CALICOCTL_DEFAULT_CONFIG", "/nonexistent");
+        command
     }
 }
 
@@ -388,5 +394,148 @@ fn fleet_check_reaches_each_host_engine_over_ssh() {
         stderr(&out).ends_with("\n1 host: 1 as planned, 0 drifted, 0 unreachable.\n"),
         "{}",
         support::describe(&out)
+    );
+}
+
+/// podman's own transport: `podman --url ssh://.../podman.sock` through
+/// the same sshd to a private podman's API service (its socket in the
+/// test's directory), podman's ssh client given the key by
+/// CONTAINER_SSHKEY and the host key by `$HOME/.ssh/known_hosts`.
+#[test]
+#[ignore = "engine tier: starts a private container engine; cargo test -- --include-ignored runs it (.ci/run does)"]
+fn fleet_check_reaches_podman_over_its_ssh_url() {
+    if support::require_program("sshd").is_none() && !Path::new("/usr/sbin/sshd").exists() {
+        return;
+    }
+    let Some(podman) = support::podman::Podman::new() else {
+        return;
+    };
+    let image = "localhost/calico-node-standin:running";
+    crate::podman::import_running_image(&podman, image);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let log = d.join("log");
+    std::fs::create_dir_all(&log).unwrap();
+    let args = [
+        "--runtime=podman",
+        "--disable-docker-networking",
+        "--name=n1",
+        &format!("--node-image={image}"),
+        &format!("--log-dir={}", log.display()),
+    ];
+    let printed = support::calicoctl(&[&["node", "run", "-o", "docker"][..], &args].concat())
+        .env("CALICOCTL_DEFAULT_CONFIG", "/nonexistent")
+        .output()
+        .unwrap();
+    support::assert_success(&printed);
+    support::assert_success(&podman.sh(stdout(&printed).trim_end(), d, &[]));
+
+    let socket = d.join("podman.sock");
+    let mut service = podman
+        .in_namespace("podman")
+        .args(["system", "service", "--time=0"])
+        .arg(format!("unix://{}", socket.display()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !socket.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "podman's service did not come up"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let sshd = Sshd::start(d, &socket);
+    std::fs::create_dir_all(d.join(".ssh")).unwrap();
+    std::fs::copy(d.join("known_hosts"), d.join(".ssh/known_hosts")).unwrap();
+
+    let address = format!("ssh://root@127.0.0.1:{PORT}{}", socket.display());
+    let inventory = d.join("inventory.yaml");
+    std::fs::write(
+        &inventory,
+        format!(
+            "defaults:\n  runtime: podman\n  disable-docker-networking: true\n  name: n1\n  \
+             node-image: {image}\n  log-dir: {}\n  engine-host: \"{address}\"\nhosts:\n  planned: {{}}\n  \
+             drifted: {{as: 64999}}\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    let out = run(sshd
+        .calicoctl_command(&[
+            "node",
+            "fleet",
+            "--inventory",
+            inventory.to_str().unwrap(),
+            "--check",
+        ])
+        .env("CONTAINER_SSHKEY", d.join("client_key")));
+    // podman's own ssh client accepts a host it has no key for: so no
+    // known key is refused before podman is asked, and a known key that
+    // differs is refused by podman (the URL says secure=true).
+    let inv = inventory.to_str().unwrap();
+    let with_home = |home: &Path| {
+        run(sshd
+            .calicoctl_command(&[
+                "node",
+                "fleet",
+                "--inventory",
+                inv,
+                "--check",
+                "--limit",
+                "planned",
+            ])
+            .env("CONTAINER_SSHKEY", d.join("client_key"))
+            .env("HOME", home))
+    };
+    let stranger = tempfile::tempdir().unwrap();
+    let unknown = with_home(stranger.path());
+    let other = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(other.path().join(".ssh")).unwrap();
+    keygen(&other.path().join("other_key"));
+    let other_key = std::fs::read_to_string(other.path().join("other_key.pub")).unwrap();
+    std::fs::write(
+        other.path().join(".ssh/known_hosts"),
+        format!("[127.0.0.1]:{PORT} {other_key}"),
+    )
+    .unwrap();
+    let mismatch = with_home(other.path());
+    let _ = service.kill();
+    let _ = service.wait();
+    assert_eq!(
+        unknown.status.code(),
+        Some(1),
+        "{}",
+        support::describe(&unknown)
+    );
+    let expected = format!("planned: unreachable: no host key for [127.0.0.1]:{PORT} in ");
+    assert!(
+        stdout(&unknown).starts_with(&expected),
+        "{}",
+        stdout(&unknown)
+    );
+    assert_eq!(
+        mismatch.status.code(),
+        Some(1),
+        "{}",
+        support::describe(&mismatch)
+    );
+    assert!(
+        stdout(&mismatch).starts_with("planned: unreachable: podman ")
+            && stdout(&mismatch).contains("ssh host key mismatch"),
+        "{}",
+        stdout(&mismatch)
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", support::describe(&out));
+    assert_eq!(
+        stdout(&out),
+        "planned: calico-node matches the plan.\ndrifted: env AS: running (unset), planned 64999\n"
+    );
+    assert_eq!(
+        stderr(&out),
+        "2 hosts: 1 as planned, 1 drifted, 0 unreachable.\n"
     );
 }

@@ -197,7 +197,7 @@ fn podman_reads_the_quadlet_env_file_exactly() {
 }
 
 /// A start script that prints the success line and waits, for `podman run`.
-fn import_running_image(podman: &Podman, tag: &str) {
+pub(crate) fn import_running_image(podman: &Podman, tag: &str) {
     let tar =
         support::busybox_image_tar(podman.dir.path(), "running-image", support::STANDIN_START);
     podman.run(&[
