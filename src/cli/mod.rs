@@ -128,6 +128,12 @@ pub struct NodeRunArgs {
     /// warnings about options a datastore ignores.
     #[arg(skip)]
     pub given: Vec<&'static str>,
+
+    /// `--calico-version` parsed, once, where the words are read (or where
+    /// an inventory host's options are settled): what every later step
+    /// reads instead of the text.
+    #[arg(skip)]
+    pub served: Served,
 }
 
 /// An option an inventory's host cannot set (not `node run`'s, or one
@@ -396,6 +402,7 @@ pub fn parse_node_run(
     };
     let mut args = NodeRunArgs::from_arg_matches(&matches).map_err(|_| invalid())?;
     args.given = explicitly_given(&matches);
+    args.served = served;
     if matches.value_source("node_image") != Some(ValueSource::CommandLine) {
         args.node_image = served.image();
     }

@@ -9,7 +9,6 @@ use super::report::{self, Report};
 use super::{ConfigLoader, Error, environment, host_name};
 use crate::cli;
 use crate::ip::methods::SystemResolver;
-use crate::release::Served;
 use crate::render::Engine;
 use crate::{emit, live, outdir, plan, start};
 use std::collections::HashMap;
@@ -32,7 +31,7 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
     if starts && presented.engine_host != crate::remote::EngineHost::Local {
         return Err(super::OptionError::EngineHostStarts.into());
     }
-    let served = Served::new(args.calico_version.as_deref())?;
+    let served = args.served;
     if let Some(warning) = served.newer_than_known() {
         errln!("{warning}");
     }

@@ -118,7 +118,7 @@ pub fn presentation(args: &NodeRunArgs) -> Result<Presentation, Error> {
     let colour = ColorChoice::parse(&args.color)?;
     let modes = ModesChoice::parse(&args.modes)?;
     let report = super::report::Report::parse(&args.report)?;
-    let served = Served::new(args.calico_version.as_deref())?;
+    let served = args.served;
     // The libnetwork plugin and its socket are docker's (up to v3.8):
     // podman has neither, and refuses to bind host paths that do not exist.
     if engine.kind == crate::engine::EngineKind::Podman
@@ -179,7 +179,7 @@ pub fn plan_for(
     hostname: Option<&str>,
     resolver: &dyn Resolver,
 ) -> Result<plan::Plan, Error> {
-    let served = Served::new(args.calico_version.as_deref())?;
+    let served = args.served;
     plan_at(&served, args, env, configs, hostname, resolver)
         .map_err(|e| e.in_release(served.profile))
 }

@@ -128,6 +128,7 @@ impl Host {
     /// release's calicoctl does not have refused.
     fn settle_release(&self, args: &mut NodeRunArgs) -> Result<(), ValueError> {
         let served = Served::new(args.calico_version.as_deref()).map_err(ValueError::Release)?;
+        args.served = served;
         let Some(release) = served.asked else {
             return Ok(());
         };

@@ -170,7 +170,6 @@ mod captured {
             engine,
         };
         let plan = Plan {
-            calico_version: None,
             node_name: "n".into(),
             container_name: observed.container.as_ref().unwrap().name.clone(),
             image: planned.into(),
@@ -181,6 +180,7 @@ mod captured {
             ignored_options: Vec::new(),
             node_name_from: crate::plan::NodeName::Given,
             libnetwork: crate::plan::Libnetwork::Off,
+            served: Default::default(),
         };
         compare(&plan, &observed)
             .lines()

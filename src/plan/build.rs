@@ -159,7 +159,7 @@ pub fn build(
     check_values(&b, args)?;
 
     Ok(Plan {
-        calico_version: served.asked.map(|r| r.to_string()),
+        served: *served,
         node_name: node_name.to_string(),
         container_name: CONTAINER_NAME.to_string(),
         image: args.node_image.clone(),

@@ -4,7 +4,19 @@
 //! runs), with the words a command starts the container with.
 
 use crate::config::DatastoreType;
+use crate::release::Served;
 use serde::Serialize;
+
+fn no_release_named(served: &Served) -> bool {
+    served.asked.is_none()
+}
+
+fn release_name<S: serde::Serializer>(served: &Served, s: S) -> Result<S::Ok, S::Error> {
+    match served.asked {
+        Some(release) => s.collect_str(&release),
+        None => s.serialize_none(),
+    }
+}
 
 /// Name of the container, as upstream.
 pub const CONTAINER_NAME: &str = "calico-node";
@@ -154,9 +166,14 @@ pub enum Mode {
 /// Everything needed to start calico/node, validated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Plan {
-    /// The calicoctl release planned for (`--calico-version`), if named.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub calico_version: Option<String>,
+    /// The calicoctl release planned for (`--calico-version`, parsed
+    /// once), serialized as `calico_version`, its name, when one is named.
+    #[serde(
+        rename = "calico_version",
+        skip_serializing_if = "no_release_named",
+        serialize_with = "release_name"
+    )]
+    pub served: Served,
     pub node_name: String,
     pub container_name: String,
     pub image: String,

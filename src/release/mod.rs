@@ -246,6 +246,16 @@ pub struct Served {
     pub profile: &'static Profile,
 }
 
+/// No `--calico-version`: v3.2, as upstream's own.
+impl Default for Served {
+    fn default() -> Served {
+        Served {
+            asked: None,
+            profile: &DEFAULT,
+        }
+    }
+}
+
 impl Served {
     /// The profile for `calico_version` (None: [`DEFAULT`]).
     pub fn new(calico_version: Option<&str>) -> Result<Served, ReleaseError> {

@@ -94,8 +94,7 @@ impl LazyContext {
 /// (the launcher script says what `node run` would): the conntrack
 /// warning's spelling, and the prefix of the errors upstream returns.
 fn release_words(plan: &Plan) -> Value {
-    let profile = crate::release::Served::new(plan.calico_version.as_deref())
-        .map_or(&crate::release::DEFAULT, |s| s.profile);
+    let profile = plan.served.profile;
     let conntrack_max = match profile.conntrack_spelled {
         true => "nf_conntrack_max",
         false => "nf_contrack_max",
@@ -152,7 +151,7 @@ struct PlanView {
 impl PlanView {
     /// The keys this plan has.
     fn keys(&self) -> &'static [&'static str] {
-        match self.plan.calico_version {
+        match self.plan.served.asked {
             Some(_) => &PLAN_KEYS,
             None => &PLAN_KEYS[1..],
         }
@@ -168,7 +167,7 @@ impl PlanView {
     fn compute(&self, key: &str) -> Value {
         let p = &*self.plan;
         match key {
-            "calico_version" => Value::from(p.calico_version.as_deref()),
+            "calico_version" => Value::from(p.served.asked.map(|r| r.to_string())),
             "node_name" => Value::from(p.node_name.as_str()),
             "container_name" => Value::from(p.container_name.as_str()),
             "image" => Value::from(p.image.as_str()),
@@ -211,7 +210,6 @@ mod tests {
             secret,
         };
         Plan {
-            calico_version: None,
             node_name: "n 1".into(),
             container_name: "calico-node".into(),
             image: "quay.io/calico/node:v3".into(),
@@ -231,6 +229,7 @@ mod tests {
             ignored_options: vec!["--as".into()],
             node_name_from: crate::plan::NodeName::Given,
             libnetwork: crate::plan::Libnetwork::Off,
+            served: Default::default(),
         }
     }
 
@@ -249,7 +248,7 @@ mod tests {
     #[test]
     fn the_lazy_context_is_the_eager_one_plus_the_extras() {
         let named = Plan {
-            calico_version: Some("v3.28.0".into()),
+            served: crate::release::Served::new(Some("v3.28.0")).unwrap(),
             ..plan()
         };
         for plan in [plan(), named] {
@@ -277,7 +276,7 @@ mod tests {
             };
             expected["secrets"] = secret_map;
             expected["env_file"] = serde_json::json!(env_file);
-            expected["release"] = match &plan.calico_version {
+            expected["release"] = match &plan.served.asked {
                 Some(_) => {
                     serde_json::json!({"conntrack_max": "nf_conntrack_max", "returned_prefix": "Error executing command: "})
                 }

@@ -14,7 +14,6 @@ use crate::inventory::trust::Trust;
 use crate::inventory::{self, Host};
 use crate::ip::lookup::{self, Answers};
 use crate::ip::methods::SystemResolver;
-use crate::release::Served;
 use crate::terminal::Progress;
 use std::collections::{HashMap, HashSet};
 
@@ -125,7 +124,7 @@ impl<'a> HostRenderer<'a> {
             args, engine, plan, ..
         } = self.plan(host)?;
         let artifacts = emit::emit(self.format, &plan, &engine, &crate::commands::InputFiles)?;
-        let newer = Served::new(args.calico_version.as_deref())?.newer_than_known();
+        let newer = args.served.newer_than_known();
         let warnings = (ignored_warning(&plan).map(Warning::Host).into_iter())
             .chain(newer.map(Warning::Once))
             .chain(self.configs.environment_note().map(Warning::Once))
