@@ -305,6 +305,34 @@ all:
         );
     }
 
+    /// Where Ansible would connect, resolved as Ansible resolves variables
+    /// (a child group over its parent, host vars over groups); unlike
+    /// calico_ variables, unrelated groups need not agree on it, and the
+    /// connection variables are no options (none of them is refused).
+    #[test]
+    fn ansible_connection_variables_give_each_host_its_address() {
+        let text = "all:\n  vars: {ansible_user: core}\n  children:\n    workers:\n      hosts:\n        \
+                    w1: {ansible_host: 10.0.0.1, ansible_port: 2222}\n        w2: {ansible_connection: local}\n        \
+                    w3:\n    other:\n      vars: {ansible_user: admin}\n      hosts: {w3: , w4: {ansible_host: 'fd00::4'}}\n    \
+                    third:\n      vars: {ansible_port: 22, ansible_user: ops}\n      hosts: {w4: }\n";
+        let inventory = parse("t", text).unwrap();
+        assert!(inventory.errors.is_empty(), "{:?}", inventory.errors);
+        let found: Vec<(&str, Option<&str>)> = (inventory.hosts.iter())
+            .map(|h| (h.name.as_str(), h.ansible_address.as_deref()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("w1", Some("ssh://core@10.0.0.1:2222")),
+                ("w2", Some("local")),
+                ("w3", Some("ssh://admin@w3")),
+                ("w4", Some("ssh://admin@[fd00::4]:22")),
+            ]
+        );
+        let native = parse("t", "hosts:\n  a: {engine-host: local}\n").unwrap();
+        assert_eq!(native.hosts[0].ansible_address, None);
+    }
+
     #[test]
     fn ansible_host_vars_override_groups_and_unknown_calico_vars_are_refused() {
         let found = hosts("g:\n  vars: {calico_as: 1}\n  hosts: {h: {calico_as: 7}}\n");
