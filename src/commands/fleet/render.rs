@@ -58,10 +58,9 @@ impl Sink for Vec<Rendered> {
     }
 }
 
-/// Renders hosts through `node run`'s options, plan and emitter; one per
-/// thread, each with its own configuration cache.
-struct HostRenderer<'a> {
-    format: Format,
+/// Plans hosts through `node run`'s options and plan, with its own
+/// configuration cache.
+struct Planner<'a> {
     /// What the command line lets hosts take of this machine.
     trust: &'a Trust,
     /// The `can-reach=` names of every host, looked up beforehand.
@@ -70,6 +69,13 @@ struct HostRenderer<'a> {
     configs: ConfigLoader<'a>,
     /// What `node run`'s parser gives for no options.
     defaults: &'a cli::NodeRunArgs,
+}
+
+/// Renders hosts through the planner and `node run`'s emitter; one per
+/// thread.
+struct HostRenderer<'a> {
+    format: Format,
+    planner: Planner<'a>,
 }
 
 /// A warning of one host's plan.
@@ -83,16 +89,14 @@ enum Warning {
 /// A host's files and its warnings, or its failure.
 type HostResult = Result<(Rendered, Vec<Warning>), FleetFailure>;
 
-impl<'a> HostRenderer<'a> {
+impl<'a> Planner<'a> {
     fn new(
-        format: Format,
         trust: &'a Trust,
         answers: &'a Answers,
         env: &'a HashMap<String, String>,
         defaults: &'a cli::NodeRunArgs,
-    ) -> HostRenderer<'a> {
-        HostRenderer {
-            format,
+    ) -> Planner<'a> {
+        Planner {
             trust,
             answers,
             env,
@@ -118,16 +122,18 @@ impl<'a> HostRenderer<'a> {
             args,
         })
     }
+}
 
+impl HostRenderer<'_> {
     fn render(&mut self, host: &Host) -> Result<(Vec<Artifact>, Vec<Warning>), Error> {
         let Planned {
             args, engine, plan, ..
-        } = self.plan(host)?;
+        } = self.planner.plan(host)?;
         let artifacts = emit::emit(self.format, &plan, &engine, &crate::commands::InputFiles)?;
         let newer = args.served.newer_than_known();
         let warnings = (ignored_warning(&plan).map(Warning::Host).into_iter())
             .chain(newer.map(Warning::Once))
-            .chain(self.configs.environment_note().map(Warning::Once))
+            .chain(self.planner.configs.environment_note().map(Warning::Once))
             .collect();
         Ok((artifacts, warnings))
     }
@@ -170,8 +176,8 @@ fn render_chunk(
             .chunks(part)
             .map(|part| {
                 scope.spawn(move || {
-                    HostRenderer::new(format, trust, answers, env, defaults)
-                        .render_each(part, progress)
+                    let planner = Planner::new(trust, answers, env, defaults);
+                    HostRenderer { format, planner }.render_each(part, progress)
                 })
             })
             .collect();
@@ -192,12 +198,9 @@ pub fn plan_all(
     progress: &Progress,
 ) -> Result<Vec<Planned>, Error> {
     let env = environment();
-    let defaults = match cli::parse_node_run(&[], &[])? {
-        Parsed::Run(args) => *args,
-        Parsed::Help(_) => return Err(cli::invalid_option(&[]).into()),
-    };
+    let defaults = node_run_defaults()?;
     let answers = lookup::look_up_all(reach_names(inventory), &SystemResolver, lookup::timeout());
-    let mut planner = HostRenderer::new(Format::Text, trust, &answers, &env, &defaults);
+    let mut planner = Planner::new(trust, &answers, &env, &defaults);
     let mut errors: Vec<FleetFailure> = (inventory.errors.iter().cloned())
         .map(FleetFailure::Inventory)
         .collect();
@@ -215,6 +218,14 @@ pub fn plan_all(
     match errors.is_empty() {
         true => Ok(planned),
         false => Err(Error::Fleet(errors)),
+    }
+}
+
+/// What `node run`'s parser gives for no words (never its help).
+fn node_run_defaults() -> Result<cli::NodeRunArgs, Error> {
+    match cli::parse_node_run(&[], &[])? {
+        Parsed::Run(args) => Ok(*args),
+        Parsed::Help(_) => Err(cli::invalid_option(&[]).into()),
     }
 }
 
@@ -244,11 +255,7 @@ pub fn render_into(
     sink: &mut dyn Sink,
 ) -> Result<Vec<String>, Error> {
     let env = environment();
-    // No words: node run's defaults (never its help).
-    let defaults = match cli::parse_node_run(&[], &[])? {
-        Parsed::Run(args) => *args,
-        Parsed::Help(_) => return Err(cli::invalid_option(&[]).into()),
-    };
+    let defaults = node_run_defaults()?;
     let answers = lookup::look_up_all(reach_names(inventory), &SystemResolver, lookup::timeout());
     let mut errors: Vec<FleetFailure> = (inventory.errors.iter().cloned())
         .map(FleetFailure::Inventory)
