@@ -92,17 +92,12 @@ fn refuse(plan: &Plan, engine: &Engine) -> Result<(), EmitError> {
     if plan.node_name_from == NodeName::Given {
         return Err(KubernetesRefusal::Name.into());
     }
-    for var in &plan.env {
-        match var.name.as_str() {
-            "IP" | "IP6" if var.value != "autodetect" => {
-                return Err(KubernetesRefusal::LiteralAddress {
-                    origin: var.origin,
-                    value: var.value.clone(),
-                }
-                .into());
-            }
-            _ => {}
+    if let Some(fixed) = plan.fixed_addresses.first() {
+        return Err(KubernetesRefusal::LiteralAddress {
+            origin: fixed.origin,
+            value: fixed.value.clone(),
         }
+        .into());
     }
     for vol in &plan.volumes {
         let bad = !vol.host.starts_with('/')

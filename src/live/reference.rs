@@ -181,6 +181,7 @@ mod captured {
             node_name_from: crate::plan::NodeName::Given,
             libnetwork: crate::plan::Libnetwork::Off,
             served: Default::default(),
+            fixed_addresses: Vec::new(),
         };
         compare(&plan, &observed)
             .lines()

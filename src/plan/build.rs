@@ -5,7 +5,8 @@
 
 use super::checks::{CheckedOptions, given};
 use super::model::{
-    CONTAINER_NAME, EnvVar, Libnetwork, Mode, MountKind, NodeName, Origin, Plan, Volume,
+    CONTAINER_NAME, EnvVar, FixedAddress, Libnetwork, Mode, MountKind, NodeName, Origin, Plan,
+    Volume,
 };
 use super::{PlanError, user_env};
 use crate::cli::NodeRunArgs;
@@ -173,6 +174,7 @@ pub fn build(
             true => Libnetwork::Enabled,
             false => Libnetwork::Off,
         },
+        fixed_addresses: fixed_addresses(checked),
         node_name_from: match given(&args.name) {
             Some(_) => NodeName::Given,
             None => NodeName::FromHost,
@@ -197,6 +199,23 @@ fn check_networking_options(args: &NodeRunArgs) -> Result<(), PlanError> {
     Ok(())
 }
 
+/// The addresses the options fix for this node (not `autodetect`).
+fn fixed_addresses(checked: &CheckedOptions) -> Vec<FixedAddress> {
+    [
+        (&checked.ip, checked.ip_origin),
+        (&checked.ip6, checked.ip6_origin),
+    ]
+    .into_iter()
+    .filter_map(|(value, origin)| {
+        let value = value.as_ref().filter(|v| v.as_str() != "autodetect")?;
+        Some(FixedAddress {
+            origin,
+            value: value.clone(),
+        })
+    })
+    .collect()
+}
+
 /// The node's own variables: name, backend, libnetwork, pools, address
 /// detection, AS number and addresses, in the documented order.
 fn node_env(
@@ -214,7 +233,7 @@ fn node_env(
     b.env("NODENAME", node_name, name_origin);
     b.env(
         "CALICO_NETWORKING_BACKEND",
-        args.backend.as_str(),
+        checked.backend.name(),
         Origin::Flag("--backend"),
     );
     if profile.manage_cni {

@@ -17,8 +17,29 @@ pub struct CheckedOptions {
     pub ip_origin: Origin,
     pub ip6_origin: Origin,
     pub as_number: Option<u32>,
+    pub backend: Backend,
     pub ipv4_method: Method,
     pub ipv6_method: Method,
+}
+
+/// `--backend`, parsed once here (upstream's message for any other).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Bird,
+    /// Only in the releases that have it.
+    Gobgp,
+    None,
+}
+
+impl Backend {
+    /// calico/node's name for it (`CALICO_NETWORKING_BACKEND`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Bird => "bird",
+            Backend::Gobgp => "gobgp",
+            Backend::None => "none",
+        }
+    }
 }
 
 /// A value that upstream treats as given: present and not empty.
@@ -82,12 +103,16 @@ pub fn check_options(
             value: v.to_string(),
         })?),
     };
-    let gobgp = profile.gobgp && args.backend == "gobgp";
-    if !matches!(args.backend.as_str(), "none" | "bird") && !gobgp {
-        return Err(PlanError::UnknownBackend {
-            value: args.backend.clone(),
-        });
-    }
+    let backend = match args.backend.as_str() {
+        "bird" => Backend::Bird,
+        "none" => Backend::None,
+        "gobgp" if profile.gobgp => Backend::Gobgp,
+        other => {
+            return Err(PlanError::UnknownBackend {
+                value: other.to_string(),
+            });
+        }
+    };
     let ipv4_method = methods::parse_method(&args.ip_autodetection_method, Family::V4, resolver)?;
     let ipv6_method = methods::parse_method(&args.ip6_autodetection_method, Family::V6, resolver)?;
     Ok(CheckedOptions {
@@ -96,6 +121,7 @@ pub fn check_options(
         ip_origin: Origin::Flag("--ip"),
         ip6_origin: Origin::Flag("--ip6"),
         as_number,
+        backend,
         ipv4_method,
         ipv6_method,
     })

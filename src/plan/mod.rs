@@ -15,7 +15,8 @@ pub use build::build;
 pub use checks::{CheckedOptions, check_options, node_name, parse_as_number};
 pub use error::PlanError;
 pub use model::{
-    ByName, CONTAINER_NAME, EnvVar, Libnetwork, Mode, MountKind, NodeName, Origin, Plan, Volume,
+    ByName, CONTAINER_NAME, EnvVar, FixedAddress, Libnetwork, Mode, MountKind, NodeName, Origin,
+    Plan, Volume,
 };
 
 #[cfg(test)]

@@ -91,6 +91,14 @@ pub struct Volume {
     pub kind: MountKind,
 }
 
+/// An address the plan fixes for this node (`--ip`/`--ip6` other than
+/// `autodetect`, or `--pin-ip`'s): what outputs that span nodes refuse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixedAddress {
+    pub origin: Origin,
+    pub value: String,
+}
+
 /// What a bind mount's host path is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MountKind {
@@ -188,6 +196,9 @@ pub struct Plan {
     pub node_name_from: NodeName,
     #[serde(skip)]
     pub libnetwork: Libnetwork,
+    /// The addresses fixed for this node, IP before IP6.
+    #[serde(skip)]
+    pub fixed_addresses: Vec<FixedAddress>,
 }
 
 impl Plan {

@@ -230,6 +230,7 @@ mod tests {
             node_name_from: crate::plan::NodeName::Given,
             libnetwork: crate::plan::Libnetwork::Off,
             served: Default::default(),
+            fixed_addresses: Vec::new(),
         }
     }
 
