@@ -10,8 +10,9 @@
 //! from the password database, not `$HOME`. Cases: a host as planned, a
 //! drifted one, one whose port is closed, one whose host key is unknown
 //! (never accepted), one that accepts and never answers (given up at
-//! `--timeout`, its ssh killed), an etcd password that differs (named,
-//! never shown), the JSON report against its schema, the report's order
+//! `--timeout`, its ssh killed), an etcd password the container lacks and
+//! one it has another value of (named, neither shown), a stopped
+//! container, the JSON report against its schema, the report's order
 //! and summary and exit codes, and
 //! an Ansible INI inventory whose `ansible_host`/`ansible_port`/
 //! `ansible_user` say where to connect.
@@ -29,6 +30,7 @@ const PORT: u16 = 2222;
 const SILENT: u16 = 2224;
 /// Compared, never shown.
 const PASSWORD: &str = "s3cret pa$$word";
+const OLD_PASSWORD: &str = "0ld s3cret";
 
 /// check-jsonschema accepts `document` against `--report-schema`.
 fn validate_report(dir: &Path, document: &[u8]) {
@@ -394,6 +396,79 @@ fn fleet_check_reaches_each_host_engine_over_ssh() {
         stderr(&out).ends_with("\n1 host: 1 as planned, 0 drifted, 0 unreachable.\n"),
         "{}",
         support::describe(&out)
+    );
+
+    // The container restarted with one etcd password and planned with
+    // another: compared and named, neither shown. Then stopped.
+    let config = |name: &str, password: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(
+            &path,
+            format!(
+                "apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nspec:\n  \
+                 etcdEndpoints: https://10.0.0.1:2379\n  etcdPassword: \"{password}\"\n"
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let (old, new) = (config("old.cfg", OLD_PASSWORD), config("new.cfg", PASSWORD));
+    support::assert_success(&engine.docker(&["rm", "-f", "calico-node"]));
+    let printed = support::calicoctl(&[
+        "node",
+        "run",
+        "-o",
+        "docker",
+        "--name=n1",
+        &format!("--node-image={IMAGE}"),
+        "--disable-docker-networking",
+        "-c",
+        old.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    support::assert_success(&printed);
+    support::assert_success(&run(Command::new("sh")
+        .arg("-c")
+        .arg(stdout(&printed).trim_end())
+        .env("DOCKER_HOST", engine.host())
+        .env("ETCD_PASSWORD", OLD_PASSWORD)));
+    let rotated = dir.path().join("rotated.yaml");
+    std::fs::write(
+        &rotated,
+        format!(
+            "hosts:\n  rotated: {{engine-host: \"{}\", name: n1, node-image: {IMAGE}, \
+             disable-docker-networking: true, config: {}}}\n",
+            at(PORT, "127.0.0.1"),
+            new.display()
+        ),
+    )
+    .unwrap();
+    let check = || {
+        let out = sshd.calicoctl(&[
+            "node",
+            "fleet",
+            "--inventory",
+            rotated.to_str().unwrap(),
+            "--check",
+        ]);
+        let shown = support::describe(&out);
+        assert!(
+            !shown.contains(PASSWORD) && !shown.contains(OLD_PASSWORD),
+            "a secret printed: {shown}"
+        );
+        out
+    };
+    let out = check();
+    assert_eq!(out.status.code(), Some(2), "{}", support::describe(&out));
+    assert_eq!(stdout(&out), "rotated: env ETCD_PASSWORD: differs\n");
+    support::assert_success(&engine.docker(&["stop", "calico-node"]));
+    let out = check();
+    assert_eq!(out.status.code(), Some(2), "{}", support::describe(&out));
+    assert!(
+        stdout(&out).starts_with("rotated: not running: exited "),
+        "{}",
+        stdout(&out)
     );
 }
 
