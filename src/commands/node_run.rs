@@ -103,26 +103,61 @@ fn live_differences(
     Ok(live::compare::compare(plan, &observed))
 }
 
-/// `--check` without `--out-dir`: each difference on stdout; 0 when the
-/// container runs as planned, 2 when not. The engine may be another
-/// host's (`--engine-host`).
-fn live_check(plan: &plan::Plan, presented: &Presentation) -> Result<u8, Error> {
+/// Why the engine was not asked, or gave no usable answer.
+enum Unasked {
+    Address(crate::remote::AddressError),
+    Engine(live::Error),
+}
+
+impl Unasked {
+    /// The reason, as a report's unreachable host gives it.
+    fn reason(&self) -> String {
+        match self {
+            Unasked::Address(e) => e.to_string(),
+            Unasked::Engine(e) => e.reason(),
+        }
+    }
+}
+
+impl From<Unasked> for Error {
+    fn from(unasked: Unasked) -> Error {
+        match unasked {
+            Unasked::Address(e) => super::OptionError::EngineHost(e).into(),
+            Unasked::Engine(e) => e.into(),
+        }
+    }
+}
+
+/// The running container against the plan, through the engine
+/// `--engine-host` names.
+fn ask_engine(plan: &plan::Plan, presented: &Presentation) -> Result<live::Outcome, Unasked> {
     let engine = &presented.engine;
-    let remote = (presented.engine_host.engine_words(engine.kind))
-        .map_err(super::OptionError::EngineHost)?;
+    let remote = (presented.engine_host.engine_words(engine.kind)).map_err(Unasked::Address)?;
     let caller = live::Caller {
         program: &engine.command,
         remote: &remote,
         limit: None,
     };
-    let outcome = match live::query(&caller, engine.kind, &plan.container_name, &plan.image) {
-        // In text, an engine that cannot be asked fails the run, as ever.
-        Err(e) if presented.report == Report::Text => return Err(e.into()),
-        Err(e) => live::Outcome::Unreachable(e.reason()),
-        Ok(observed) => match live::compare::compare(plan, &observed).differences() {
+    let observed = live::query(&caller, engine.kind, &plan.container_name, &plan.image)
+        .map_err(Unasked::Engine)?;
+    Ok(
+        match live::compare::compare(plan, &observed).differences() {
             found if found.is_empty() => live::Outcome::Matches,
             found => live::Outcome::Drifted(found),
         },
+    )
+}
+
+/// `--check` without `--out-dir`: each difference on stdout; 0 when the
+/// container runs as planned, 2 when not. The engine may be another
+/// host's (`--engine-host`).
+fn live_check(plan: &plan::Plan, presented: &Presentation) -> Result<u8, Error> {
+    // In text, an engine that cannot be asked fails the run, as ever; in
+    // JSON it is the document's unreachable host.
+    let outcome = match ask_engine(plan, presented) {
+        Ok(outcome) => outcome,
+        Err(e) if presented.report == Report::Text => return Err(e.into()),
+        Err(e) => live::Outcome::Unreachable(e.reason()),
     };
     let checked = [report::Checked {
         host: &plan.node_name,
