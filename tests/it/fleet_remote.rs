@@ -293,7 +293,7 @@ fn fleet_check_reaches_each_host_engine_over_ssh() {
     assert_eq!(lines.len(), 5, "{report}");
     assert_eq!(
         stderr(&out),
-        "5 hosts: 1 as planned, 1 drifted, 3 unreachable.\n"
+        "5 hosts: 1 as planned, 1 drifted, 3 unreachable.\nNo /nonexistent and no datastore variable set: etcd with no endpoints (docs/config.md).\n"
     );
     let left = run(Command::new("pgrep").args(["-f", &format!("-p {SILENT} -- 127.0.0.1")]));
     assert!(
@@ -369,7 +369,7 @@ fn fleet_check_reaches_each_host_engine_over_ssh() {
     assert_eq!(out.status.code(), Some(2), "{}", support::describe(&out));
     assert_eq!(
         stderr(&out),
-        "2 hosts: 1 as planned, 1 drifted, 0 unreachable.\n"
+        "2 hosts: 1 as planned, 1 drifted, 0 unreachable.\nNo /nonexistent and no datastore variable set: etcd with no endpoints (docs/config.md).\n"
     );
 
     // An Ansible INI inventory: where Ansible would connect.
@@ -393,7 +393,9 @@ fn fleet_check_reaches_each_host_engine_over_ssh() {
     assert_eq!(out.status.code(), Some(0), "{}", support::describe(&out));
     assert_eq!(stdout(&out), "w1: calico-node matches the plan.\n");
     assert!(
-        stderr(&out).ends_with("\n1 host: 1 as planned, 0 drifted, 0 unreachable.\n"),
+        stderr(&out).ends_with(
+            "\n1 host: 1 as planned, 0 drifted, 0 unreachable.\nNo /nonexistent and no datastore variable set: etcd with no endpoints (docs/config.md).\n"
+        ),
         "{}",
         support::describe(&out)
     );
@@ -611,6 +613,6 @@ fn fleet_check_reaches_podman_over_its_ssh_url() {
     );
     assert_eq!(
         stderr(&out),
-        "2 hosts: 1 as planned, 1 drifted, 0 unreachable.\n"
+        "2 hosts: 1 as planned, 1 drifted, 0 unreachable.\nNo /nonexistent and no datastore variable set: etcd with no endpoints (docs/config.md).\n"
     );
 }

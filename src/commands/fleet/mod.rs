@@ -79,10 +79,15 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
     );
     let progress = Progress::new(hosts.hosts.len());
     if args.check && args.out_dir.is_none() {
-        let planned = render::plan_all(&hosts, &trust, &progress)?;
+        let (planned, note) = render::plan_all(&hosts, &trust, &progress)?;
         progress.finish();
         let progress = Progress::new(planned.len());
-        return live::run(&planned, limits, &progress, report);
+        let status = live::run(&planned, limits, &progress, report)?;
+        // Once the report is out, as for files.
+        if let Some(note) = note {
+            errln!("{note}");
+        }
+        return Ok(status);
     }
     let result = match &args.out_dir {
         None => to_stdout(&hosts, format, &trust, &progress),

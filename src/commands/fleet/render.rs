@@ -188,7 +188,8 @@ fn render_chunk(
     })
 }
 
-/// Every host's plan, in inventory order, or every failure (the
+/// Every host's plan, in inventory order, with the note about the
+/// datastore configuration if one is due; or every failure (the
 /// inventory's own first): all or nothing, as for files. Plans are made
 /// one host after another: a live check's fleet is small and its time is
 /// the engines'.
@@ -196,7 +197,7 @@ pub fn plan_all(
     inventory: &inventory::Inventory,
     trust: &Trust,
     progress: &Progress,
-) -> Result<Vec<Planned>, Error> {
+) -> Result<(Vec<Planned>, Option<String>), Error> {
     let env = environment();
     let defaults = node_run_defaults()?;
     let answers = lookup::look_up_all(reach_names(inventory), &SystemResolver, lookup::timeout());
@@ -216,7 +217,7 @@ pub fn plan_all(
         }
     }
     match errors.is_empty() {
-        true => Ok(planned),
+        true => Ok((planned, planner.configs.environment_note())),
         false => Err(Error::Fleet(errors)),
     }
 }
