@@ -201,76 +201,105 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-#[test]
-#[ignore = "engine tier: starts a private container engine; cargo test -- --include-ignored runs it (.ci/run does)"]
-fn fleet_check_reaches_each_host_engine_over_ssh() {
-    if support::require_program("sshd").is_none() && !Path::new("/usr/sbin/sshd").exists() {
-        return;
-    }
-    let Some(engine) = Dockerd::start() else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let sshd = Sshd::start(dir.path(), &engine.socket());
+/// One private dockerd behind one sshd, for every step of the docker test
+/// (dropped in this order: sshd, the engine, then their directory).
+struct Docker {
+    sshd: Sshd,
+    engine: Dockerd,
+    dir: tempfile::TempDir,
+}
 
-    // calico-node started by the printed -o docker line, on the engine.
-    let printed = support::calicoctl(&[
-        "node",
-        "run",
-        "-o",
-        "docker",
-        "--name=n1",
-        &format!("--node-image={IMAGE}"),
-        "--disable-docker-networking",
-    ])
-    .env("CALICOCTL_DEFAULT_CONFIG", "/nonexistent")
-    .output()
-    .unwrap();
-    support::assert_success(&printed);
-    let started = run(Command::new("sh")
-        .arg("-c")
-        .arg(stdout(&printed).trim_end())
-        .env("DOCKER_HOST", engine.host()));
-    support::assert_success(&started);
+const NOTE: &str =
+    "No /nonexistent and no datastore variable set: etcd with no endpoints (docs/config.md).\n";
 
-    let at = |port: u16, host: &str| format!("ssh://root@{host}:{port}");
-    let inventory = dir.path().join("inventory.yaml");
+fn at(port: u16, host: &str) -> String {
+    format!("ssh://root@{host}:{port}")
+}
+
+/// A datastore configuration with `password`, at `name` in `dir`.
+fn config(dir: &Path, name: &str, password: &str) -> PathBuf {
+    let path = dir.join(name);
     std::fs::write(
-        &inventory,
+        &path,
         format!(
-            "defaults:\n  name: n1\n  node-image: {IMAGE}\n  disable-docker-networking: true\n\
-             hosts:\n  planned: {{engine-host: \"{}\"}}\n  drifted: {{engine-host: \"{}\", as: 64999}}\n  \
-             closed: {{engine-host: \"{}\"}}\n  stranger: {{engine-host: \"{}\"}}\n  \
-             silent: {{engine-host: \"{}\"}}\n",
-            at(PORT, "127.0.0.1"),
-            at(PORT, "127.0.0.1"),
-            at(PORT + 1, "127.0.0.1"),
-            at(PORT, "localhost"),
-            at(SILENT, "127.0.0.1"),
+            "apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nspec:\n  \
+             etcdEndpoints: https://10.0.0.1:2379\n  etcdUsername: calico\n  \
+             etcdPassword: \"{password}\"\n"
         ),
     )
     .unwrap();
-    let inv = inventory.to_str().unwrap();
-    let out = sshd.calicoctl(&[
-        "node",
-        "fleet",
-        "--inventory",
-        inv,
-        "--check",
-        "--timeout",
-        "3",
-    ]);
+    path
+}
+
+impl Docker {
+    /// calico-node started on the engine by the printed `-o docker` line
+    /// (with `config` and its password, when given), after any before it.
+    fn start_node(&self, config: Option<(&Path, &str)>) {
+        let _ = self.engine.docker(&["rm", "-f", "calico-node"]);
+        let image = format!("--node-image={IMAGE}");
+        let mut args = vec!["node", "run", "-o", "docker", "--name=n1", &image];
+        args.push("--disable-docker-networking");
+        if let Some((path, _)) = config {
+            args.extend(["-c", path.to_str().unwrap()]);
+        }
+        let printed = support::calicoctl(&args)
+            .env("CALICOCTL_DEFAULT_CONFIG", "/nonexistent")
+            .output()
+            .unwrap();
+        support::assert_success(&printed);
+        let mut sh = Command::new("sh");
+        sh.arg("-c")
+            .arg(stdout(&printed).trim_end())
+            .env("DOCKER_HOST", self.engine.host());
+        if let Some((_, password)) = config {
+            sh.env("ETCD_USERNAME", "calico").env("ETCD_PASSWORD", password);
+        }
+        support::assert_success(&run(&mut sh));
+    }
+
+    /// `node fleet --inventory FILE --check` with `extra`, over ssh.
+    fn check(&self, inventory: &Path, extra: &[&str]) -> Output {
+        let inv = inventory.to_str().unwrap();
+        let args = [&["node", "fleet", "--inventory", inv, "--check"][..], extra].concat();
+        self.sshd.calicoctl(&args)
+    }
+
+    /// The native inventory of every kind of host.
+    fn inventory(&self) -> PathBuf {
+        let inventory = self.dir.path().join("inventory.yaml");
+        std::fs::write(
+            &inventory,
+            format!(
+                "defaults:\n  name: n1\n  node-image: {IMAGE}\n  disable-docker-networking: true\n\
+                 hosts:\n  planned: {{engine-host: \"{}\"}}\n  drifted: {{engine-host: \"{}\", as: 64999}}\n  \
+                 closed: {{engine-host: \"{}\"}}\n  stranger: {{engine-host: \"{}\"}}\n  \
+                 silent: {{engine-host: \"{}\"}}\n  secret: {{engine-host: \"{}\", config: {}}}\n",
+                at(PORT, "127.0.0.1"),
+                at(PORT, "127.0.0.1"),
+                at(PORT + 1, "127.0.0.1"),
+                at(PORT, "localhost"),
+                at(SILENT, "127.0.0.1"),
+                at(PORT, "127.0.0.1"),
+                config(self.dir.path(), "calicoctl.cfg", PASSWORD).display()
+            ),
+        )
+        .unwrap();
+        inventory
+    }
+}
+
+/// Each kind of host in one report, in inventory order: as planned,
+/// drifted, a closed port, an unknown host key (refused, never accepted),
+/// a host that never answers (given up at --timeout, its ssh killed).
+fn every_kind_of_host_in_one_report(docker: &Docker, inventory: &Path) {
+    let limit = "planned:drifted:closed:stranger:silent";
+    let out = docker.check(inventory, &["--limit", limit, "--timeout", "3"]);
     let report = stdout(&out);
     let lines: Vec<&str> = report.lines().collect();
     assert_eq!(out.status.code(), Some(1), "{}", support::describe(&out));
-    assert_eq!(
-        lines[0], "planned: calico-node matches the plan.",
-        "{report}"
-    );
-    assert_eq!(
-        lines[1], "drifted: env AS: running (unset), planned 64999",
-        "{report}"
-    );
+    assert_eq!(lines.len(), 5, "{report}");
+    assert_eq!(lines[0], "planned: calico-node matches the plan.");
+    assert_eq!(lines[1], "drifted: env AS: running (unset), planned 64999");
     assert!(
         lines[2].starts_with("closed: unreachable: docker "),
         "{report}"
@@ -284,53 +313,25 @@ fn fleet_check_reaches_each_host_engine_over_ssh() {
         lines[3].contains("No ED25519 host key is known for [localhost]:2222"),
         "{report}"
     );
-    // The silent host: given up at the timeout, its docker and the ssh
-    // docker started killed with it (none left waiting).
     assert_eq!(
-        lines[4], "silent: unreachable: docker gave no answer within 3 s",
-        "{report}"
+        lines[4],
+        "silent: unreachable: docker gave no answer within 3 s"
     );
-    assert_eq!(lines.len(), 5, "{report}");
-    assert_eq!(
-        stderr(&out),
-        "5 hosts: 1 as planned, 1 drifted, 3 unreachable.\nNo /nonexistent and no datastore variable set: etcd with no endpoints (docs/config.md).\n"
-    );
+    let summary = "5 hosts: 1 as planned, 1 drifted, 3 unreachable.\n";
+    assert_eq!(stderr(&out), format!("{summary}{NOTE}"));
     let left = run(Command::new("pgrep").args(["-f", &format!("-p {SILENT} -- 127.0.0.1")]));
     assert!(
         !left.status.success(),
         "an ssh outlived its timeout: {}",
         stdout(&left)
     );
+}
 
-    // A host whose plan has an etcd password the container lacks: the
-    // difference named, the password never shown; the JSON report carries
-    // every host, structured, and its schema accepts it.
-    std::fs::write(
-        dir.path().join("calicoctl.cfg"),
-        format!(
-            "apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nspec:\n  \
-             etcdEndpoints: https://10.0.0.1:2379\n  etcdUsername: calico\n  etcdPassword: \"{PASSWORD}\"\n"
-        ),
-    )
-    .unwrap();
-    let with_secret = std::fs::read_to_string(&inventory).unwrap()
-        + &format!(
-            "  secret: {{engine-host: \"{}\", config: {}}}\n",
-            at(PORT, "127.0.0.1"),
-            dir.path().join("calicoctl.cfg").display()
-        );
-    std::fs::write(&inventory, with_secret).unwrap();
-    let out = sshd.calicoctl(&[
-        "node",
-        "fleet",
-        "--inventory",
-        inv,
-        "--check",
-        "--limit",
-        "planned:drifted:closed:secret",
-        "--report",
-        "json",
-    ]);
+/// The JSON report: every host, structured; an etcd password the
+/// container lacks named, never shown; the schema accepts it.
+fn the_json_report(docker: &Docker, inventory: &Path) {
+    let limit = "planned:drifted:closed:secret";
+    let out = docker.check(inventory, &["--limit", limit, "--report", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", support::describe(&out));
     assert!(
         !support::describe(&out).contains(PASSWORD),
@@ -346,34 +347,26 @@ fn fleet_check_reaches_each_host_engine_over_ssh() {
     );
     assert_eq!(hosts[2]["status"], "unreachable");
     let secret = hosts[3]["differences"].as_array().unwrap();
-    assert!(
-        secret.contains(&serde_json::json!({"kind": "secret-unset", "name": "ETCD_PASSWORD"})),
-        "{json}"
-    );
+    let unset = serde_json::json!({"kind": "secret-unset", "name": "ETCD_PASSWORD"});
+    assert!(secret.contains(&unset), "{json}");
     assert_eq!(
         json["summary"],
         serde_json::json!({"hosts": 4, "matches": 1, "drift": 2, "unreachable": 1})
     );
-    validate_report(dir.path(), &out.stdout);
+    validate_report(docker.dir.path(), &out.stdout);
+}
 
-    // Every host reached, one drifted: exit 2; --limit applies.
-    let out = sshd.calicoctl(&[
-        "node",
-        "fleet",
-        "--inventory",
-        inv,
-        "--check",
-        "--limit",
-        "planned:drifted",
-    ]);
+/// Every host reached, one drifted: exit 2.
+fn drift_alone_is_exit_2(docker: &Docker, inventory: &Path) {
+    let out = docker.check(inventory, &["--limit", "planned:drifted"]);
     assert_eq!(out.status.code(), Some(2), "{}", support::describe(&out));
-    assert_eq!(
-        stderr(&out),
-        "2 hosts: 1 as planned, 1 drifted, 0 unreachable.\nNo /nonexistent and no datastore variable set: etcd with no endpoints (docs/config.md).\n"
-    );
+    let summary = "2 hosts: 1 as planned, 1 drifted, 0 unreachable.\n";
+    assert_eq!(stderr(&out), format!("{summary}{NOTE}"));
+}
 
-    // An Ansible INI inventory: where Ansible would connect.
-    let ini = dir.path().join("hosts.ini");
+/// An Ansible INI inventory: where Ansible would connect.
+fn an_ansible_ini_inventory(docker: &Docker) {
+    let ini = docker.dir.path().join("hosts.ini");
     std::fs::write(
         &ini,
         format!(
@@ -383,59 +376,21 @@ fn fleet_check_reaches_each_host_engine_over_ssh() {
         ),
     )
     .unwrap();
-    let out = sshd.calicoctl(&[
-        "node",
-        "fleet",
-        "--inventory",
-        ini.to_str().unwrap(),
-        "--check",
-    ]);
+    let out = docker.check(&ini, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", support::describe(&out));
     assert_eq!(stdout(&out), "w1: calico-node matches the plan.\n");
-    assert!(
-        stderr(&out).ends_with(
-            "\n1 host: 1 as planned, 0 drifted, 0 unreachable.\nNo /nonexistent and no datastore variable set: etcd with no endpoints (docs/config.md).\n"
-        ),
-        "{}",
-        support::describe(&out)
-    );
+    let summary = "1 host: 1 as planned, 0 drifted, 0 unreachable.\n";
+    let tail = format!("\n{summary}{NOTE}");
+    assert!(stderr(&out).ends_with(&tail), "{}", support::describe(&out));
+}
 
-    // The container restarted with one etcd password and planned with
-    // another: compared and named, neither shown. Then stopped.
-    let config = |name: &str, password: &str| {
-        let path = dir.path().join(name);
-        std::fs::write(
-            &path,
-            format!(
-                "apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nspec:\n  \
-                 etcdEndpoints: https://10.0.0.1:2379\n  etcdPassword: \"{password}\"\n"
-            ),
-        )
-        .unwrap();
-        path
-    };
-    let (old, new) = (config("old.cfg", OLD_PASSWORD), config("new.cfg", PASSWORD));
-    support::assert_success(&engine.docker(&["rm", "-f", "calico-node"]));
-    let printed = support::calicoctl(&[
-        "node",
-        "run",
-        "-o",
-        "docker",
-        "--name=n1",
-        &format!("--node-image={IMAGE}"),
-        "--disable-docker-networking",
-        "-c",
-        old.to_str().unwrap(),
-    ])
-    .output()
-    .unwrap();
-    support::assert_success(&printed);
-    support::assert_success(&run(Command::new("sh")
-        .arg("-c")
-        .arg(stdout(&printed).trim_end())
-        .env("DOCKER_HOST", engine.host())
-        .env("ETCD_PASSWORD", OLD_PASSWORD)));
-    let rotated = dir.path().join("rotated.yaml");
+/// The container restarted with one etcd password and planned with
+/// another: compared and named, neither shown. Then stopped.
+fn a_rotated_password_then_a_stopped_container(docker: &Docker) {
+    let old = config(docker.dir.path(), "old.cfg", OLD_PASSWORD);
+    let new = config(docker.dir.path(), "new.cfg", PASSWORD);
+    docker.start_node(Some((&old, OLD_PASSWORD)));
+    let rotated = docker.dir.path().join("rotated.yaml");
     std::fs::write(
         &rotated,
         format!(
@@ -447,31 +402,44 @@ fn fleet_check_reaches_each_host_engine_over_ssh() {
     )
     .unwrap();
     let check = || {
-        let out = sshd.calicoctl(&[
-            "node",
-            "fleet",
-            "--inventory",
-            rotated.to_str().unwrap(),
-            "--check",
-        ]);
+        let out = docker.check(&rotated, &[]);
         let shown = support::describe(&out);
-        assert!(
-            !shown.contains(PASSWORD) && !shown.contains(OLD_PASSWORD),
-            "a secret printed: {shown}"
-        );
+        let leaked = shown.contains(PASSWORD) || shown.contains(OLD_PASSWORD);
+        assert!(!leaked, "a secret printed: {shown}");
         out
     };
     let out = check();
     assert_eq!(out.status.code(), Some(2), "{}", support::describe(&out));
     assert_eq!(stdout(&out), "rotated: env ETCD_PASSWORD: differs\n");
-    support::assert_success(&engine.docker(&["stop", "calico-node"]));
+    support::assert_success(&docker.engine.docker(&["stop", "calico-node"]));
     let out = check();
     assert_eq!(out.status.code(), Some(2), "{}", support::describe(&out));
+    let report = stdout(&out);
     assert!(
-        stdout(&out).starts_with("rotated: not running: exited "),
-        "{}",
-        stdout(&out)
+        report.starts_with("rotated: not running: exited "),
+        "{report}"
     );
+}
+
+#[test]
+#[ignore = "engine tier: starts a private container engine; cargo test -- --include-ignored runs it (.ci/run does)"]
+fn fleet_check_reaches_each_host_engine_over_ssh() {
+    if support::require_program("sshd").is_none() && !Path::new("/usr/sbin/sshd").exists() {
+        return;
+    }
+    let Some(engine) = Dockerd::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let sshd = Sshd::start(dir.path(), &engine.socket());
+    let docker = Docker { sshd, engine, dir };
+    docker.start_node(None);
+    let inventory = docker.inventory();
+    every_kind_of_host_in_one_report(&docker, &inventory);
+    the_json_report(&docker, &inventory);
+    drift_alone_is_exit_2(&docker, &inventory);
+    an_ansible_ini_inventory(&docker);
+    a_rotated_password_then_a_stopped_container(&docker);
 }
 
 /// podman's own transport: `podman --url ssh://.../podman.sock` through
