@@ -252,7 +252,8 @@ impl Docker {
             .arg(stdout(&printed).trim_end())
             .env("DOCKER_HOST", self.engine.host());
         if let Some((_, password)) = config {
-            sh.env("ETCD_USERNAME", "calico").env("ETCD_PASSWORD", password);
+            sh.env("ETCD_USERNAME", "calico")
+                .env("ETCD_PASSWORD", password);
         }
         support::assert_success(&run(&mut sh));
     }
