@@ -98,9 +98,7 @@ fn live_differences(
     plan: &plan::Plan,
     engine: &Engine,
 ) -> Result<live::compare::Comparison, live::Error> {
-    let caller = live::Caller::local(&engine.command);
-    let observed = live::query(&caller, engine.kind, &plan.container_name, &plan.image)?;
-    Ok(live::compare::compare(plan, &observed))
+    live::compare_with(&live::Caller::local(&engine.command), engine.kind, plan)
 }
 
 /// Why the engine was not asked, or gave no usable answer.
@@ -138,14 +136,8 @@ fn ask_engine(plan: &plan::Plan, presented: &Presentation) -> Result<live::Outco
         remote: &remote,
         limit: None,
     };
-    let observed = live::query(&caller, engine.kind, &plan.container_name, &plan.image)
-        .map_err(Unasked::Engine)?;
-    Ok(
-        match live::compare::compare(plan, &observed).differences() {
-            found if found.is_empty() => live::Outcome::Matches,
-            found => live::Outcome::Drifted(found),
-        },
-    )
+    let comparison = live::compare_with(&caller, engine.kind, plan).map_err(Unasked::Engine)?;
+    Ok(live::Outcome::of(&comparison))
 }
 
 /// `--check` without `--out-dir`: each difference on stdout; 0 when the

@@ -12,6 +12,7 @@ mod docker;
 mod podman;
 pub mod reference;
 
+use rustix::process::{WaitId, WaitIdOptions};
 use std::fmt;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -74,6 +75,27 @@ pub enum Outcome {
     Drifted(Vec<compare::Difference>),
     /// Why the host's engine could not be asked.
     Unreachable(String),
+}
+
+impl Outcome {
+    /// A comparison's outcome: matches when nothing differs.
+    pub fn of(comparison: &compare::Comparison) -> Outcome {
+        match comparison.differences() {
+            found if found.is_empty() => Outcome::Matches,
+            found => Outcome::Drifted(found),
+        }
+    }
+}
+
+/// Ask the engine through `caller` (of kind `kind`) about the plan's
+/// container and image, and compare what it says with the plan.
+pub fn compare_with(
+    caller: &Caller,
+    kind: EngineKind,
+    plan: &crate::plan::Plan,
+) -> Result<compare::Comparison, Error> {
+    let observed = query(caller, kind, &plan.container_name, &plan.image)?;
+    Ok(compare::compare(plan, &observed))
 }
 
 /// A host path bound into the container.
@@ -288,26 +310,36 @@ fn run(caller: &Caller, args: &[&str]) -> Result<Output, Error> {
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
     let mut child = command.spawn().map_err(cannot_run)?;
     let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
-    let drain =
-        |pipe: Option<std::process::ChildStdout>| std::thread::spawn(move || read_all(pipe));
-    let out_reader = drain(stdout);
+    let out_reader = std::thread::spawn(move || read_all(stdout));
     let err_reader = std::thread::spawn(move || read_all(stderr));
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        match child.try_wait().map_err(cannot_run)? {
-            Some(status) => break status,
-            None if Instant::now() >= deadline => {
-                let group = rustix::process::Pid::from_child(&child);
-                let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
-                let _ = child.wait();
-                return Err(Error::TimedOut {
-                    program: caller.program.to_string(),
-                    seconds: limit.as_secs(),
-                });
-            }
-            None => std::thread::sleep(Duration::from_millis(20)),
-        }
+    let group = rustix::process::Pid::from_child(&child);
+    let kill_group = || {
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
     };
+    let deadline = Instant::now() + limit;
+    loop {
+        // Exited, but left unreaped (NOWAIT): its pid, and so the group's
+        // id, stays ours while what it started (ssh) is killed too; else a
+        // straggler holding the pipes open would keep the readers waiting.
+        let options = WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT;
+        let exited = rustix::process::waitid(WaitId::Pid(group), options)
+            .map_err(|e| cannot_run(e.into()))?
+            .is_some();
+        if exited {
+            kill_group();
+            break;
+        }
+        if Instant::now() >= deadline {
+            kill_group();
+            let _ = child.wait();
+            return Err(Error::TimedOut {
+                program: caller.program.to_string(),
+                seconds: limit.as_secs(),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = child.wait().map_err(cannot_run)?;
     Ok(Output {
         status,
         stdout: out_reader.join().unwrap_or_default(),
@@ -362,7 +394,7 @@ const NO_IMAGE: [&str; 3] = ["no such image", "image not known", "no such object
 
 /// Ask the engine (through `caller`, of kind `kind`) about container
 /// `name` and the image `planned_image` names now.
-pub fn query(
+fn query(
     caller: &Caller,
     kind: EngineKind,
     name: &str,

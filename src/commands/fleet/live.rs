@@ -62,13 +62,9 @@ fn check_host(planned: &Planned, limit: Duration) -> Outcome {
         remote: &remote,
         limit: Some(limit),
     };
-    let plan = &planned.plan;
-    match live::query(&caller, engine.kind, &plan.container_name, &plan.image) {
+    match live::compare_with(&caller, engine.kind, &planned.plan) {
         Err(e) => Outcome::Unreachable(e.reason()),
-        Ok(observed) => match live::compare::compare(plan, &observed).differences() {
-            found if found.is_empty() => Outcome::Matches,
-            found => Outcome::Drifted(found),
-        },
+        Ok(comparison) => Outcome::of(&comparison),
     }
 }
 

@@ -118,8 +118,12 @@ impl<'t> Events<'t> {
         Some(event)
     }
 
-    /// The character at `index` (in characters), at or after the cursor.
+    /// The character at `index` (in characters), walking on from the
+    /// cursor (events move forward, so each character is walked once).
     fn char_at(&mut self, index: usize) -> Option<char> {
+        if index < self.cursor.0 {
+            self.cursor = (0, 0); // never expected: then walk from the start
+        }
         let (mut chars, mut bytes) = self.cursor;
         let mut rest = self.text.get(bytes..)?.chars();
         while chars < index {
