@@ -8,6 +8,8 @@
 //! output made without the option stays as it was). A leaf: it knows
 //! releases, nothing of the plan or the command line.
 
+pub mod health;
+
 use std::fmt;
 
 /// A release `vMAJOR.MINOR.PATCH`.
