@@ -110,6 +110,15 @@ pub struct NodeRunArgs {
     /// `--check`'s report: text or json.
     #[arg(long, value_name = "FORMAT", default_value = "text")]
     pub report: String,
+    /// calico/node's health checks in every output, upstream's too.
+    #[arg(long)]
+    pub health: bool,
+    /// No health checks in any output.
+    #[arg(long)]
+    pub no_health: bool,
+    /// Seconds a unit waits for calico/node to be ready.
+    #[arg(long, value_name = "SECONDS")]
+    pub ready_timeout: Option<String>,
     /// Detect the address now and pass it as IP/IP6.
     #[arg(long)]
     pub pin_ip: bool,
@@ -163,6 +172,7 @@ impl NodeRunArgs {
             "runtime-path" => self.runtime_path = Some(v),
             "calico-version" => self.calico_version = Some(v),
             "engine-host" => self.engine_host = Some(v),
+            "ready-timeout" => self.ready_timeout = Some(v),
             _ => return Err(NotSettable),
         }
         Ok(())
@@ -173,6 +183,8 @@ impl NodeRunArgs {
         match key {
             "no-default-ippools" => self.no_default_ippools = true,
             "init-system" => self.init_system = true,
+            "health" => self.health = true,
+            "no-health" => self.no_health = true,
             "disable-docker-networking" => self.disable_docker_networking = true,
             "use-docker-networking-container-labels" => {
                 self.use_docker_networking_container_labels = true

@@ -174,6 +174,13 @@ pub enum OptionError {
     EngineHostStarts,
     /// `--report` of another format than text or json.
     ReportFormat(String),
+    HealthAndNoHealth,
+    /// `--ready-timeout` that is not whole seconds from 1 to 86400.
+    ReadyTimeout(String),
+    ReadyTimeoutWithProbes,
+    ReadyTimeoutWithoutChecks,
+    /// `--health` at a release whose calico/node has no probe command.
+    HealthWithoutCommand(String),
     /// `node fleet --forks` or `--timeout` out of range (the option).
     FleetLimit(&'static str),
     DetectFormat(String),
@@ -341,6 +348,29 @@ impl fmt::Display for OptionError {
                 return executing(
                     f,
                     format_args!("unknown --report format '{other}' (text or json)"),
+                );
+            }
+            OptionError::HealthAndNoHealth => "--health and --no-health cannot be used together",
+            OptionError::ReadyTimeout(text) => {
+                return executing(
+                    f,
+                    format_args!(
+                        "--ready-timeout '{text}' is not a whole number of seconds from 1 to 86400"
+                    ),
+                );
+            }
+            OptionError::ReadyTimeoutWithProbes => {
+                "--ready-timeout does not go with -o kubernetes: a DaemonSet's probes are as Calico's manifests have them"
+            }
+            OptionError::ReadyTimeoutWithoutChecks => {
+                "--ready-timeout is how long a unit waits for calico/node's health checks, and this output has none (add --health, or drop --no-health)"
+            }
+            OptionError::HealthWithoutCommand(release) => {
+                return executing(
+                    f,
+                    format_args!(
+                        "--health: calico/node {release} has no command that reports its health (its manifest probes Felix over HTTP); only -o kubernetes carries its checks"
+                    ),
                 );
             }
             OptionError::EngineHostStarts => {

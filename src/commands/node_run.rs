@@ -43,6 +43,7 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
         &mut configs,
         hostname.as_deref(),
         &SystemResolver,
+        presented.health,
     )?;
     if let Some(warning) = ignored_warning(&plan) {
         errln!("{warning}");

@@ -12,6 +12,7 @@ use crate::ip::{detection, methods};
 use crate::outdir::modes::ModesChoice;
 use crate::plan;
 use crate::release::Served;
+use crate::release::health::Bird;
 use crate::remote::EngineHost;
 use crate::render::Engine;
 use crate::terminal::ColorChoice;
@@ -73,6 +74,8 @@ pub struct Presentation {
     pub engine_host: EngineHost,
     /// How `--check` reports (`--report`).
     pub report: super::report::Report,
+    /// calico/node's health checks, when the output carries them.
+    pub health: Option<plan::HealthRequest>,
 }
 
 impl Presentation {
@@ -136,6 +139,7 @@ pub fn presentation(args: &NodeRunArgs) -> Result<Presentation, Error> {
     }
     live_options(args, format)?;
     let mode = mode_of(args, format);
+    let health = health_of(args, &mode, &served)?;
     let engine_host = match args.engine_host.as_deref() {
         None => EngineHost::Local,
         Some(text) => EngineHost::parse(text).map_err(OptionError::EngineHost)?,
@@ -148,7 +152,70 @@ pub fn presentation(args: &NodeRunArgs) -> Result<Presentation, Error> {
         modes,
         engine_host,
         report,
+        health,
     })
+}
+
+/// Whether the output carries calico/node's health checks. This tool's
+/// own formats and templates do, and so does a live check of a unit's
+/// container (`--init-system`, as the unit was made), unless
+/// `--no-health`; upstream's outputs (the dry-run text, `-o docker`, the
+/// run path, and the launcher script, which does as the run path) only
+/// with `--health`. A container's check is the release's
+/// readiness command, which v3.1 has not (its manifest probes Felix over
+/// HTTP): there only the DaemonSet carries its checks.
+fn health_of(
+    args: &NodeRunArgs,
+    mode: &Mode,
+    served: &Served,
+) -> Result<Option<plan::HealthRequest>, OptionError> {
+    use emit::Format;
+    if args.health && args.no_health {
+        return Err(OptionError::HealthAndNoHealth);
+    }
+    let ready_timeout = match args.ready_timeout.as_deref() {
+        None => plan::DEFAULT_READY_TIMEOUT,
+        Some(text) => ready_seconds(text)?,
+    };
+    let format = match mode {
+        Mode::Render(Output::Format(format)) => Some(*format),
+        _ => None,
+    };
+    let probes_only = format == Some(Format::Kubernetes);
+    if probes_only && args.ready_timeout.is_some() {
+        return Err(OptionError::ReadyTimeoutWithProbes);
+    }
+    let ours = match mode {
+        Mode::Render(Output::Format(Format::Text | Format::Docker | Format::Script)) => false,
+        Mode::Render(_) => true,
+        Mode::CheckLive => args.init_system,
+        Mode::IfChanged | Mode::Start => false,
+    };
+    let has_command = served.probes().readiness.command(Bird::Runs).is_some();
+    let wanted = match (args.health, args.no_health) {
+        (_, true) => false,
+        (true, _) if !(has_command || probes_only) => {
+            return Err(OptionError::HealthWithoutCommand(
+                served.asked.map_or_else(String::new, |r| r.to_string()),
+            ));
+        }
+        (true, _) => true,
+        (false, false) => ours && (has_command || probes_only),
+    };
+    if !wanted && args.ready_timeout.is_some() {
+        return Err(OptionError::ReadyTimeoutWithoutChecks);
+    }
+    Ok(wanted.then_some(plan::HealthRequest { ready_timeout }))
+}
+
+/// `--ready-timeout`: whole seconds, from 1 to a day.
+fn ready_seconds(text: &str) -> Result<u32, OptionError> {
+    let plain = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    plain
+        .then(|| text.parse::<u32>().ok())
+        .flatten()
+        .filter(|s| (1..=86_400).contains(s))
+        .ok_or_else(|| OptionError::ReadyTimeout(text.to_string()))
 }
 
 /// `--check` without `--out-dir` and `--if-changed` ask the engine about
@@ -178,9 +245,10 @@ pub fn plan_for(
     configs: &mut ConfigLoader,
     hostname: Option<&str>,
     resolver: &dyn Resolver,
+    health: Option<plan::HealthRequest>,
 ) -> Result<plan::Plan, Error> {
     let served = args.served;
-    plan_at(&served, args, env, configs, hostname, resolver)
+    plan_at(&served, args, env, configs, hostname, resolver, health)
         .map_err(|e| e.in_release(served.profile))
 }
 
@@ -191,6 +259,7 @@ fn plan_at(
     configs: &mut ConfigLoader,
     hostname: Option<&str>,
     resolver: &dyn Resolver,
+    health: Option<plan::HealthRequest>,
 ) -> Result<plan::Plan, Error> {
     let mut checked = plan::check_options(args, served.profile, resolver)?;
     let node_name = plan::node_name(args, hostname)?;
@@ -205,6 +274,7 @@ fn plan_at(
         &node_name,
         &spec,
         &by_name_values(args, env),
+        health,
     )?)
 }
 

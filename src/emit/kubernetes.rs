@@ -377,7 +377,74 @@ struct Container {
     env: Vec<EnvEntry>,
     security_context: SecurityContext,
     resources: Resources,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    liveness_probe: Option<Probe>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    readiness_probe: Option<Probe>,
     volume_mounts: Vec<Mount>,
+}
+
+/// A probe as Calico's manifests of the release write it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Probe {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exec: Option<ExecAction>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    http_get: Option<HttpGet>,
+    period_seconds: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    initial_delay_seconds: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failure_threshold: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timeout_seconds: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct ExecAction {
+    command: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+struct HttpGet {
+    path: &'static str,
+    port: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host: Option<&'static str>,
+}
+
+/// The DaemonSet's liveness and readiness probes, when the plan has
+/// health checks.
+fn probes(plan: &Plan) -> (Option<Probe>, Option<Probe>) {
+    use crate::release::health::{self as calico, Probe as Asked};
+    let Some(health) = plan.health else {
+        return (None, None);
+    };
+    let probe = |view: crate::plan::ProbeView| {
+        let http_get = match view.probe() {
+            Asked::Http { path, localhost } => Some(HttpGet {
+                path,
+                port: calico::HEALTH_PORT,
+                host: localhost.then_some("localhost"),
+            }),
+            Asked::Exec { .. } => None,
+        };
+        Probe {
+            exec: view.command().map(|command| ExecAction { command }),
+            http_get,
+            period_seconds: calico::PERIOD_SECONDS,
+            initial_delay_seconds: None,
+            failure_threshold: None,
+            timeout_seconds: health.probes.timeout_seconds,
+        }
+    };
+    let liveness = Probe {
+        initial_delay_seconds: Some(calico::LIVENESS_INITIAL_DELAY_SECONDS),
+        failure_threshold: Some(calico::LIVENESS_FAILURE_THRESHOLD),
+        ..probe(health.liveness())
+    };
+    (Some(liveness), Some(probe(health.readiness())))
 }
 
 #[derive(Serialize)]
@@ -473,6 +540,7 @@ struct PodMetadata {
 
 fn daemon_set(plan: &Plan, tls: &[TlsFile], in_cluster: bool) -> DaemonSet {
     let (volume_mounts, volumes) = volumes(plan, tls, in_cluster);
+    let (liveness_probe, readiness_probe) = probes(plan);
     let container = Container {
         name: NAME,
         image: plan.image.clone(),
@@ -481,6 +549,8 @@ fn daemon_set(plan: &Plan, tls: &[TlsFile], in_cluster: bool) -> DaemonSet {
         resources: Resources {
             requests: Requests { cpu: "250m" },
         },
+        liveness_probe,
+        readiness_probe,
         volume_mounts,
     };
     let toleration = |effect, key, operator| Toleration {

@@ -448,7 +448,7 @@ all:
             // release's missing option, or no release at all).
             let (cases, refused) = (tally.cases.get(), tally.refused.get());
             assert!(
-                refused > cases / 20 && refused < cases / 2,
+                refused > cases / 40 && refused < cases / 2,
                 "{refused} of {cases} refused"
             );
             // And each option a host may set, on its own, has a setter.

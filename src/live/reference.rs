@@ -182,6 +182,7 @@ mod captured {
             libnetwork: crate::plan::Libnetwork::Off,
             served: Default::default(),
             fixed_addresses: Vec::new(),
+            health: None,
         };
         compare(&plan, &observed)
             .lines()

@@ -3,7 +3,8 @@
 //! variables and mounts in upstream's order, the datastore's, the user's
 //! `--env` last, every value checked once for every format.
 
-use super::checks::{CheckedOptions, given};
+use super::checks::{Backend, CheckedOptions, given};
+use super::health::{Health, HealthRequest};
 use super::model::{
     CONTAINER_NAME, EnvVar, FixedAddress, Libnetwork, Mode, MountKind, NodeName, Origin, Plan,
     Volume,
@@ -12,6 +13,7 @@ use super::{PlanError, user_env};
 use crate::cli::NodeRunArgs;
 use crate::config::{DatastoreSpec, DatastoreType};
 use crate::ip::methods::Method;
+use crate::release::health::Bird;
 use crate::release::{DiscoverySrv, Profile, Served};
 
 const ETCD_CA_CERT_NODE_FILE: &str = "/etc/calico/certs/ca_cert.crt";
@@ -121,6 +123,7 @@ pub fn build(
     node_name: &str,
     spec: &DatastoreSpec,
     environ: &std::collections::HashMap<String, String>,
+    health: Option<HealthRequest>,
 ) -> Result<Plan, PlanError> {
     let profile = served.profile;
     if profile.libnetwork {
@@ -153,6 +156,17 @@ pub fn build(
             args.given.iter().map(|s| s.to_string()).collect()
         }
     };
+    let health = health.map(|request| Health {
+        probes: served.probes(),
+        bird: match checked.backend {
+            Backend::Bird => Bird::Runs,
+            Backend::Gobgp | Backend::None => Bird::Absent,
+        },
+        ready_timeout: request.ready_timeout,
+    });
+    if health.is_some() {
+        health_env(&mut b, &user)?;
+    }
     for var in user {
         let origin = user_env::origin(&var.name);
         b.push_env(&var.name, var.value, origin, var.by_name);
@@ -182,7 +196,22 @@ pub fn build(
         env: b.env,
         volumes: b.volumes,
         ignored_options,
+        health,
     })
+}
+
+/// Felix's health endpoint, which the probes ask: on wherever the plan
+/// has health checks, and then not the user's to set.
+fn health_env(b: &mut Builder, user: &[user_env::UserVar]) -> Result<(), PlanError> {
+    const NAME: &str = "FELIX_HEALTHENABLED";
+    if let Some(var) = user.iter().find(|v| v.name.eq_ignore_ascii_case(NAME)) {
+        return Err(PlanError::EnvSetByPlan {
+            name: var.name.clone(),
+            option: "--no-health to set it yourself",
+        });
+    }
+    b.env(NAME, "true", Origin::Calicoctl);
+    Ok(())
 }
 
 /// Step 9: the interface prefix and the docker networking options.

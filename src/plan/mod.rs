@@ -8,12 +8,14 @@
 mod build;
 mod checks;
 mod error;
+mod health;
 mod model;
 pub mod user_env;
 
 pub use build::build;
 pub use checks::{CheckedOptions, check_options, node_name, parse_as_number};
 pub use error::PlanError;
+pub use health::{ContainerCheck, DEFAULT_READY_TIMEOUT, Health, HealthRequest, ProbeView};
 pub use model::{
     ByName, CONTAINER_NAME, EnvVar, FixedAddress, Libnetwork, Mode, MountKind, NodeName, Origin,
     Plan, Volume,

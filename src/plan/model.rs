@@ -3,6 +3,7 @@
 //! (where the node's name came from, what a mount is, whether libnetwork
 //! runs), with the words a command starts the container with.
 
+use super::health::Health;
 use crate::config::DatastoreType;
 use crate::release::Served;
 use serde::Serialize;
@@ -191,6 +192,9 @@ pub struct Plan {
     pub volumes: Vec<Volume>,
     /// Options the user gave that calico/node ignores with this datastore.
     pub ignored_options: Vec<String>,
+    /// calico/node's health checks, when the output carries them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health: Option<Health>,
     /// Where `node_name` came from (facts for the emitters, not shown).
     #[serde(skip)]
     pub node_name_from: NodeName,
@@ -251,6 +255,10 @@ impl Plan {
             word.clear();
             vol.write_spec(&mut word);
             group(&["-v", &word]);
+        }
+        let check = self.health.as_ref().and_then(Health::container_check);
+        for [option, value] in check.iter().flat_map(|c| c.run_groups()) {
+            group(&[&option, &value]);
         }
         group(&[&self.image]);
     }

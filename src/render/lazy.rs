@@ -129,8 +129,8 @@ impl Object for LazyContext {
 }
 
 /// The plan's fields, as its `Serialize` has them (`calico_version` only
-/// when a release is named).
-const PLAN_KEYS: [&str; 9] = [
+/// when a release is named, `health` only when there are checks).
+const PLAN_KEYS: [&str; 10] = [
     "calico_version",
     "node_name",
     "container_name",
@@ -140,6 +140,7 @@ const PLAN_KEYS: [&str; 9] = [
     "env",
     "volumes",
     "ignored_options",
+    "health",
 ];
 
 #[derive(Debug)]
@@ -149,18 +150,19 @@ struct PlanView {
 }
 
 impl PlanView {
-    /// The keys this plan has.
-    fn keys(&self) -> &'static [&'static str] {
-        match self.plan.served.asked {
-            Some(_) => &PLAN_KEYS,
-            None => &PLAN_KEYS[1..],
-        }
-    }
-
     fn new(plan: Arc<Plan>) -> PlanView {
         PlanView {
             plan,
             cache: Default::default(),
+        }
+    }
+
+    /// Whether this plan has the key (as its `Serialize` writes it).
+    fn has(&self, key: &str) -> bool {
+        match key {
+            "calico_version" => self.plan.served.asked.is_some(),
+            "health" => self.plan.health.is_some(),
+            _ => true,
         }
     }
 
@@ -175,6 +177,7 @@ impl PlanView {
             "datastore" => Value::from(Serde(p.datastore)),
             "env" => Value::from(Serde(&p.env)),
             "volumes" => Value::from(Serde(&p.volumes)),
+            "health" => Value::from(Serde(&p.health)),
             _ => Value::from(Serde(&p.ignored_options)),
         }
     }
@@ -182,9 +185,8 @@ impl PlanView {
 
 impl Object for PlanView {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let keys = self.keys();
-        let i = keys.iter().position(|k| Some(*k) == key.as_str())?;
-        let i = i + PLAN_KEYS.len() - keys.len();
+        let key = key.as_str().filter(|k| self.has(k))?;
+        let i = PLAN_KEYS.iter().position(|k| *k == key)?;
         Some(
             self.cache[i]
                 .get_or_init(|| self.compute(PLAN_KEYS[i]))
@@ -193,7 +195,8 @@ impl Object for PlanView {
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Str(self.keys())
+        let keys = PLAN_KEYS.iter().filter(|k| self.has(k));
+        Enumerator::Values(keys.map(|k| Value::from(*k)).collect())
     }
 }
 
@@ -231,6 +234,7 @@ mod tests {
             libnetwork: crate::plan::Libnetwork::Off,
             served: Default::default(),
             fixed_addresses: Vec::new(),
+            health: None,
         }
     }
 
@@ -252,7 +256,15 @@ mod tests {
             served: crate::release::Served::new(Some("v3.28.0")).unwrap(),
             ..plan()
         };
-        for plan in [plan(), named] {
+        let checked = Plan {
+            health: Some(crate::plan::Health {
+                probes: named.served.probes(),
+                bird: crate::release::health::Bird::Runs,
+                ready_timeout: 120,
+            }),
+            ..named.clone()
+        };
+        for plan in [plan(), named, checked] {
             lazy_equals_eager(&plan);
         }
     }

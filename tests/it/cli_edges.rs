@@ -23,17 +23,20 @@ fn non_utf8_arguments_are_refused_cleanly() {
 
 /// Every built-in template printed by `--template-source` renders through
 /// `--template` to exactly what its `-o` prints (with the options each
-/// format needs), so a user starts from a template that works.
+/// format needs), so a user starts from a template that works. A template
+/// has calico/node's health checks unless `--no-health`, as this tool's
+/// formats do: upstream's (text, docker) and the launcher script, which
+/// does as the run path, have them with `--health`.
 #[test]
 fn built_in_templates_are_starting_points() {
     let dir = tempfile::tempdir().unwrap();
     let common = ["--name=node1", "--as=64512", "--ip=192.0.2.1"];
     let formats: [(&str, &[&str]); 7] = [
-        ("text", &["--dryrun"]),
-        ("docker", &[]),
+        ("text", &["--dryrun", "--health"]),
+        ("docker", &["--health"]),
         ("systemd", &["--init-system"]),
         ("env", &[]),
-        ("script", &[]),
+        ("script", &["--health"]),
         ("compose", &[]),
         ("quadlet", &["--disable-docker-networking"]),
     ];

@@ -547,10 +547,28 @@ fn compose_file_is_read_as_the_same_service() {
         ("ETCD_ENDPOINTS", "https://e:2379"),
         ("ETCD_CA_CERT_FILE", "/etc/calico/certs/ca_cert.crt"),
         ("ETCD_PASSWORD", "from-env"),
+        ("FELIX_HEALTHENABLED", "true"),
     ] {
         assert_eq!(compose_env_value(&env[k]), v, "{k}");
     }
-    assert_eq!(env.as_object().unwrap().len(), 7);
+    assert_eq!(env.as_object().unwrap().len(), 8);
+    // calico/node's readiness probe of v3.2 (the release without
+    // --calico-version), as compose reads the healthcheck.
+    let check = &service["healthcheck"];
+    let test: Vec<&str> = check["test"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        test,
+        ["CMD", "/bin/calico-node", "-bird-ready", "-felix-ready"]
+    );
+    assert_eq!(check["interval"], "10s");
+    assert_eq!(check["retries"], 3);
+    assert_eq!(check["start_period"], "10m");
+    assert!(check.get("timeout").is_none(), "v3.2's manifest sets none");
     let volumes: Vec<String> = service["volumes"]
         .as_array()
         .unwrap()

@@ -112,7 +112,14 @@ impl<'a> Planner<'a> {
         // Equal to parsing `host.words()` with node run's parser (tested).
         let args = host.args(self.defaults)?;
         let presented = presentation(&args)?;
-        let plan = plan_for(&args, self.env, &mut self.configs, None, self.answers)?;
+        let plan = plan_for(
+            &args,
+            self.env,
+            &mut self.configs,
+            None,
+            self.answers,
+            presented.health,
+        )?;
         Ok(Planned {
             host: host.name.clone(),
             engine: presented.engine,
