@@ -313,8 +313,17 @@ pub fn private_host_mounts(dir: &std::path::Path) -> String {
 }
 
 /// What a stand-in calico/node prints and does, as its `/start` script:
-/// its environment, the success line, then it waits for SIGTERM.
-pub const STANDIN_START: &str = "env | sort\necho 'Calico node started successfully'\ntrap 'exit 0' TERM INT\nwhile :; do sleep 1; done\n";
+/// its environment, the success line; it marks itself ready for
+/// [`STANDIN_CALICO_NODE`] `STANDIN_READY_AFTER` seconds later, and waits
+/// for SIGTERM.
+pub const STANDIN_START: &str = "env | sort\necho 'Calico node started successfully'\ncase \"${STANDIN_READY_AFTER:-0}\" in\n  never) ;;\n  *) (sleep \"${STANDIN_READY_AFTER:-0}\"; touch /tmp/calico-ready) & ;;\nesac\ntrap 'exit 0' TERM INT\nwhile :; do sleep 1; done\n";
+
+/// The stand-in's `/bin/calico-node`: its health flags (`-felix-ready`,
+/// `-bird-ready`, `-felix-live`, `-bird-live`, as calico/node's health
+/// checks run them) succeed once `/start` has marked it ready, which it
+/// does `STANDIN_READY_AFTER` seconds after it starts (0 unless set;
+/// `never`: never). Any other word fails, as calico/node would.
+pub const STANDIN_CALICO_NODE: &str = "#!/bin/sh\nfor flag in \"$@\"; do\n  case $flag in\n    -felix-ready|-bird-ready|-felix-live|-bird-live) ;;\n    *) echo \"calico-node stand-in: unknown flag $flag\" >&2; exit 2 ;;\n  esac\ndone\n[ \"$#\" -gt 0 ] && [ -e /tmp/calico-ready ]\n";
 
 /// A stand-in image's root as a tar in `dir`: busybox (busybox-static) with
 /// its applets, and `/start` running `script`. Made without a registry.
@@ -327,11 +336,16 @@ pub fn busybox_image_tar(dir: &std::path::Path, name: &str, script: &str) -> Pat
         .find(|p| std::path::Path::new(p).is_file())
         .expect("busybox (busybox-static) is installed");
     std::fs::copy(busybox, root.join("bin/busybox")).unwrap();
-    for applet in ["sh", "env", "sort", "sleep", "echo"] {
+    for applet in ["sh", "env", "sort", "sleep", "echo", "touch"] {
         std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
     }
+    std::fs::create_dir_all(root.join("tmp")).unwrap();
     std::fs::write(root.join("start"), format!("#!/bin/sh\n{script}")).unwrap();
-    std::fs::set_permissions(root.join("start"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(root.join("bin/calico-node"), STANDIN_CALICO_NODE).unwrap();
+    for program in ["start", "bin/calico-node"] {
+        let mode = std::fs::Permissions::from_mode(0o755);
+        std::fs::set_permissions(root.join(program), mode).unwrap();
+    }
     let tar = dir.join(format!("{name}.tar"));
     let status = Command::new("tar")
         .arg("-C")
