@@ -174,7 +174,12 @@ fn leave_alone(plan: &plan::Plan, engine: &Engine) -> Result<bool, Error> {
         live::compare::Comparison::Absent { .. } => "Starting",
         live::compare::Comparison::Present { .. } => "Replacing",
     };
-    let differences = comparison.lines();
+    // A health check that has not passed yet is a container still
+    // starting: left to become ready, not replaced.
+    let differences: Vec<String> = (comparison.differences().iter())
+        .filter(|d| d.replaces())
+        .map(|d| d.to_string())
+        .collect();
     let Some(first) = differences.first() else {
         outln!("{} is running as planned; left alone.", plan.container_name);
         return Ok(true);

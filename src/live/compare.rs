@@ -85,6 +85,29 @@ pub enum Difference {
         running: bool,
         planned: bool,
     },
+    /// The container's health check is not the planned one (`running`
+    /// None: it has none).
+    HealthCheck {
+        running: Option<String>,
+        planned: String,
+    },
+    /// Its health check has not passed yet.
+    HealthStarting,
+    /// Its health check fails: `failing_since` as far as the engine's
+    /// log goes back.
+    Unhealthy {
+        failing_since: Option<String>,
+        failing_streak: i64,
+    },
+}
+
+impl Difference {
+    /// Whether `--if-changed` replaces a container for it: not for a
+    /// check that has not passed *yet* (a container just started, still
+    /// within its start period, is left to become ready).
+    pub fn replaces(&self) -> bool {
+        !matches!(self, Difference::HealthStarting)
+    }
 }
 
 impl fmt::Display for Difference {
@@ -165,6 +188,25 @@ impl fmt::Display for Difference {
                     "auto-remove (--rm): running {running}, planned {planned}"
                 )
             }
+            Difference::HealthCheck { running, planned } => {
+                let running = running.as_deref().unwrap_or("(none)");
+                write!(f, "health check: running {running}, planned {planned}")
+            }
+            Difference::HealthStarting => f.write_str("health: starting (not ready yet)"),
+            Difference::Unhealthy {
+                failing_since: Some(since),
+                failing_streak,
+            } => write!(
+                f,
+                "health: unhealthy since {since} ({failing_streak} failed checks in a row)"
+            ),
+            Difference::Unhealthy {
+                failing_since: None,
+                failing_streak,
+            } => write!(
+                f,
+                "health: unhealthy ({failing_streak} failed checks in a row)"
+            ),
         }
     }
 }
@@ -385,7 +427,37 @@ fn differences(plan: &Plan, observed: &Observed) -> Vec<Difference> {
     env(plan, observed, c, &mut lines);
     binds(plan, c, &mut lines);
     settings(plan, c, &mut lines);
+    health(plan, c, &mut lines);
     lines
+}
+
+/// The planned health check, and what it says of a running container
+/// (nothing when the plan has none: a check of the image's own is not
+/// ours to judge).
+fn health(plan: &Plan, c: &Container, lines: &mut Vec<Difference>) {
+    use super::HealthStatus;
+    let Some(planned) = plan.health.as_ref().and_then(|h| h.container_check()) else {
+        return;
+    };
+    let planned = planned.command_line();
+    let Some(running) = c.health.as_ref().filter(|h| h.command == planned) else {
+        lines.push(Difference::HealthCheck {
+            running: c.health.as_ref().map(|h| h.command.clone()),
+            planned,
+        });
+        return;
+    };
+    if !c.running {
+        return;
+    }
+    match running.status {
+        HealthStatus::Healthy => {}
+        HealthStatus::Starting => lines.push(Difference::HealthStarting),
+        HealthStatus::Unhealthy => lines.push(Difference::Unhealthy {
+            failing_since: running.failing_since.clone(),
+            failing_streak: running.failing_streak,
+        }),
+    }
 }
 
 #[cfg(test)]
@@ -415,6 +487,7 @@ mod tests {
             status: "exited".into(),
             exit_code: 1,
             finished_at: "2026-11-30T21:33:48Z".into(),
+            health: None,
         };
         state(&c, &mut lines);
         let lines: Vec<String> = lines.iter().map(|d| d.to_string()).collect();

@@ -135,6 +135,68 @@ pub struct Container {
     pub status: String,
     pub exit_code: i64,
     pub finished_at: String,
+    /// Its health check and what it last said (None: it has no check).
+    pub health: Option<Health>,
+}
+
+/// A container's health check as its engine reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Health {
+    /// The check's command as one line (`CMD-SHELL`'s, or the words of
+    /// `CMD` joined).
+    pub command: String,
+    pub status: HealthStatus,
+    /// Checks failed in a row, up to now.
+    pub failing_streak: i64,
+    /// When the oldest failed check of that run began, as far as the
+    /// engine's log (its last few checks) goes back.
+    pub failing_since: Option<String>,
+}
+
+/// What a container's health check last said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HealthStatus {
+    /// Not yet passed once (within its start period, or after it).
+    Starting,
+    Healthy,
+    /// Failing (and anything else the engine says, which is not healthy).
+    Unhealthy,
+}
+
+/// The health check of an `inspect` object: its command from
+/// `Config.Healthcheck`, its state from `State.Health` (docker, podman 5)
+/// or `State.Healthcheck` (podman before 4.x's rename).
+fn health_of(c: &serde_json::Value) -> Option<Health> {
+    let test = strings(&c["Config"]["Healthcheck"]["Test"]);
+    let command = match test.split_first() {
+        Some((kind, words)) if kind == "CMD-SHELL" || kind == "CMD" => words.join(" "),
+        _ => return None,
+    };
+    let state = match &c["State"]["Health"] {
+        serde_json::Value::Null => &c["State"]["Healthcheck"],
+        health => health,
+    };
+    let status = match state["Status"].as_str().unwrap_or_default() {
+        "starting" | "" => HealthStatus::Starting,
+        "healthy" => HealthStatus::Healthy,
+        _ => HealthStatus::Unhealthy,
+    };
+    let log = state["Log"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let failing_since = log
+        .iter()
+        .rev()
+        .take_while(|entry| entry["ExitCode"].as_i64() != Some(0))
+        .last()
+        .map(|entry| text(&entry["Start"]));
+    Some(Health {
+        command,
+        status,
+        failing_streak: state["FailingStreak"].as_i64().unwrap_or_default(),
+        failing_since,
+    })
 }
 
 /// An image as the comparison needs it.
@@ -236,6 +298,7 @@ fn container_of(
         status: text(&c["State"]["Status"]),
         exit_code: c["State"]["ExitCode"].as_i64().unwrap_or_default(),
         finished_at: text(&c["State"]["FinishedAt"]),
+        health: health_of(c),
     }
 }
 
@@ -429,5 +492,42 @@ impl std::error::Error for Error {
             Error::CannotRun { error, .. } => Some(error),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inspect(state_key: &str, status: &str, codes: &[i64]) -> serde_json::Value {
+        let log: Vec<serde_json::Value> = (codes.iter().enumerate())
+            .map(|(i, code)| serde_json::json!({"Start": format!("t{i}"), "ExitCode": code}))
+            .collect();
+        serde_json::json!({
+            "Config": {"Healthcheck": {"Test": ["CMD-SHELL", "/bin/calico-node -felix-ready"]}},
+            "State": {state_key: {"Status": status, "FailingStreak": 2, "Log": log}},
+        })
+    }
+
+    #[test]
+    fn health_from_docker_and_older_podman() {
+        let h = health_of(&inspect("Health", "unhealthy", &[0, 1, 0, 1, 1])).unwrap();
+        assert_eq!(h.command, "/bin/calico-node -felix-ready");
+        assert_eq!(h.status, HealthStatus::Unhealthy);
+        assert_eq!(
+            h.failing_since.as_deref(),
+            Some("t3"),
+            "the run of failures"
+        );
+        assert_eq!(h.failing_streak, 2);
+        let older = health_of(&inspect("Healthcheck", "healthy", &[1, 0])).unwrap();
+        assert_eq!(older.status, HealthStatus::Healthy);
+        assert_eq!(older.failing_since, None, "the last check passed");
+        let fresh = health_of(&inspect("Health", "starting", &[])).unwrap();
+        assert_eq!(fresh.status, HealthStatus::Starting);
+        let none = serde_json::json!({"Config": {}, "State": {}});
+        assert_eq!(health_of(&none), None);
+        let disabled = serde_json::json!({"Config": {"Healthcheck": {"Test": ["NONE"]}}});
+        assert_eq!(health_of(&disabled), None);
     }
 }

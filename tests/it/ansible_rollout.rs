@@ -277,7 +277,8 @@ fn rolls_out(format: &str) {
         "--check changed nothing"
     );
 
-    // host-a's image never reports success: the run fails on host-a, and
+    // host-a's image never becomes ready (its health check never passes,
+    // so its unit never becomes active): the run fails on host-a, and
     // host-b (the next batch) keeps its files and its container.
     let files_b = |host: &SystemdHost| {
         let env = host.exec(&["cat", "/etc/calico/calico-node.env"]).stdout;
@@ -290,7 +291,10 @@ fn rolls_out(format: &str) {
     let (ok, failed) = rollout.playbook(&inv, &["-e", "calico_node_start_timeout=8"]);
     assert!(!ok, "{failed}");
     assert_eq!(recap(&failed, "host-a", "failed"), 1, "{failed}");
-    assert!(failed.contains("not started successfully yet"), "{failed}");
+    assert!(
+        failed.contains("is activating, not active (ready) yet"),
+        "{failed}"
+    );
     assert!(
         !failed.contains("host-b                     : ok=")
             || recap(&failed, "host-b", "changed") == 0

@@ -365,3 +365,124 @@ fn a_container_started_by_a_v3_28_plan_checks_clean_at_v3_28() {
     assert_eq!(lines, "env CALICO_MANAGE_CNI: running false, not planned\n");
     assert!(live.no_pwned(), "a value was executed");
 }
+
+/// calico/node's health in the live check, with `--health` (the run path
+/// has no checks without it): a node that never becomes ready is
+/// `starting` through its start period (`--ready-timeout`), then
+/// `unhealthy since` the first failed check the engine logged, each a
+/// difference with exit 2; `--if-changed` leaves a starting or healthy
+/// one alone and replaces an unhealthy one; a container without the
+/// check is drift for a plan with it.
+#[test]
+#[ignore = "engine tier: starts a private container engine; cargo test -- --include-ignored runs it (.ci/run does)"]
+fn health_is_checked_and_an_unhealthy_node_is_replaced() {
+    let Some(engine) = Dockerd::start() else {
+        return;
+    };
+    let live = Live::new(&engine);
+    let never = [
+        "--health",
+        "--ready-timeout=1",
+        "--env=STANDIN_READY_AFTER=never",
+    ];
+    let started = live.calicoctl(&live.args(&never));
+    assert_eq!(started.status.code(), Some(0), "{}", text(&started));
+    let health = || {
+        let c = engine.inspect("calico-node");
+        c["State"]["Health"]["Status"].as_str().unwrap().to_string()
+    };
+    assert_eq!(health(), "starting");
+    let mut checking = never.to_vec();
+    checking.push("--check");
+    let (status, lines) = live.check(&checking[..]);
+    assert_eq!(
+        (status, lines.as_str()),
+        (2, "health: starting (not ready yet)\n")
+    );
+    let before = live.identity();
+    let mut if_changed = never.to_vec();
+    if_changed.push("--if-changed");
+    let alone = live.calicoctl(&live.args(&if_changed));
+    assert_eq!(
+        String::from_utf8_lossy(&alone.stdout),
+        "calico-node is running as planned; left alone.\n",
+        "{}",
+        text(&alone)
+    );
+    assert_eq!(live.identity(), before, "a starting node is left to start");
+
+    // Three failed checks 10 s apart after the 1 s start period.
+    wait_for(90, "calico-node to be unhealthy", || {
+        health() == "unhealthy"
+    });
+    let first_failure = engine.inspect("calico-node")["State"]["Health"]["Log"][0]["Start"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The streak as docker holds it around the check (a check between
+    // the two readings: read again).
+    let streak = || engine.inspect("calico-node")["State"]["Health"]["FailingStreak"].clone();
+    let (lines, streak) = loop {
+        let before = streak();
+        let (status, lines) = live.check(&checking[..]);
+        assert_eq!(status, 2, "{lines}");
+        if streak() == before {
+            break (lines, before);
+        }
+    };
+    assert_eq!(
+        lines,
+        format!("health: unhealthy since {first_failure} ({streak} failed checks in a row)\n")
+    );
+    let replaced = live.calicoctl(&live.args(&if_changed));
+    assert!(
+        String::from_utf8_lossy(&replaced.stdout)
+            .starts_with("Replacing calico-node: health: unhealthy since "),
+        "{}",
+        text(&replaced)
+    );
+    assert_ne!(live.identity(), before, "an unhealthy node is replaced");
+
+    // A node that is ready: healthy after its first check, and clean.
+    let ready = ["--health", "--ready-timeout=30"];
+    let mut start_ready = ready.to_vec();
+    start_ready.push("--if-changed");
+    let started = live.calicoctl(&live.args(&start_ready));
+    assert_eq!(started.status.code(), Some(0), "{}", text(&started));
+    wait_for(60, "calico-node to be healthy", || health() == "healthy");
+    let mut check_ready = ready.to_vec();
+    check_ready.push("--check");
+    assert_eq!(
+        live.check(&check_ready[..]),
+        (0, "calico-node matches the plan.\n".into())
+    );
+
+    // The plan without checks does not judge them; a container without
+    // the planned check is drift.
+    assert_eq!(
+        live.check(&[]).1,
+        "env FELIX_HEALTHENABLED: running true, not planned\n"
+    );
+    let plain = live.calicoctl(&live.args(&[]));
+    assert_eq!(plain.status.code(), Some(0), "{}", text(&plain));
+    let (status, lines) = live.check(&check_ready[..]);
+    assert_eq!(status, 2);
+    assert_eq!(
+        lines,
+        "env FELIX_HEALTHENABLED: running (unset), planned true\n\
+         health check: running (none), planned /bin/calico-node -bird-ready -felix-ready\n"
+    );
+    assert!(live.no_pwned());
+}
+
+/// Wait until `check` holds, up to `seconds`.
+fn wait_for(seconds: u64, what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while !check() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+}

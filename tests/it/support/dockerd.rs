@@ -72,7 +72,8 @@ impl Dockerd {
     }
 
     /// The stand-in images, each a busybox with a start script: one that
-    /// succeeds, one that fails, one that never reports success.
+    /// succeeds (and is ready once started), one that fails, one that never
+    /// reports success nor becomes ready.
     pub fn images(&self) {
         let scripts = [
             ("calico/node:standin", super::STANDIN_START),

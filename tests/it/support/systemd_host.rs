@@ -47,7 +47,15 @@ impl<'a> SystemdHost<'a> {
             name,
             &tar,
             "calicoctl-test/systemd:bookworm",
-            &["-v", &socket, "-v", &cli],
+            &[
+                "--cgroupns=host",
+                "-v",
+                "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+                "-v",
+                &socket,
+                "-v",
+                &cli,
+            ],
         );
         host.install(
             "/etc/systemd/system/docker.service",
@@ -72,12 +80,15 @@ impl<'a> SystemdHost<'a> {
             "{}:/usr/local/bin/oci-runtime-shim:ro",
             super::standins().join("oci-runtime-shim").display()
         );
+        // Its own cgroup namespace, and no bind mount of the machine's
+        // cgroups: there podman's exec, and so its health checks, work
+        // (they fail in the host's namespace on these cgroup v1 machines).
         let host = SystemdHost::boot(
             engine,
             name,
             &tar,
             "calicoctl-test/systemd-podman:trixie",
-            &["-v", &shim],
+            &["--cgroupns=private", "-v", &shim],
         );
         host.install(
             "/etc/containers/storage.conf",
@@ -120,7 +131,8 @@ impl<'a> SystemdHost<'a> {
     }
 
     /// Import `tar` as `tag` and run it with systemd as PID 1, `extra`
-    /// options to docker run; wait until systemd is up.
+    /// options to docker run (its cgroup namespace among them); wait until
+    /// systemd is up.
     fn boot(
         engine: &'a Dockerd,
         name: &str,
@@ -143,9 +155,6 @@ impl<'a> SystemdHost<'a> {
             name,
             "--net=none",
             "--privileged",
-            "--cgroupns=host",
-            "-v",
-            "/sys/fs/cgroup:/sys/fs/cgroup:rw",
             "--tmpfs",
             "/run",
             "--tmpfs",
