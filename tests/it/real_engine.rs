@@ -588,3 +588,93 @@ fn real_systemd_fails_a_unit_whose_node_never_becomes_ready() {
     assert_eq!(health_status(&engine), "", "no health check at all");
     support::assert_success(&systemd.systemctl(&["stop", "calico-node"]));
 }
+
+/// podman 5 under real systemd (a host in its own cgroup namespace, where
+/// podman's health checks run): the Quadlet file and the podman unit each
+/// start only once podman reports calico-node healthy (`Notify=healthy`,
+/// `--sdnotify=healthy`), and fail at `--ready-timeout` when it never is.
+#[test]
+#[ignore = "engine tier: starts a private container engine; cargo test -- --include-ignored runs it (.ci/run does)"]
+fn podman_5_units_are_active_only_once_ready() {
+    let Some(engine) = Dockerd::start() else {
+        return;
+    };
+    let image = "calico-node-standin:ready";
+    let Some(host) = SystemdHost::start_podman(&engine, "podman-ready", image) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    support::write_config(dir.path(), "  etcdEndpoints: https://10.0.0.1:2379\n");
+    let config = dir.path().join("calicoctl.cfg");
+    let files = |format: &str, ready_after: &str| {
+        let out_dir = dir.path().join(format!("{format}-{ready_after}"));
+        let out = support::calicoctl(&[
+            "node",
+            "run",
+            "-o",
+            format,
+            "--runtime=podman",
+            "--disable-docker-networking",
+            &format!("--node-image={image}"),
+            "--name=podman-ready",
+            "-c",
+            config.to_str().unwrap(),
+            &format!("--env=STANDIN_READY_AFTER={ready_after}"),
+            "--ready-timeout=25",
+            &format!("--out-dir={}", out_dir.display()),
+        ])
+        .output()
+        .unwrap();
+        support::assert_success(&out);
+        out_dir
+    };
+    let health = || {
+        let out = host.exec(&[
+            "podman",
+            "inspect",
+            "-f",
+            "{{.State.Health.Status}}",
+            "calico-node",
+        ]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let forms = [
+        (
+            "quadlet",
+            "calico-node.container",
+            "/etc/containers/systemd/calico-node.container",
+        ),
+        (
+            "systemd",
+            "calico-node.service",
+            "/etc/systemd/system/calico-node.service",
+        ),
+    ];
+    for (format, file, installed) in forms {
+        for ready_after in ["3", "never"] {
+            let out_dir = files(format, ready_after);
+            let text = std::fs::read_to_string(out_dir.join(file)).unwrap();
+            host.install(installed, &text, "0644");
+            support::assert_success(&host.systemctl(&["daemon-reload"]));
+            let start = host.systemctl(&["start", "calico-node"]);
+            match ready_after {
+                "never" => {
+                    assert!(
+                        !start.status.success(),
+                        "{format}: never ready, yet started"
+                    );
+                    assert_ne!(host.is_active(), "active", "{format}");
+                }
+                _ => {
+                    support::assert_success_in(&start, format);
+                    assert_eq!(host.is_active(), "active", "{format}");
+                    assert_eq!(health(), "healthy", "{format}: active means ready");
+                }
+            }
+            host.systemctl(&["stop", "calico-node"]);
+            host.exec(&["rm", "-f", installed]);
+            support::assert_success(&host.systemctl(&["daemon-reload"]));
+            host.systemctl(&["reset-failed", "calico-node"]);
+        }
+    }
+}

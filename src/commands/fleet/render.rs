@@ -69,6 +69,17 @@ struct Planner<'a> {
     configs: ConfigLoader<'a>,
     /// What `node run`'s parser gives for no options.
     defaults: &'a cli::NodeRunArgs,
+    /// What the plans are for.
+    purpose: Purpose,
+}
+
+/// What a fleet plans its hosts for, as the `node run` each host stands
+/// for: `node run -o FORMAT`, or `node run --check` (what it says decides,
+/// as there, whether the plan has calico/node's health checks).
+#[derive(Debug, Clone, Copy)]
+enum Purpose {
+    Render(Format),
+    LiveCheck,
 }
 
 /// Renders hosts through the planner and `node run`'s emitter; one per
@@ -95,6 +106,7 @@ impl<'a> Planner<'a> {
         answers: &'a Answers,
         env: &'a HashMap<String, String>,
         defaults: &'a cli::NodeRunArgs,
+        purpose: Purpose,
     ) -> Planner<'a> {
         Planner {
             trust,
@@ -102,6 +114,7 @@ impl<'a> Planner<'a> {
             env,
             configs: ConfigLoader::new(env),
             defaults,
+            purpose,
         }
     }
 
@@ -110,7 +123,11 @@ impl<'a> Planner<'a> {
         // Before anything of this machine is looked at for the host.
         self.trust.check(host)?;
         // Equal to parsing `host.words()` with node run's parser (tested).
-        let args = host.args(self.defaults)?;
+        let mut args = host.args(self.defaults)?;
+        match self.purpose {
+            Purpose::Render(format) => args.output = Some(format.name().to_string()),
+            Purpose::LiveCheck => args.check = true,
+        }
         let presented = presentation(&args)?;
         let plan = plan_for(
             &args,
@@ -183,7 +200,8 @@ fn render_chunk(
             .chunks(part)
             .map(|part| {
                 scope.spawn(move || {
-                    let planner = Planner::new(trust, answers, env, defaults);
+                    let purpose = Purpose::Render(format);
+                    let planner = Planner::new(trust, answers, env, defaults, purpose);
                     HostRenderer { format, planner }.render_each(part, progress)
                 })
             })
@@ -208,7 +226,7 @@ pub fn plan_all(
     let env = environment();
     let defaults = node_run_defaults()?;
     let answers = lookup::look_up_all(reach_names(inventory), &SystemResolver, lookup::timeout());
-    let mut planner = Planner::new(trust, &answers, &env, &defaults);
+    let mut planner = Planner::new(trust, &answers, &env, &defaults, Purpose::LiveCheck);
     let mut errors: Vec<FleetFailure> = (inventory.errors.iter().cloned())
         .map(FleetFailure::Inventory)
         .collect();
