@@ -278,6 +278,9 @@ fn cases(dir: &Path) -> Vec<Case> {
         &kdd_dir,
         "  datastoreType: kubernetes\n  kubeconfig: /etc/kubernetes/admin.conf\n  k8sAPIEndpoint: https://10.96.0.1:443\n  k8sAPIToken: tok3n\n",
     );
+    let etcd_dir = dir.join("etcd");
+    std::fs::create_dir_all(&etcd_dir).unwrap();
+    let etcd = config_args(&etcd_dir, "  etcdEndpoints: https://10.0.0.1:2379\n");
     let s = |v: &[&str]| v.iter().map(|a| a.to_string()).collect::<Vec<_>>();
     vec![
         Case {
@@ -323,6 +326,17 @@ fn cases(dir: &Path) -> Vec<Case> {
             args: kdd,
             secrets: vec![("K8S_API_TOKEN", "tok3n")],
         },
+        // calico/node's probes: commands with timeouts (v3.32), HTTP (v3.1).
+        Case {
+            name: "v3.32's probes",
+            args: [s(&["--calico-version=v3.32.1"]), etcd.clone()].concat(),
+            secrets: Vec::new(),
+        },
+        Case {
+            name: "v3.1's HTTP probes",
+            args: [s(&["--calico-version=v3.1.0"]), etcd].concat(),
+            secrets: Vec::new(),
+        },
     ]
 }
 
@@ -336,8 +350,35 @@ fn plan_of(dir: &Path, args: &[String]) -> Value {
 
 /// The DaemonSet carries the plan: its env (NODENAME from the node,
 /// secrets from the Secret) and its volumes (TLS files from the Secret).
+/// calico/node's probes, as the plan states them; at v3.1, whose plan has
+/// none (no command for a container's check), its manifest's HTTP probes.
+fn check_probes(c: &Value, health: &Value, what: &str) {
+    if health.is_null() {
+        let get = |path: &str| serde_json::json!({"path": path, "port": 9099});
+        assert_eq!(c["readinessProbe"]["httpGet"], get("/readiness"), "{what}");
+        assert_eq!(c["livenessProbe"]["httpGet"], get("/liveness"), "{what}");
+    }
+    for (probe, key) in [
+        ("readinessProbe", "readiness"),
+        ("livenessProbe", "liveness"),
+    ] {
+        match &health[key]["command"] {
+            Value::Null if health.is_null() => {}
+            Value::Null => assert_eq!(c[probe]["httpGet"], health[key]["http_get"], "{what}"),
+            command => assert_eq!(&c[probe]["exec"]["command"], command, "{what}"),
+        }
+        assert_eq!(c[probe]["periodSeconds"], 10, "{what}");
+        assert_eq!(
+            c[probe]["timeoutSeconds"], health["timeout_seconds"],
+            "{what}"
+        );
+    }
+}
+
 fn check_daemon_set(docs: &[Value], plan: &Value, secrets: &[(&str, &str)], what: &str) {
     let (c, pod) = container(docs);
+    check_probes(c, &plan["health"], what);
+    assert_eq!(c["livenessProbe"]["failureThreshold"], 6, "{what}");
     let in_cluster = plan["datastore"] == "kubernetes";
     assert_eq!(pod["hostNetwork"], true, "{what}");
     assert_eq!(c["securityContext"]["privileged"], true, "{what}");
