@@ -16,6 +16,7 @@ pub mod emit;
 pub mod engine;
 pub mod error;
 pub mod escape;
+pub mod import;
 pub mod input;
 pub mod inventory;
 pub mod ip;
@@ -30,7 +31,7 @@ pub mod start;
 pub mod terminal;
 
 use cli::USAGE;
-use commands::{Error, completion, detect_ip, fleet, man, node_run, version};
+use commands::{Error, completion, detect_ip, fleet, man, node_import, node_run, version};
 use std::ffi::OsString;
 
 fn dispatch(all_args: &[String]) -> Result<u8, Error> {
@@ -41,6 +42,9 @@ fn dispatch(all_args: &[String]) -> Result<u8, Error> {
         }
         [node, fleet_word, words @ ..] if node == "node" && fleet_word == "fleet" => {
             fleet::main(all_args, words)
+        }
+        [node, import_word, words @ ..] if node == "node" && import_word == "import" => {
+            node_import::main(all_args, words)
         }
         [node, detect, words @ ..] if node == "node" && detect == "detect-ip" => {
             detect_ip::main(all_args, words)

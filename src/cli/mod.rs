@@ -27,6 +27,7 @@ pub const VERSION_HELP: &str = include_str!("../../templates/version-help.txt");
 pub const COMPLETION_HELP: &str = include_str!("../../templates/completion-help.txt");
 pub const MAN_HELP: &str = include_str!("../../templates/man-help.txt");
 pub const FLEET_HELP: &str = include_str!("../../templates/fleet-help.txt");
+pub const IMPORT_HELP: &str = include_str!("../../templates/import-help.txt");
 /// This tool's own usage lines and options of `node run`, which follow a
 /// release's own in that release's `--help` (and are in [`HELP`] as well).
 const OUR_USAGE: &str = include_str!("../../templates/node-run-help-ours-usage.txt");
@@ -271,6 +272,35 @@ pub struct FleetArgs {
     /// A directory outside the inventory's whose files hosts may name.
     #[arg(long, value_name = "DIR")]
     pub allow_path: Vec<String>,
+}
+
+/// Options of `calicoctl node import`.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "calicoctl node import",
+    no_binary_name = true,
+    infer_long_args = true,
+    args_override_self = true,
+    disable_version_flag = true,
+    override_help = IMPORT_HELP
+)]
+pub struct ImportArgs {
+    #[arg(long, value_name = "NAME")]
+    pub container: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    pub unit: Option<String>,
+    #[arg(long, value_name = "FILE", action = clap::ArgAction::Append)]
+    pub env_file: Vec<String>,
+    #[arg(long, value_name = "-")]
+    pub command: Option<String>,
+    #[arg(long, default_value = "docker")]
+    pub runtime: String,
+    #[arg(long)]
+    pub runtime_path: Option<String>,
+    #[arg(long, value_name = "ADDRESS")]
+    pub engine_host: Option<String>,
+    #[arg(short = 'c', long)]
+    pub config: Option<String>,
 }
 
 /// Options of `calicoctl version` (none).

@@ -6,7 +6,7 @@
 use super::help::{self, OptionHelp};
 use super::{
     COMPLETION_HELP, CompletionArgs, DETECT_HELP, DetectIpArgs, FLEET_HELP, FleetArgs, HELP,
-    MAN_HELP, ManArgs, NodeRunArgs, USAGE, VERSION_HELP, VersionArgs,
+    IMPORT_HELP, ImportArgs, MAN_HELP, ManArgs, NodeRunArgs, USAGE, VERSION_HELP, VersionArgs,
 };
 use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgAction, Command, CommandFactory, ValueHint};
@@ -21,7 +21,7 @@ pub struct Choices {
 }
 
 /// What `node` groups, said where the usage text does not.
-const NODE_ABOUT: &str = "Calico node management: run, detect-ip and fleet.";
+const NODE_ABOUT: &str = "Calico node management: run, detect-ip, fleet and import.";
 
 /// The `Commands:` line of the usage for `words` (`"node run"`).
 fn command_about(words: &str) -> String {
@@ -133,6 +133,21 @@ fn fleet(choices: &Choices) -> Command {
     with_hint(cmd, "out_dir", ValueHint::DirPath)
 }
 
+fn import() -> Command {
+    let cmd = described(
+        ImportArgs::command(),
+        "import",
+        command_about("node import"),
+        IMPORT_HELP,
+    );
+    let cmd = with_values(cmd, "runtime", vec!["docker", "podman"]);
+    let mut cmd = with_hint(cmd, "runtime_path", ValueHint::ExecutablePath);
+    for id in ["unit", "env_file", "config"] {
+        cmd = with_hint(cmd, id, ValueHint::FilePath);
+    }
+    cmd
+}
+
 fn detect_ip() -> Command {
     let cmd = described(
         DetectIpArgs::command(),
@@ -151,7 +166,8 @@ pub fn command_tree(choices: &Choices) -> Command {
         .disable_help_subcommand(true)
         .subcommand(node_run(choices))
         .subcommand(detect_ip())
-        .subcommand(fleet(choices));
+        .subcommand(fleet(choices))
+        .subcommand(import());
     let version = described(
         VersionArgs::command(),
         "version",
@@ -238,8 +254,8 @@ mod tests {
         all(&tree(), "calicoctl".into(), &mut commands);
         assert_eq!(
             commands.len(),
-            8,
-            "calicoctl, node, run, detect-ip, fleet, version, completion, man"
+            9,
+            "calicoctl, node, run, detect-ip, fleet, import, version, completion, man"
         );
         for (path, cmd) in commands {
             assert!(cmd.get_about().is_some(), "{path}: no about");
@@ -258,6 +274,7 @@ mod tests {
             ("calicoctl node run", HELP),
             ("calicoctl node detect-ip", DETECT_HELP),
             ("calicoctl node fleet", FLEET_HELP),
+            ("calicoctl node import", IMPORT_HELP),
             ("calicoctl completion", COMPLETION_HELP),
             ("calicoctl man", MAN_HELP),
         ] {

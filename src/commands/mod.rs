@@ -7,6 +7,7 @@ pub mod detect_ip;
 mod error;
 pub mod fleet;
 pub mod man;
+pub mod node_import;
 pub mod node_run;
 pub mod planning;
 pub mod report;

@@ -102,6 +102,17 @@ pub enum Difference {
 }
 
 impl Difference {
+    /// The variable the difference is about, if one.
+    pub fn variable(&self) -> Option<&str> {
+        match self {
+            Difference::Env { name, .. }
+            | Difference::SecretUnset { name }
+            | Difference::SecretDiffers { name }
+            | Difference::EnvNotPlanned { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+
     /// Whether `--if-changed` replaces a container for it: not for a
     /// check that has not passed *yet* (a container just started, still
     /// within its start period, is left to become ready).
@@ -488,6 +499,8 @@ mod tests {
             exit_code: 1,
             finished_at: "2026-11-30T21:33:48Z".into(),
             health: None,
+            entrypoint: Vec::new(),
+            cmd: Vec::new(),
         };
         state(&c, &mut lines);
         let lines: Vec<String> = lines.iter().map(|d| d.to_string()).collect();

@@ -137,6 +137,9 @@ pub struct Container {
     pub finished_at: String,
     /// Its health check and what it last said (None: it has no check).
     pub health: Option<Health>,
+    /// What it runs: `Config.Entrypoint`, then `Config.Cmd`.
+    pub entrypoint: Vec<String>,
+    pub cmd: Vec<String>,
 }
 
 /// A container's health check as its engine reports it.
@@ -207,6 +210,9 @@ pub struct Image {
     pub env: Vec<(String, String)>,
     /// Its names: tags, then digests (`RepoTags`, `RepoDigests`).
     pub names: Vec<String>,
+    /// What a container of it runs unless told otherwise.
+    pub entrypoint: Vec<String>,
+    pub cmd: Vec<String>,
 }
 
 /// What the engine says about the container and the planned image.
@@ -299,6 +305,8 @@ fn container_of(
         exit_code: c["State"]["ExitCode"].as_i64().unwrap_or_default(),
         finished_at: text(&c["State"]["FinishedAt"]),
         health: health_of(c),
+        entrypoint: strings(&c["Config"]["Entrypoint"]),
+        cmd: strings(&c["Config"]["Cmd"]),
     }
 }
 
@@ -311,6 +319,8 @@ fn image_of(json: &str, what: &'static str) -> Result<Image, Error> {
         id: text(&i["Id"]),
         env: split_env(&strings(&i["Config"]["Env"])),
         names,
+        entrypoint: strings(&i["Config"]["Entrypoint"]),
+        cmd: strings(&i["Config"]["Cmd"]),
     })
 }
 
@@ -454,6 +464,20 @@ const NO_CONTAINER: [&str; 3] = [
     "no container with name",
 ];
 const NO_IMAGE: [&str; 3] = ["no such image", "image not known", "no such object"];
+
+/// The container `name` as it runs, and the image its own reference
+/// names now (what `node import` reads): None when there is none.
+pub fn observe_running(
+    caller: &Caller,
+    kind: EngineKind,
+    name: &str,
+) -> Result<Option<Observed>, Error> {
+    let Some(json) = ask(caller, &["container", "inspect", name], &NO_CONTAINER)? else {
+        return Ok(None);
+    };
+    let reference = kind.container(&json)?.image_ref;
+    query(caller, kind, name, &reference).map(Some)
+}
 
 /// Ask the engine (through `caller`, of kind `kind`) about container
 /// `name` and the image `planned_image` names now.

@@ -208,6 +208,7 @@ fn man_pages_render_without_warnings_and_name_every_option() {
         ("calicoctl-node-run.1", help("node-run-help.txt")),
         ("calicoctl-node-detect-ip.1", help("detect-ip-help.txt")),
         ("calicoctl-node-fleet.1", help("fleet-help.txt")),
+        ("calicoctl-node-import.1", help("import-help.txt")),
         ("calicoctl-version.1", help("version-help.txt")),
         ("calicoctl-completion.1", help("completion-help.txt")),
         ("calicoctl-man.1", help("man-help.txt")),
