@@ -55,3 +55,104 @@ fn built_in_templates_are_starting_points() {
         assert_eq!(ours, built_in, "-o {format}");
     }
 }
+
+/// `node import --unit` on the units `node run` writes gives back options
+/// whose unit is the input byte for byte: docker's at several releases,
+/// with and without health checks, the podman unit, and the env-file pair
+/// (read through its env file).
+#[test]
+fn node_import_reads_our_units_back_to_the_same_units() {
+    let dir = tempfile::tempdir().unwrap();
+    // -o systemd refuses credentials (a unit is world-readable): they go
+    // with the env-file pair.
+    let config_for = |format: &str| {
+        let credentials = match format {
+            "systemd-envfile" => "  etcdUsername: calico\n  etcdPassword: \"s3 cret\"\n",
+            _ => "",
+        };
+        let path = dir.path().join(format!("{format}.cfg"));
+        std::fs::write(
+            &path,
+            format!("apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nspec:\n  etcdEndpoints: https://10.0.0.1:2379\n{credentials}"),
+        )
+        .unwrap();
+        format!("--config={}", path.display())
+    };
+    let cases: [(&str, &[&str]); 6] = [
+        ("systemd", &["--name=n1", "--as=64512", "--ip=192.0.2.9"]),
+        (
+            "systemd",
+            &["--calico-version=v3.28.0", "--name=n1", "--no-health"],
+        ),
+        (
+            "systemd",
+            &[
+                "--calico-version=v3.9.0",
+                "--backend=none",
+                "--ready-timeout=90",
+            ],
+        ),
+        (
+            "systemd",
+            &[
+                "--runtime=podman",
+                "--disable-docker-networking",
+                "--env=FOO=a b",
+            ],
+        ),
+        (
+            "systemd-envfile",
+            &["--name=n 2", "--env=MY_TOKEN", "--log-dir=/srv/log"],
+        ),
+        (
+            "systemd-envfile",
+            &[
+                "--calico-version=v3.2.8",
+                "--use-docker-networking-container-labels",
+            ],
+        ),
+    ];
+    for (i, (format, options)) in cases.iter().enumerate() {
+        let out_dir = |name: &str| dir.path().join(format!("{i}-{name}"));
+        let write = |options: &[String], into: &std::path::Path| {
+            let mut args: Vec<String> = ["node", "run", "-o", format].map(String::from).to_vec();
+            args.extend(options.iter().cloned());
+            args.push(format!("--out-dir={}", into.display()));
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let out = support::calicoctl(&args)
+                .env("MY_TOKEN", "t0ken")
+                .output()
+                .unwrap();
+            support::assert_success_in(&out, format_args!("{format} {options:?}"));
+        };
+        let config = config_for(format);
+        let mut given: Vec<String> = options.iter().map(|s| s.to_string()).collect();
+        given.push(config.clone());
+        write(&given, &out_dir("first"));
+        let unit = out_dir("first").join("calico-node.service");
+        let mut import = vec!["node", "import", "--unit", unit.to_str().unwrap()];
+        let env_file = out_dir("first").join("calico-node.env");
+        if *format == "systemd-envfile" {
+            import.extend(["--env-file", env_file.to_str().unwrap()]);
+        }
+        import.push(&config);
+        let out = support::calicoctl(&import).output().unwrap();
+        let said = support::describe(&out);
+        assert_eq!(out.status.code(), Some(0), "{options:?}: {said}");
+        assert!(
+            !said.contains("s3 cret") && !said.contains("t0ken"),
+            "{said}"
+        );
+        let line = String::from_utf8(out.stdout).unwrap();
+        let words = calicoctl::import::words::shell_words(line.trim_end()).unwrap();
+        write(&words[3..].to_vec(), &out_dir("again"));
+        for file in ["calico-node.service", "calico-node.env"] {
+            let read = |d: &str| std::fs::read(out_dir(d).join(file)).ok();
+            assert_eq!(
+                read("again"),
+                read("first"),
+                "{options:?}: {file} from {line}"
+            );
+        }
+    }
+}

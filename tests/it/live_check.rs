@@ -486,3 +486,108 @@ fn wait_for(seconds: u64, what: &str, mut check: impl FnMut() -> bool) {
         std::thread::sleep(std::time::Duration::from_millis(500));
     }
 }
+
+/// `node import --container` against containers `node run` started (with
+/// every default, and at v3.28 with health checks): the printed options,
+/// run with `--check`, match the container; one started by hand with
+/// `/bin/calico-node -felix` is refused with that trap's reason, exit 2.
+/// No password reaches either stream.
+#[test]
+#[ignore = "engine tier: starts a private container engine; cargo test -- --include-ignored runs it (.ci/run does)"]
+fn node_import_reads_back_what_node_run_started() {
+    let Some(engine) = Dockerd::start() else {
+        return;
+    };
+    let live = Live::new(&engine);
+    let config = live.dir.path().join("calicoctl.cfg");
+    let config = format!("--config={}", config.display());
+    let import = || {
+        let out = live.calicoctl(&["node".into(), "import".into(), config.clone()]);
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        );
+        assert!(
+            !stdout.contains("pa$$") && !stderr.contains("pa$$") && !stderr.contains("line two"),
+            "a password printed: {stdout}{stderr}"
+        );
+        (out.status.code().unwrap_or(-1), stdout, stderr)
+    };
+    // The printed line's options, with --check.
+    let check_printed = |line: &str| {
+        let words = calicoctl::import::words::shell_words(line.trim_end()).unwrap();
+        assert_eq!(words[..3], ["calicoctl", "node", "run"], "{line}");
+        let mut args: Vec<String> = words[1..].to_vec();
+        args.push("--check".into());
+        let out = live.calicoctl(&args);
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+
+    let started = live.calicoctl(&live.args(&[]));
+    assert_eq!(started.status.code(), Some(0), "{}", text(&started));
+    let (status, line, stderr) = import();
+    assert_eq!(status, 0, "{line}{stderr}");
+    assert!(line.contains("--name=n1") && line.contains("--disable-docker-networking"));
+    assert_eq!(
+        check_printed(&line),
+        (0, "calico-node matches the plan.\n".into())
+    );
+
+    // v3.28 with health checks, once healthy.
+    let pinned = "quay.io/calico/node:v3.28.0";
+    support::assert_success(&engine.docker(&["tag", IMAGE, pinned]));
+    let v3_28: Vec<String> = vec![
+        "node".into(),
+        "run".into(),
+        "--name=n1".into(),
+        "--calico-version=v3.28.0".into(),
+        "--health".into(),
+        "--ready-timeout=30".into(),
+        config.clone(),
+    ];
+    let started = live.calicoctl(&v3_28);
+    assert_eq!(started.status.code(), Some(0), "{}", text(&started));
+    wait_for(60, "calico-node to be healthy", || {
+        engine.inspect("calico-node")["State"]["Health"]["Status"] == "healthy"
+    });
+    let (status, line, stderr) = import();
+    assert_eq!(status, 0, "{line}{stderr}");
+    assert!(
+        line.contains("--calico-version=v3.28.0") && line.contains("--health"),
+        "{line}"
+    );
+    assert!(
+        !line.contains("--node-image"),
+        "the release's own image: {line}"
+    );
+    assert_eq!(
+        check_printed(&line),
+        (0, "calico-node matches the plan.\n".into())
+    );
+
+    // By hand, as a docs unit did: -felix instead of the start-up.
+    support::assert_success(&engine.docker(&["rm", "-f", "calico-node"]));
+    let by_hand = engine.docker(&[
+        "run",
+        "-d",
+        "--name=calico-node",
+        "--net=host",
+        "--privileged",
+        "-e",
+        "NODENAME=n1",
+        IMAGE,
+        "/bin/calico-node",
+        "-felix",
+    ]);
+    support::assert_success(&by_hand);
+    let (status, _, stderr) = import();
+    assert_eq!(status, 2, "{stderr}");
+    assert!(
+        stderr.contains("the command /bin/calico-node -felix: -felix starts Felix alone"),
+        "{stderr}"
+    );
+    assert!(live.no_pwned());
+}
