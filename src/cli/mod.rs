@@ -301,6 +301,9 @@ pub struct ImportArgs {
     pub engine_host: Option<String>,
     #[arg(short = 'c', long)]
     pub config: Option<String>,
+    /// Print a native inventory's host entry instead of a command line.
+    #[arg(long)]
+    pub as_inventory: bool,
 }
 
 /// Options of `calicoctl version` (none).

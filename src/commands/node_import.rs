@@ -115,16 +115,35 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
             .filter(|d| d.replaces() && !said(d))
             .map(|d| Unmapped::Differs(d.to_string())),
     );
+    match args.as_inventory {
+        true => out!("{}", inventory_entry(&plan, &derived)),
+        false => outln!("{}", command_line(&derived)),
+    }
     Ok(report(&derived))
 }
 
-/// The line on stdout, and on stderr what it cannot say; the exit status.
-fn report(derived: &Derived) -> u8 {
+/// The options as one shell-quoted `calicoctl node run` line.
+fn command_line(derived: &Derived) -> String {
     let words = ["calicoctl", "node", "run"].into_iter().map(String::from);
     let line: Vec<String> = (words.chain(derived.options.iter().cloned()))
         .map(|w| crate::escape::shell_word(&w).into_owned())
         .collect();
-    outln!("{}", line.join(" "));
+    line.join(" ")
+}
+
+/// The options as a native inventory's host, keyed by the node's name
+/// (`host` where the name is not a host name an inventory takes).
+fn inventory_entry(plan: &crate::plan::Plan, derived: &Derived) -> String {
+    let name = &plan.node_name;
+    let key = match crate::inventory::check_host_name(name) {
+        Ok(()) => name.as_str(),
+        Err(_) => "host",
+    };
+    import::inventory_entry(key, &derived.options)
+}
+
+/// On stderr what the output cannot say; the exit status.
+fn report(derived: &Derived) -> u8 {
     if !derived.configuration.is_empty() {
         errln!(
             "From the datastore configuration (-c), not options: {} (credentials among them are not shown).",

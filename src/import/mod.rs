@@ -157,6 +157,36 @@ impl Derived {
     }
 }
 
+/// The options as one host of a native inventory (`node fleet
+/// --inventory`), under `host`: each long option's name without its
+/// dashes, a flag `true`, the `--env` words one mapping (a variable passed
+/// by name `null`).
+pub fn inventory_entry(host: &str, options: &[String]) -> String {
+    use crate::escape::yaml_scalar;
+    let mut out = format!("hosts:\n  {host}:\n");
+    let mut env = String::new();
+    for word in options {
+        let body = word.trim_start_matches('-');
+        match (body.split_once('='), body.strip_prefix("env=")) {
+            (_, Some(var)) => match var.split_once('=') {
+                Some((name, value)) => {
+                    env.push_str(&format!("      {name}: {}\n", yaml_scalar(value)))
+                }
+                None => env.push_str(&format!("      {var}: null\n")),
+            },
+            (Some((key, value)), None) => {
+                out.push_str(&format!("    {key}: {}\n", yaml_scalar(value)))
+            }
+            (None, None) => out.push_str(&format!("    {body}: true\n")),
+        }
+    }
+    if !env.is_empty() {
+        out.push_str("    env:\n");
+        out.push_str(&env);
+    }
+    out
+}
+
 /// `node run`'s options for `spec`, and what they cannot say.
 pub fn derive(spec: &RunSpec) -> Derived {
     let mut d = Derived::default();
@@ -316,6 +346,17 @@ fn option_words(d: &mut Derived, served: &Served, option: &str, v: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_inventory_entry_says_the_options() {
+        let words: Vec<String> = ["--name=n 1", "--init-system", "--env=A=x: y", "--env=TOKEN"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            inventory_entry("n1", &words),
+            "hosts:\n  n1:\n    name: \"n 1\"\n    init-system: true\n    env:\n      A: \"x: y\"\n      TOKEN: null\n"
+        );
+    }
 
     #[test]
     fn releases_from_tags() {

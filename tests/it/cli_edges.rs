@@ -59,7 +59,8 @@ fn built_in_templates_are_starting_points() {
 /// `node import --unit` on the units `node run` writes gives back options
 /// whose unit is the input byte for byte: docker's at several releases,
 /// with and without health checks, the podman unit, and the env-file pair
-/// (read through its env file).
+/// (read through its env file); and so does `--as-inventory`'s host entry
+/// through `node fleet`.
 #[test]
 fn node_import_reads_our_units_back_to_the_same_units() {
     let dir = tempfile::tempdir().unwrap();
@@ -146,12 +147,44 @@ fn node_import_reads_our_units_back_to_the_same_units() {
         let line = String::from_utf8(out.stdout).unwrap();
         let words = calicoctl::import::words::shell_words(line.trim_end()).unwrap();
         write(&words[3..].to_vec(), &out_dir("again"));
+        // The same as an inventory's host, through node fleet.
+        import.push("--as-inventory");
+        let out = support::calicoctl(&import).output().unwrap();
+        support::assert_success(&out);
+        let inventory = out_dir("inventory.yaml");
+        std::fs::write(&inventory, &out.stdout).unwrap();
+        let fleet_dir = out_dir("fleet");
+        let fleet = support::calicoctl(&[
+            "node",
+            "fleet",
+            "--inventory",
+            inventory.to_str().unwrap(),
+            "--pass-env=MY_TOKEN",
+            "-o",
+            format,
+            &format!("--out-dir={}", fleet_dir.display()),
+        ])
+        .env("MY_TOKEN", "t0ken")
+        .output()
+        .unwrap();
+        support::assert_success_in(&fleet, format_args!("{options:?}"));
+        let host = std::fs::read_dir(&fleet_dir)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap();
         for file in ["calico-node.service", "calico-node.env"] {
-            let read = |d: &str| std::fs::read(out_dir(d).join(file)).ok();
+            let read = |d: &std::path::Path| std::fs::read(d.join(file)).ok();
+            let first = read(&out_dir("first"));
             assert_eq!(
-                read("again"),
-                read("first"),
+                read(&out_dir("again")),
+                first,
                 "{options:?}: {file} from {line}"
+            );
+            assert_eq!(
+                read(&host.path()),
+                first,
+                "{options:?}: {file} through the fleet"
             );
         }
     }
