@@ -146,7 +146,7 @@ fn node_import_reads_our_units_back_to_the_same_units() {
         );
         let line = String::from_utf8(out.stdout).unwrap();
         let words = calicoctl::import::words::shell_words(line.trim_end()).unwrap();
-        write(&words[3..].to_vec(), &out_dir("again"));
+        write(&words[3..], &out_dir("again"));
         // The same as an inventory's host, through node fleet.
         import.push("--as-inventory");
         let out = support::calicoctl(&import).output().unwrap();
