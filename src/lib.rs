@@ -40,6 +40,11 @@ fn dispatch(all_args: &[String]) -> Result<u8, Error> {
         [node, run, words @ ..] if node == "node" && run == "run" => {
             node_run::main(all_args, words)
         }
+        [node, fleet_word, import_word, words @ ..]
+            if node == "node" && fleet_word == "fleet" && import_word == "import" =>
+        {
+            fleet::import_main(all_args, words)
+        }
         [node, fleet_word, words @ ..] if node == "node" && fleet_word == "fleet" => {
             fleet::main(all_args, words)
         }

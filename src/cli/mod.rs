@@ -28,6 +28,7 @@ pub const COMPLETION_HELP: &str = include_str!("../../templates/completion-help.
 pub const MAN_HELP: &str = include_str!("../../templates/man-help.txt");
 pub const FLEET_HELP: &str = include_str!("../../templates/fleet-help.txt");
 pub const IMPORT_HELP: &str = include_str!("../../templates/import-help.txt");
+pub const FLEET_IMPORT_HELP: &str = include_str!("../../templates/fleet-import-help.txt");
 /// This tool's own usage lines and options of `node run`, which follow a
 /// release's own in that release's `--help` (and are in [`HELP`] as well).
 const OUR_USAGE: &str = include_str!("../../templates/node-run-help-ours-usage.txt");
@@ -304,6 +305,33 @@ pub struct ImportArgs {
     /// Print a native inventory's host entry instead of a command line.
     #[arg(long)]
     pub as_inventory: bool,
+}
+
+/// Options of `calicoctl node fleet import`.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "calicoctl node fleet import",
+    no_binary_name = true,
+    infer_long_args = true,
+    args_override_self = true,
+    disable_version_flag = true,
+    override_help = FLEET_IMPORT_HELP
+)]
+pub struct FleetImportArgs {
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<String>,
+    #[arg(long, value_name = "NAMES")]
+    pub limit: Option<String>,
+    #[arg(long, value_name = "N", default_value = "5")]
+    pub forks: String,
+    #[arg(long, value_name = "SECONDS", default_value = "30")]
+    pub timeout: String,
+    #[arg(long)]
+    pub allow_inventory_code: bool,
+    #[arg(long, value_name = "NAME")]
+    pub pass_env: Vec<String>,
+    #[arg(long, value_name = "DIR")]
+    pub allow_path: Vec<String>,
 }
 
 /// Options of `calicoctl version` (none).

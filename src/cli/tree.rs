@@ -5,8 +5,9 @@
 
 use super::help::{self, OptionHelp};
 use super::{
-    COMPLETION_HELP, CompletionArgs, DETECT_HELP, DetectIpArgs, FLEET_HELP, FleetArgs, HELP,
-    IMPORT_HELP, ImportArgs, MAN_HELP, ManArgs, NodeRunArgs, USAGE, VERSION_HELP, VersionArgs,
+    COMPLETION_HELP, CompletionArgs, DETECT_HELP, DetectIpArgs, FLEET_HELP, FLEET_IMPORT_HELP,
+    FleetArgs, FleetImportArgs, HELP, IMPORT_HELP, ImportArgs, MAN_HELP, ManArgs, NodeRunArgs,
+    USAGE, VERSION_HELP, VersionArgs,
 };
 use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgAction, Command, CommandFactory, ValueHint};
@@ -130,7 +131,17 @@ fn fleet(choices: &Choices) -> Command {
     );
     let cmd = with_values(cmd, "output", choices.fleet_formats.clone());
     let cmd = with_hint(cmd, "inventory", ValueHint::FilePath);
-    with_hint(cmd, "out_dir", ValueHint::DirPath)
+    with_hint(cmd, "out_dir", ValueHint::DirPath).subcommand(fleet_import())
+}
+
+fn fleet_import() -> Command {
+    let cmd = described(
+        FleetImportArgs::command(),
+        "import",
+        command_about("node fleet import"),
+        FLEET_IMPORT_HELP,
+    );
+    with_hint(cmd, "inventory", ValueHint::FilePath)
 }
 
 fn import() -> Command {
@@ -254,8 +265,8 @@ mod tests {
         all(&tree(), "calicoctl".into(), &mut commands);
         assert_eq!(
             commands.len(),
-            9,
-            "calicoctl, node, run, detect-ip, fleet, import, version, completion, man"
+            10,
+            "calicoctl, node, run, detect-ip, fleet, fleet import, import, version, completion, man"
         );
         for (path, cmd) in commands {
             assert!(cmd.get_about().is_some(), "{path}: no about");
@@ -275,6 +286,7 @@ mod tests {
             ("calicoctl node detect-ip", DETECT_HELP),
             ("calicoctl node fleet", FLEET_HELP),
             ("calicoctl node import", IMPORT_HELP),
+            ("calicoctl node fleet import", FLEET_IMPORT_HELP),
             ("calicoctl completion", COMPLETION_HELP),
             ("calicoctl man", MAN_HELP),
         ] {

@@ -96,12 +96,32 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
         return Ok(0);
     };
     let (spec, observed) = read(&args)?;
-    let mut derived = import::derive(&spec);
-    if let Some(config) = &args.config {
-        derived.options.push(format!("--config={config}"));
+    let extra: Vec<String> = args
+        .config
+        .iter()
+        .map(|c| format!("--config={c}"))
+        .collect();
+    let (derived, plan) = derive_checked(&spec, observed, &extra)?;
+    match args.as_inventory {
+        true => out!("{}", inventory_entry(&plan, &derived)),
+        false => outln!("{}", command_line(&derived)),
     }
+    Ok(report(&derived))
+}
+
+/// The options of `spec` (with `extra`, such as `--config`), and what
+/// they cannot say: their plan, made as `node run --check` makes it,
+/// compared with what was read (`observed`: the engine's report, when the
+/// source was a running container) by the live check's own comparison.
+pub fn derive_checked(
+    spec: &RunSpec,
+    observed: Option<Observed>,
+    extra: &[String],
+) -> Result<(Derived, crate::plan::Plan), Error> {
+    let mut derived = import::derive(spec);
+    derived.options.extend(extra.iter().cloned());
     let plan = plan_of(&derived.options_to_plan())?;
-    let observed = observed.unwrap_or_else(|| as_observed(&spec, &plan));
+    let observed = observed.unwrap_or_else(|| as_observed(spec, &plan));
     let differences = live::compare::compare(&plan, &observed).differences();
     let explained: Vec<String> = (derived.unmapped.iter())
         .filter_map(|u| u.variable().map(str::to_string))
@@ -115,11 +135,7 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
             .filter(|d| d.replaces() && !said(d))
             .map(|d| Unmapped::Differs(d.to_string())),
     );
-    match args.as_inventory {
-        true => out!("{}", inventory_entry(&plan, &derived)),
-        false => outln!("{}", command_line(&derived)),
-    }
-    Ok(report(&derived))
+    Ok((derived, plan))
 }
 
 /// The options as one shell-quoted `calicoctl node run` line.

@@ -158,31 +158,35 @@ impl Derived {
 }
 
 /// The options as one host of a native inventory (`node fleet
-/// --inventory`), under `host`: each long option's name without its
-/// dashes, a flag `true`, the `--env` words one mapping (a variable passed
-/// by name `null`).
+/// --inventory`), under `host`.
 pub fn inventory_entry(host: &str, options: &[String]) -> String {
+    format!("hosts:\n  {host}:\n{}", options_yaml("    ", options))
+}
+
+/// Options as a native inventory's keys, each line indented by `indent`:
+/// each long option's name without its dashes, a flag `true`, the `--env`
+/// words one mapping (a variable passed by name `null`).
+pub fn options_yaml(indent: &str, options: &[String]) -> String {
     use crate::escape::yaml_scalar;
-    let mut out = format!("hosts:\n  {host}:\n");
+    let mut out = String::new();
     let mut env = String::new();
     for word in options {
         let body = word.trim_start_matches('-');
         match (body.split_once('='), body.strip_prefix("env=")) {
             (_, Some(var)) => match var.split_once('=') {
                 Some((name, value)) => {
-                    env.push_str(&format!("      {name}: {}\n", yaml_scalar(value)))
+                    env.push_str(&format!("{indent}  {name}: {}\n", yaml_scalar(value)))
                 }
-                None => env.push_str(&format!("      {var}: null\n")),
+                None => env.push_str(&format!("{indent}  {var}: null\n")),
             },
             (Some((key, value)), None) => {
-                out.push_str(&format!("    {key}: {}\n", yaml_scalar(value)))
+                out.push_str(&format!("{indent}{key}: {}\n", yaml_scalar(value)))
             }
-            (None, None) => out.push_str(&format!("    {body}: true\n")),
+            (None, None) => out.push_str(&format!("{indent}{body}: true\n")),
         }
     }
     if !env.is_empty() {
-        out.push_str("    env:\n");
-        out.push_str(&env);
+        out.push_str(&format!("{indent}env:\n{env}"));
     }
     out
 }

@@ -422,6 +422,67 @@ fn a_rotated_password_then_a_stopped_container(docker: &Docker) {
     );
 }
 
+/// `node fleet import` through the same transport: two hosts (the same
+/// engine twice) give one inventory, their shared options under defaults,
+/// each host's engine-host its own, which `node fleet --check` then finds
+/// matching; a closed port is that host's unreachable line, exit 1.
+fn a_fleet_import_over_ssh(docker: &Docker) {
+    let inventory = docker.dir.path().join("import.yaml");
+    let hosts = |extra: &str| {
+        format!(
+            "hosts:\n  one: {{engine-host: \"{}\"}}\n  two: {{engine-host: \"{}\"}}\n{extra}",
+            at(PORT, "127.0.0.1"),
+            at(PORT, "127.0.0.1"),
+        )
+    };
+    let closed = format!(
+        "  closed: {{engine-host: \"{}\"}}\n",
+        at(PORT + 1, "127.0.0.1")
+    );
+    std::fs::write(&inventory, hosts(&closed)).unwrap();
+    let inv = inventory.to_str().unwrap();
+    let out = docker
+        .sshd
+        .calicoctl(&["node", "fleet", "import", "--inventory", inv]);
+    assert_eq!(out.status.code(), Some(1), "{}", support::describe(&out));
+    assert!(
+        stderr(&out).contains("closed: unreachable: "),
+        "{}",
+        stderr(&out)
+    );
+
+    std::fs::write(&inventory, hosts("")).unwrap();
+    let out = docker
+        .sshd
+        .calicoctl(&["node", "fleet", "import", "--inventory", inv]);
+    assert_eq!(out.status.code(), Some(0), "{}", support::describe(&out));
+    let imported = stdout(&out);
+    assert!(
+        imported.contains("defaults:\n  node-image: \""),
+        "{imported}"
+    );
+    assert!(imported.contains("  name: \"n1\"\n"), "{imported}");
+    assert!(
+        imported.contains("  disable-docker-networking: true\n"),
+        "{imported}"
+    );
+    let engine_host = format!("    engine-host: \"{}\"\n", at(PORT, "127.0.0.1"));
+    assert_eq!(imported.matches(&engine_host).count(), 2, "{imported}");
+    let again = docker.dir.path().join("imported.yaml");
+    std::fs::write(&again, &imported).unwrap();
+    let check = docker.check(&again, &[]);
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}",
+        support::describe(&check)
+    );
+    assert_eq!(
+        stdout(&check),
+        "one: calico-node matches the plan.\ntwo: calico-node matches the plan.\n"
+    );
+}
+
 #[test]
 #[ignore = "engine tier: starts a private container engine; cargo test -- --include-ignored runs it (.ci/run does)"]
 fn fleet_check_reaches_each_host_engine_over_ssh() {
@@ -435,6 +496,7 @@ fn fleet_check_reaches_each_host_engine_over_ssh() {
     let sshd = Sshd::start(dir.path(), &engine.socket());
     let docker = Docker { sshd, engine, dir };
     docker.start_node(None);
+    a_fleet_import_over_ssh(&docker);
     let inventory = docker.inventory();
     every_kind_of_host_in_one_report(&docker, &inventory);
     the_json_report(&docker, &inventory);

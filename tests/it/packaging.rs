@@ -209,6 +209,10 @@ fn man_pages_render_without_warnings_and_name_every_option() {
         ("calicoctl-node-detect-ip.1", help("detect-ip-help.txt")),
         ("calicoctl-node-fleet.1", help("fleet-help.txt")),
         ("calicoctl-node-import.1", help("import-help.txt")),
+        (
+            "calicoctl-node-fleet-import.1",
+            help("fleet-import-help.txt"),
+        ),
         ("calicoctl-version.1", help("version-help.txt")),
         ("calicoctl-completion.1", help("completion-help.txt")),
         ("calicoctl-man.1", help("man-help.txt")),

@@ -39,7 +39,7 @@ impl Limits {
 
 /// Where the host's engine is: its own `engine-host`, else Ansible's
 /// address for it; a native host without one is not guessed at.
-fn engine_host(planned: &Planned) -> Result<EngineHost, String> {
+pub(super) fn engine_host(planned: &Planned) -> Result<EngineHost, String> {
     let text = match (&planned.engine_host, &planned.ansible_address) {
         (Some(own), _) => own,
         (None, Some(ansible)) => ansible,
@@ -51,9 +51,7 @@ fn engine_host(planned: &Planned) -> Result<EngineHost, String> {
 /// Check one host through its engine.
 fn check_host(planned: &Planned, limit: Duration) -> Outcome {
     let engine = &planned.engine;
-    let words = engine_host(planned)
-        .and_then(|host| host.engine_words(engine.kind).map_err(|e| e.to_string()));
-    let remote = match words {
+    let remote = match caller_words(planned) {
         Ok(words) => words,
         Err(reason) => return Outcome::Unreachable(reason),
     };
@@ -70,27 +68,49 @@ fn check_host(planned: &Planned, limit: Duration) -> Outcome {
 
 /// Every host's outcome, in the order of `hosts`, `limits.forks` at a time.
 pub fn check_all(hosts: &[Planned], limits: Limits, progress: &Progress) -> Vec<Outcome> {
+    let lost = || Outcome::Unreachable("the check of this host did not finish".into());
+    each_host(hosts, limits, progress, check_host, lost)
+}
+
+/// `ask` of every host, in the order of `hosts`, `limits.forks` hosts at a
+/// time, each within `limits.timeout` (`lost`: a host whose thread ended
+/// without an answer).
+pub(super) fn each_host<T: Send>(
+    hosts: &[Planned],
+    limits: Limits,
+    progress: &Progress,
+    ask: impl Fn(&Planned, Duration) -> T + Sync,
+    lost: impl Fn() -> T,
+) -> Vec<T> {
     let next = AtomicUsize::new(0);
-    let outcomes: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; hosts.len()]);
+    let answers: Mutex<Vec<Option<T>>> =
+        Mutex::new(std::iter::repeat_with(|| None).take(hosts.len()).collect());
     std::thread::scope(|scope| {
         for _ in 0..limits.forks.min(hosts.len()) {
             scope.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(planned) = hosts.get(i) else { break };
-                    let outcome = check_host(planned, limits.timeout);
+                    let answer = ask(planned, limits.timeout);
                     progress.rendered();
-                    outcomes.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(outcome);
+                    answers.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(answer);
                 }
             });
         }
     });
-    let outcomes = outcomes.into_inner().unwrap_or_else(|e| e.into_inner());
-    let lost = || Outcome::Unreachable("the check of this host did not finish".into());
-    outcomes
+    let answers = answers.into_inner().unwrap_or_else(|e| e.into_inner());
+    answers
         .into_iter()
-        .map(|o| o.unwrap_or_else(lost))
+        .map(|a| a.unwrap_or_else(&lost))
         .collect()
+}
+
+/// How to call the host's engine, within `limit`; or why it cannot be.
+pub(super) fn caller_words(planned: &Planned) -> Result<Vec<String>, String> {
+    engine_host(planned).and_then(|host| {
+        host.engine_words(planned.engine.kind)
+            .map_err(|e| e.to_string())
+    })
 }
 
 /// Check `hosts` and report as `format` says; the exit status.

@@ -4,6 +4,7 @@
 //! only adds the inventory, all-or-nothing validation, output per host
 //! directory (`sink.rs`) and the rollout playbook.
 
+mod import;
 mod live;
 mod render;
 mod sink;
@@ -320,11 +321,27 @@ fn playbook_options(
 
 /// The inventory named by `--inventory`, limited by `--limit`.
 fn read_hosts(args: &FleetArgs, all_args: &[String]) -> Result<inventory::Inventory, Error> {
+    let which = Which {
+        inventory: args.inventory.as_deref(),
+        limit: args.limit.as_deref(),
+        allow_inventory_code: args.allow_inventory_code,
+    };
+    read_inventory(&which, all_args)
+}
+
+/// Which inventory, which of its hosts, and whether its code may run.
+struct Which<'a> {
+    inventory: Option<&'a str>,
+    limit: Option<&'a str>,
+    allow_inventory_code: bool,
+}
+
+fn read_inventory(args: &Which, all_args: &[String]) -> Result<inventory::Inventory, Error> {
     // Required unless --schema: upstream's line for a missing option.
-    let Some(path) = &args.inventory else {
+    let Some(path) = args.inventory else {
         return Err(cli::invalid_option(all_args).into());
     };
-    if let Some(limit) = &args.limit {
+    if let Some(limit) = args.limit {
         inventory::limit::check(limit)?;
     }
     let ansible = inventory::source::ansible_inventory();
@@ -338,8 +355,37 @@ fn read_hosts(args: &FleetArgs, all_args: &[String]) -> Result<inventory::Invent
         errln!("{note}");
     }
     let mut hosts = read.inventory;
-    if let Some(limit) = &args.limit {
+    if let Some(limit) = args.limit {
         inventory::limit::apply(&mut hosts, limit)?;
     }
     Ok(hosts)
+}
+
+/// `node fleet import`: every host's running calico-node, read as `node
+/// import --container` reads one, as one native inventory.
+pub fn import_main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
+    let Some(args) = super::options_or_help(cli::parse::<cli::FleetImportArgs>(
+        all_args,
+        words,
+        cli::FLEET_IMPORT_HELP,
+    )?) else {
+        return Ok(0);
+    };
+    let limits = live::Limits::parse(&args.forks, &args.timeout)?;
+    let which = Which {
+        inventory: args.inventory.as_deref(),
+        limit: args.limit.as_deref(),
+        allow_inventory_code: args.allow_inventory_code,
+    };
+    let hosts = read_inventory(&which, all_args)?;
+    let trust = Trust::new(
+        args.inventory.as_deref().unwrap_or("-"),
+        &args.pass_env,
+        &args.allow_path,
+    );
+    let progress = Progress::new(hosts.hosts.len());
+    let (planned, _note) = render::plan_all(&hosts, &trust, &progress)?;
+    progress.finish();
+    let progress = Progress::new(planned.len());
+    import::run(&planned, limits, &progress)
 }
