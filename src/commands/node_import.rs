@@ -96,17 +96,29 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
         return Ok(0);
     };
     let (spec, observed) = read(&args)?;
-    let extra: Vec<String> = args
-        .config
-        .iter()
-        .map(|c| format!("--config={c}"))
-        .collect();
+    let extra = extra_options(&args, &spec);
     let (derived, plan) = derive_checked(&spec, observed, &extra)?;
     match args.as_inventory {
         true => out!("{}", inventory_entry(&plan, &derived)),
         false => outln!("{}", command_line(&derived)),
     }
     Ok(report(&derived))
+}
+
+/// The options beside what was read: the engine a container was read from
+/// (a line says its own), and the configuration named.
+fn extra_options(args: &ImportArgs, spec: &RunSpec) -> Vec<String> {
+    let mut words = Vec::new();
+    if spec.engine.is_none() {
+        if args.runtime != "docker" {
+            words.push(format!("--runtime={}", args.runtime));
+        }
+        if let Some(path) = &args.runtime_path {
+            words.push(format!("--runtime-path={path}"));
+        }
+    }
+    words.extend(args.config.iter().map(|c| format!("--config={c}")));
+    words
 }
 
 /// The options of `spec` (with `extra`, such as `--config`), and what

@@ -568,6 +568,25 @@ fn node_import_reads_back_what_node_run_started() {
         (0, "calico-node matches the plan.\n".into())
     );
 
+    // v3.2.3's line, as its dry run prints it, run by sh (the credentials
+    // exported, as it says).
+    support::assert_success(&engine.docker(&["rm", "-f", "calico-node"]));
+    let v3_2 = "quay.io/calico/node:v3.2.3";
+    support::assert_success(&engine.docker(&["tag", IMAGE, v3_2]));
+    let release_image = |line: String| line.replace(IMAGE, v3_2);
+    live.start_printed(&["--calico-version=v3.2.3"], release_image, PASSWORD);
+    let (status, line, stderr) = import();
+    assert_eq!(status, 0, "{line}{stderr}");
+    assert!(line.contains("--calico-version=v3.2.3"), "{line}");
+    assert!(
+        !line.contains("--node-image"),
+        "the release's own image: {line}"
+    );
+    assert_eq!(
+        check_printed(&line),
+        (0, "calico-node matches the plan.\n".into())
+    );
+
     // By hand, as a docs unit did: -felix instead of the start-up.
     support::assert_success(&engine.docker(&["rm", "-f", "calico-node"]));
     let by_hand = engine.docker(&[

@@ -374,6 +374,41 @@ fn podman_containers_check_against_the_plan() {
     let out = podman.sh(line.trim_end(), d, &[("ETCD_PASSWORD", password)]);
     support::assert_success(&out);
     assert_eq!(calicoctl(&["--check"]).1, "calico-node matches the plan.\n");
+    // node import reads it back through podman to options that match.
+    let imported = podman
+        .in_namespace(env!("CARGO_BIN_EXE_calicoctl"))
+        .args(["node", "import", "--runtime=podman", "-c"])
+        .arg(&config)
+        .env("PATH", "/usr/bin:/bin:/usr/sbin:/sbin")
+        .env("CALICOCTL_DEFAULT_CONFIG", "/nonexistent")
+        .output()
+        .unwrap();
+    let said = support::describe(&imported);
+    assert_eq!(imported.status.code(), Some(0), "{said}");
+    assert!(
+        !said.contains("line two") && !said.contains("pa$$"),
+        "{said}"
+    );
+    let imported_line = String::from_utf8_lossy(&imported.stdout).into_owned();
+    let words = calicoctl::import::words::shell_words(imported_line.trim_end()).unwrap();
+    assert!(
+        words.contains(&"--runtime=podman".to_string()),
+        "{imported_line}"
+    );
+    let recheck = podman
+        .in_namespace(env!("CARGO_BIN_EXE_calicoctl"))
+        .args(&words[1..])
+        .arg("--check")
+        .env("PATH", "/usr/bin:/bin:/usr/sbin:/sbin")
+        .env("CALICOCTL_DEFAULT_CONFIG", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&recheck.stdout),
+        "calico-node matches the plan.\n",
+        "{imported_line}: {}",
+        support::describe(&recheck)
+    );
     let id = podman.inspect("calico-node")["Id"].clone();
     let (status, text, _) = calicoctl(&["--if-changed"]);
     assert_eq!(
