@@ -233,10 +233,8 @@ pub struct DetectIpArgs {
     override_help = FLEET_HELP
 )]
 pub struct FleetArgs {
-    #[arg(long, value_name = "FILE")]
-    pub inventory: Option<String>,
-    #[arg(long, value_name = "NAMES")]
-    pub limit: Option<String>,
+    #[command(flatten)]
+    pub hosts: InventoryArgs,
     #[arg(short = 'o', long, default_value = "systemd-envfile")]
     pub output: String,
     #[arg(long)]
@@ -264,6 +262,16 @@ pub struct FleetArgs {
     pub playbook: bool,
     #[arg(long, value_name = "N|P%")]
     pub batch: Option<String>,
+}
+
+/// Which inventory, which of its hosts, and what they may take of this
+/// machine: `node fleet`'s and `node fleet import`'s alike.
+#[derive(Debug, Clone, clap::Args)]
+pub struct InventoryArgs {
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<String>,
+    #[arg(long, value_name = "NAMES")]
+    pub limit: Option<String>,
     /// Let Ansible run the inventory's code (scripts, plugins, ansible.cfg).
     #[arg(long)]
     pub allow_inventory_code: bool,
@@ -318,20 +326,12 @@ pub struct ImportArgs {
     override_help = FLEET_IMPORT_HELP
 )]
 pub struct FleetImportArgs {
-    #[arg(long, value_name = "FILE")]
-    pub inventory: Option<String>,
-    #[arg(long, value_name = "NAMES")]
-    pub limit: Option<String>,
+    #[command(flatten)]
+    pub hosts: InventoryArgs,
     #[arg(long, value_name = "N", default_value = "5")]
     pub forks: String,
     #[arg(long, value_name = "SECONDS", default_value = "30")]
     pub timeout: String,
-    #[arg(long)]
-    pub allow_inventory_code: bool,
-    #[arg(long, value_name = "NAME")]
-    pub pass_env: Vec<String>,
-    #[arg(long, value_name = "DIR")]
-    pub allow_path: Vec<String>,
 }
 
 /// Options of `calicoctl version` (none).

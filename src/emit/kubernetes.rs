@@ -391,7 +391,7 @@ struct Probe {
     #[serde(skip_serializing_if = "Option::is_none")]
     exec: Option<ExecAction>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    http_get: Option<HttpGet>,
+    http_get: Option<crate::plan::HttpGet>,
     period_seconds: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     initial_delay_seconds: Option<u32>,
@@ -406,38 +406,20 @@ struct ExecAction {
     command: Vec<&'static str>,
 }
 
-#[derive(Serialize)]
-struct HttpGet {
-    path: &'static str,
-    port: u16,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    host: Option<&'static str>,
-}
-
 /// The DaemonSet's liveness and readiness probes, when the plan has
 /// health checks.
 fn probes(plan: &Plan) -> (Option<Probe>, Option<Probe>) {
-    use crate::release::health::{self as calico, Probe as Asked};
+    use crate::release::health as calico;
     let Some(health) = plan.health else {
         return (None, None);
     };
-    let probe = |view: crate::plan::ProbeView| {
-        let http_get = match view.probe() {
-            Asked::Http { path, localhost } => Some(HttpGet {
-                path,
-                port: calico::HEALTH_PORT,
-                host: localhost.then_some("localhost"),
-            }),
-            Asked::Exec { .. } => None,
-        };
-        Probe {
-            exec: view.command().map(|command| ExecAction { command }),
-            http_get,
-            period_seconds: calico::PERIOD_SECONDS,
-            initial_delay_seconds: None,
-            failure_threshold: None,
-            timeout_seconds: health.probes.timeout_seconds,
-        }
+    let probe = |view: crate::plan::ProbeView| Probe {
+        exec: view.command().map(|command| ExecAction { command }),
+        http_get: view.http_get(),
+        period_seconds: calico::PERIOD_SECONDS,
+        initial_delay_seconds: None,
+        failure_threshold: None,
+        timeout_seconds: health.probes.timeout_seconds,
     };
     let liveness = Probe {
         initial_delay_seconds: Some(calico::LIVENESS_INITIAL_DELAY_SECONDS),

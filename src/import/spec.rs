@@ -138,7 +138,7 @@ impl RunSpec {
                 "-d" | "--detach" => spec.detached = true,
                 "--restart" => spec.restart = Some(value(&mut rest)),
                 "-e" | "--env" => spec.env.push(env_word(&value(&mut rest))),
-                "-v" | "--volume" => spec.binds.push(bind(&value(&mut rest))),
+                "-v" | "--volume" => spec.binds.push(Bind::parse(&value(&mut rest))),
                 "--health-cmd" => spec.health_cmd = Some(value(&mut rest)),
                 "--health-start-period" => {
                     let v = value(&mut rest);
@@ -203,19 +203,6 @@ fn env_word(word: &str) -> (String, Option<String>) {
     match word.split_once('=') {
         Some((name, value)) => (name.to_string(), Some(value.to_string())),
         None => (word.to_string(), None),
-    }
-}
-
-/// A `-v` word: `HOST:CONTAINER[:OPTIONS]`.
-fn bind(word: &str) -> Bind {
-    let mut parts = word.splitn(3, ':');
-    let host = parts.next().unwrap_or_default().to_string();
-    let container = parts.next().unwrap_or_default().to_string();
-    let options = parts.next().unwrap_or_default();
-    Bind {
-        host,
-        container,
-        read_only: options.split(',').any(|o| o == "ro"),
     }
 }
 

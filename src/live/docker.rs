@@ -4,25 +4,12 @@
 
 use super::{Bind, Container, Error, Image, container_of, image_of, single, strings, text};
 
-/// A `-v` word: `HOST:CONTAINER`, then options (`ro`, `rw`, `z`, ...).
-fn bind(word: &str) -> Bind {
-    let mut parts = word.splitn(3, ':');
-    let host = parts.next().unwrap_or_default().to_string();
-    let container = parts.next().unwrap_or_default().to_string();
-    let options = parts.next().unwrap_or_default();
-    Bind {
-        host,
-        container,
-        read_only: options.split(',').any(|o| o == "ro"),
-    }
-}
-
 pub fn container(json: &str) -> Result<Container, Error> {
     let c = single(json, "docker container inspect")?;
     let name = text(&c["Name"]).trim_start_matches('/').to_string();
     let binds = strings(&c["HostConfig"]["Binds"])
         .iter()
-        .map(|b| bind(b))
+        .map(|b| Bind::parse(b))
         .collect();
     Ok(container_of(&c, name, text(&c["Config"]["Image"]), binds))
 }
@@ -66,7 +53,7 @@ mod tests {
         assert!(!c.running && !c.privileged);
         assert_eq!((c.status.as_str(), c.exit_code), ("exited", 0));
         assert_eq!(c.finished_at, "2026-11-30T21:33:48.79215155Z");
-        assert_eq!(c.binds, [bind("/tmp:/tmp:ro")]);
+        assert_eq!(c.binds, [Bind::parse("/tmp:/tmp:ro")]);
         assert!(c.binds[0].read_only);
         assert_eq!(c.env, [("FOO".to_string(), "1".to_string())]);
         assert_eq!(c.restart_policy, "no");

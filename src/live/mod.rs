@@ -107,6 +107,20 @@ pub struct Bind {
 }
 
 impl Bind {
+    /// A `-v` word as docker reads it: `HOST:CONTAINER`, then options
+    /// (`ro`, `rw`, `z`, ...).
+    pub fn parse(word: &str) -> Bind {
+        let mut parts = word.splitn(3, ':');
+        let host = parts.next().unwrap_or_default().to_string();
+        let container = parts.next().unwrap_or_default().to_string();
+        let options = parts.next().unwrap_or_default();
+        Bind {
+            host,
+            container,
+            read_only: options.split(',').any(|o| o == "ro"),
+        }
+    }
+
     /// As `docker -v` spells it.
     pub fn spec(&self) -> String {
         let ro = if self.read_only { ":ro" } else { "" };

@@ -99,9 +99,26 @@ impl Health {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProbeView(Probe, Bird);
 
+/// An HTTP probe as the DaemonSet (and the serialized plan) write it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct HttpGet {
+    pub path: &'static str,
+    pub port: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<&'static str>,
+}
+
 impl ProbeView {
-    pub fn probe(&self) -> Probe {
-        self.0
+    /// The HTTP request of an HTTP probe (None: a command).
+    pub fn http_get(&self) -> Option<HttpGet> {
+        match self.0 {
+            Probe::Http { path, localhost } => Some(HttpGet {
+                path,
+                port: crate::release::health::HEALTH_PORT,
+                host: localhost.then_some("localhost"),
+            }),
+            Probe::Exec { .. } => None,
+        }
     }
 
     pub fn command(&self) -> Option<Vec<&'static str>> {
@@ -111,27 +128,11 @@ impl ProbeView {
 
 impl Serialize for ProbeView {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use crate::release::health::HEALTH_PORT;
         use serde::ser::SerializeMap;
         let mut map = s.serialize_map(Some(1))?;
-        match self.0 {
-            Probe::Http { path, localhost } => {
-                #[derive(Serialize)]
-                struct HttpGet {
-                    path: &'static str,
-                    port: u16,
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    host: Option<&'static str>,
-                }
-                let host = localhost.then_some("localhost");
-                let get = HttpGet {
-                    path,
-                    port: HEALTH_PORT,
-                    host,
-                };
-                map.serialize_entry("http_get", &get)?;
-            }
-            Probe::Exec { .. } => map.serialize_entry("command", &self.command())?,
+        match self.http_get() {
+            Some(get) => map.serialize_entry("http_get", &get)?,
+            None => map.serialize_entry("command", &self.command())?,
         }
         map.end()
     }

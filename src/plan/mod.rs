@@ -15,7 +15,9 @@ pub mod user_env;
 pub use build::build;
 pub use checks::{CheckedOptions, check_options, node_name, parse_as_number};
 pub use error::PlanError;
-pub use health::{ContainerCheck, DEFAULT_READY_TIMEOUT, Health, HealthRequest, ProbeView};
+pub use health::{
+    ContainerCheck, DEFAULT_READY_TIMEOUT, Health, HealthRequest, HttpGet, ProbeView,
+};
 pub use model::{
     ByName, CONTAINER_NAME, EnvVar, FixedAddress, Libnetwork, Mode, MountKind, NodeName, Origin,
     Plan, Volume,

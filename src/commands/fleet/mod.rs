@@ -72,12 +72,8 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
     let batch = playbook_options(&args, format)?;
     tune_allocator();
     let limits = live::Limits::parse(&args.forks, &args.timeout)?;
-    let hosts = read_hosts(&args, all_args)?;
-    let trust = Trust::new(
-        args.inventory.as_deref().unwrap_or("-"),
-        &args.pass_env,
-        &args.allow_path,
-    );
+    let hosts = read_inventory(&args.hosts, all_args)?;
+    let trust = trust_of(&args.hosts);
     let progress = Progress::new(hosts.hosts.len());
     if args.check && args.out_dir.is_none() {
         let (planned, note) = render::plan_all(&hosts, &trust, &progress)?;
@@ -320,28 +316,24 @@ fn playbook_options(
 }
 
 /// The inventory named by `--inventory`, limited by `--limit`.
-fn read_hosts(args: &FleetArgs, all_args: &[String]) -> Result<inventory::Inventory, Error> {
-    let which = Which {
-        inventory: args.inventory.as_deref(),
-        limit: args.limit.as_deref(),
-        allow_inventory_code: args.allow_inventory_code,
-    };
-    read_inventory(&which, all_args)
+/// What the hosts may take of this machine, as the command line says.
+fn trust_of(args: &cli::InventoryArgs) -> Trust {
+    Trust::new(
+        args.inventory.as_deref().unwrap_or("-"),
+        &args.pass_env,
+        &args.allow_path,
+    )
 }
 
-/// Which inventory, which of its hosts, and whether its code may run.
-struct Which<'a> {
-    inventory: Option<&'a str>,
-    limit: Option<&'a str>,
-    allow_inventory_code: bool,
-}
-
-fn read_inventory(args: &Which, all_args: &[String]) -> Result<inventory::Inventory, Error> {
+fn read_inventory(
+    args: &cli::InventoryArgs,
+    all_args: &[String],
+) -> Result<inventory::Inventory, Error> {
     // Required unless --schema: upstream's line for a missing option.
-    let Some(path) = args.inventory else {
+    let Some(path) = &args.inventory else {
         return Err(cli::invalid_option(all_args).into());
     };
-    if let Some(limit) = args.limit {
+    if let Some(limit) = &args.limit {
         inventory::limit::check(limit)?;
     }
     let ansible = inventory::source::ansible_inventory();
@@ -355,7 +347,7 @@ fn read_inventory(args: &Which, all_args: &[String]) -> Result<inventory::Invent
         errln!("{note}");
     }
     let mut hosts = read.inventory;
-    if let Some(limit) = args.limit {
+    if let Some(limit) = &args.limit {
         inventory::limit::apply(&mut hosts, limit)?;
     }
     Ok(hosts)
@@ -372,17 +364,8 @@ pub fn import_main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
         return Ok(0);
     };
     let limits = live::Limits::parse(&args.forks, &args.timeout)?;
-    let which = Which {
-        inventory: args.inventory.as_deref(),
-        limit: args.limit.as_deref(),
-        allow_inventory_code: args.allow_inventory_code,
-    };
-    let hosts = read_inventory(&which, all_args)?;
-    let trust = Trust::new(
-        args.inventory.as_deref().unwrap_or("-"),
-        &args.pass_env,
-        &args.allow_path,
-    );
+    let hosts = read_inventory(&args.hosts, all_args)?;
+    let trust = trust_of(&args.hosts);
     let progress = Progress::new(hosts.hosts.len());
     let (planned, _note) = render::plan_all(&hosts, &trust, &progress)?;
     progress.finish();
