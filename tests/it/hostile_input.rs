@@ -580,3 +580,47 @@ fn costly_templates_end_within_their_budget() {
         }
     }
 }
+
+/// `node import --command -` reads at most 16 MiB of stdin, then refuses
+/// in one line (no partial read taken for the whole); a unit that large is
+/// refused by the input rules.
+#[test]
+fn node_import_input_is_bounded() {
+    use std::io::Write;
+    let line = "docker run --name=calico-node calico/node:v3.2.3 ";
+    let mut big = String::with_capacity(17 << 20);
+    while big.len() <= 16 << 20 {
+        big.push_str(line);
+    }
+    let mut child = support::calicoctl(&["node", "import", "--command", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // The reader stops at the cap: a write past it may find the pipe gone.
+    let _ = stdin.write_all(big.as_bytes());
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", support::describe(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "Error executing command: stdin is larger than 16 MiB\n"
+    );
+    assert!(out.stdout.is_empty());
+
+    let dir = tempfile::tempdir().unwrap();
+    let unit = dir.path().join("calico-node.service");
+    std::fs::write(&unit, format!("[Service]\nExecStart={big}\n")).unwrap();
+    let out = support::calicoctl(&["node", "import", "--unit", unit.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", support::describe(&out));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.starts_with("Error executing command: cannot read "),
+        "{said}"
+    );
+    assert_eq!(said.lines().count(), 1, "{said}");
+}
