@@ -113,66 +113,70 @@ pub fn systemd_words(
         if chars.peek().is_none() {
             return Ok(words);
         }
-        let mut word = String::new();
-        let mut split_whole: Option<String> = None;
-        let quote = chars.next_if(|c| *c == '"' || *c == '\'');
-        let whole_start = quote.is_none() && chars.peek() == Some(&'$');
-        loop {
-            let Some(c) = chars.next() else {
-                if quote.is_some() {
-                    return Err(WordsError::Unterminated);
+        words.extend(systemd_word(&mut chars, env)?);
+    }
+}
+
+/// The word at `chars` (at its first character): one word, or a
+/// whole-word `$NAME`'s value split at blanks.
+fn systemd_word(
+    chars: &mut std::iter::Peekable<std::str::Chars>,
+    env: &HashMap<String, String>,
+) -> Result<Vec<String>, WordsError> {
+    let mut word = String::new();
+    let mut split_whole: Option<String> = None;
+    let quote = chars.next_if(|c| *c == '"' || *c == '\'');
+    let whole_start = quote.is_none() && chars.peek() == Some(&'$');
+    loop {
+        let Some(c) = chars.next() else {
+            if quote.is_some() {
+                return Err(WordsError::Unterminated);
+            }
+            break;
+        };
+        match c {
+            c if Some(c) == quote => break,
+            c if quote.is_none() && c.is_whitespace() => break,
+            '\\' => word.push(match chars.next() {
+                Some('n') => '\n',
+                Some('t') => '\t',
+                Some(other) => other,
+                None => return Err(WordsError::Unterminated),
+            }),
+            // Another specifier's value is the unit's own (%n, %t): kept
+            // as written, so a value holding one differs.
+            '%' => match chars.next() {
+                Some(other) if other != '%' => word.extend(['%', other]),
+                Some(_) => word.push('%'),
+                None => return Err(WordsError::Unterminated),
+            },
+            '$' => match chars.peek() {
+                Some('$') => {
+                    chars.next();
+                    word.push('$');
                 }
-                break;
-            };
-            match c {
-                c if Some(c) == quote => break,
-                c if quote.is_none() && c.is_whitespace() => break,
-                '\\' => word.push(match chars.next() {
-                    Some('n') => '\n',
-                    Some('t') => '\t',
-                    Some(other) => other,
-                    None => return Err(WordsError::Unterminated),
-                }),
-                // Another specifier's value is the unit's own (%n, %t):
-                // kept as written, so a value holding one differs.
-                '%' => match chars.next() {
-                    Some('%') => word.push('%'),
-                    Some(other) => {
-                        word.push('%');
-                        word.push(other);
-                    }
-                    None => return Err(WordsError::Unterminated),
-                },
-                '$' => match chars.peek() {
-                    Some('$') => {
-                        chars.next();
-                        word.push('$');
-                    }
-                    Some('{') => {
-                        chars.next();
-                        let name: String = chars.by_ref().take_while(|c| *c != '}').collect();
-                        word.push_str(lookup(env, &name)?);
-                    }
-                    _ if whole_start && word.is_empty() => {
-                        let name: String = std::iter::from_fn(|| {
-                            chars.next_if(|c| c.is_ascii_alphanumeric() || *c == '_')
-                        })
-                        .collect();
-                        split_whole = Some(lookup(env, &name)?.to_string());
-                    }
-                    _ => word.push('$'),
-                },
-                c => word.push(c),
-            }
-        }
-        match split_whole {
-            Some(value) if word.is_empty() => {
-                words.extend(value.split_whitespace().map(str::to_string))
-            }
-            Some(value) => words.push(value + &word),
-            None => words.push(word),
+                Some('{') => {
+                    chars.next();
+                    let name: String = chars.by_ref().take_while(|c| *c != '}').collect();
+                    word.push_str(lookup(env, &name)?);
+                }
+                _ if whole_start && word.is_empty() => {
+                    let name: String = std::iter::from_fn(|| {
+                        chars.next_if(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    })
+                    .collect();
+                    split_whole = Some(lookup(env, &name)?.to_string());
+                }
+                _ => word.push('$'),
+            },
+            c => word.push(c),
         }
     }
+    Ok(match split_whole {
+        Some(value) if word.is_empty() => value.split_whitespace().map(str::to_string).collect(),
+        Some(value) => vec![value + &word],
+        None => vec![word],
+    })
 }
 
 fn lookup<'e>(env: &'e HashMap<String, String>, name: &str) -> Result<&'e str, WordsError> {
