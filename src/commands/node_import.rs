@@ -110,8 +110,9 @@ pub fn main(all_args: &[String], words: &[String]) -> Result<u8, Error> {
 fn extra_options(args: &ImportArgs, spec: &RunSpec) -> Vec<String> {
     let mut words = Vec::new();
     if spec.engine.is_none() {
-        if args.runtime != "docker" {
-            words.push(format!("--runtime={}", args.runtime));
+        let kind = EngineKind::parse(&args.runtime).unwrap_or(EngineKind::Docker);
+        if kind != EngineKind::Docker {
+            words.push(format!("--runtime={}", kind.name()));
         }
         if let Some(path) = &args.runtime_path {
             words.push(format!("--runtime-path={path}"));
