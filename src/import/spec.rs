@@ -23,7 +23,6 @@ pub struct RunSpec {
     pub network: Option<String>,
     pub restart: Option<String>,
     pub auto_remove: bool,
-    pub detached: bool,
     /// `--health-cmd` and `--health-start-period` (seconds), as ours write them.
     pub health_cmd: Option<String>,
     pub health_start_period: Option<u32>,
@@ -135,7 +134,9 @@ impl RunSpec {
                 "--privileged" => spec.privileged = inline.as_deref() != Some("false"),
                 "--name" => spec.name = Some(value(&mut rest)),
                 "--rm" => spec.auto_remove = true,
-                "-d" | "--detach" => spec.detached = true,
+                // `node run` alone detaches, and so does podman's unit: the
+                // lifecycle is `--rm`'s (auto_remove) and `--restart`'s.
+                "-d" | "--detach" => {}
                 "--restart" => spec.restart = Some(value(&mut rest)),
                 "-e" | "--env" => spec.env.push(env_word(&value(&mut rest))),
                 "-v" | "--volume" => spec.binds.push(Bind::parse(&value(&mut rest))),
@@ -189,7 +190,6 @@ impl RunSpec {
             network: Some(c.network_mode.clone()),
             restart: Some(c.restart_policy.clone()),
             auto_remove: c.auto_remove,
-            detached: !c.auto_remove,
             health_cmd: c.health.as_ref().map(|h| h.command.clone()),
             health_start_period: None,
             command,
@@ -223,7 +223,7 @@ mod tests {
         assert_eq!(spec.image, "quay.io/calico/node:v3.2.3");
         assert_eq!(spec.name.as_deref(), Some("calico-node"));
         assert_eq!(spec.network.as_deref(), Some("host"));
-        assert!(spec.privileged && spec.detached && !spec.auto_remove);
+        assert!(spec.privileged && !spec.auto_remove);
         assert_eq!(spec.restart.as_deref(), Some("always"));
         assert_eq!(
             spec.env,
