@@ -526,15 +526,22 @@ fn node_import_reads_back_what_node_run_started() {
         )
     };
 
+    // Imported: exit 0, the line has every word of `has` and none of
+    // `lacks`, and its --check matches.
+    let round_trip = |has: &[&str], lacks: &[&str]| {
+        let (status, line, stderr) = import();
+        assert_eq!(status, 0, "{line}{stderr}");
+        assert!(has.iter().all(|w| line.contains(w)), "{has:?}: {line}");
+        assert!(!lacks.iter().any(|w| line.contains(w)), "{lacks:?}: {line}");
+        assert_eq!(
+            check_printed(&line),
+            (0, "calico-node matches the plan.\n".into())
+        );
+    };
+
     let started = live.calicoctl(&live.args(&[]));
     assert_eq!(started.status.code(), Some(0), "{}", text(&started));
-    let (status, line, stderr) = import();
-    assert_eq!(status, 0, "{line}{stderr}");
-    assert!(line.contains("--name=n1") && line.contains("--disable-docker-networking"));
-    assert_eq!(
-        check_printed(&line),
-        (0, "calico-node matches the plan.\n".into())
-    );
+    round_trip(&["--name=n1", "--disable-docker-networking"], &[]);
 
     // v3.28 with health checks, once healthy.
     let pinned = "quay.io/calico/node:v3.28.0";
@@ -553,20 +560,8 @@ fn node_import_reads_back_what_node_run_started() {
     wait_for(60, "calico-node to be healthy", || {
         engine.inspect("calico-node")["State"]["Health"]["Status"] == "healthy"
     });
-    let (status, line, stderr) = import();
-    assert_eq!(status, 0, "{line}{stderr}");
-    assert!(
-        line.contains("--calico-version=v3.28.0") && line.contains("--health"),
-        "{line}"
-    );
-    assert!(
-        !line.contains("--node-image"),
-        "the release's own image: {line}"
-    );
-    assert_eq!(
-        check_printed(&line),
-        (0, "calico-node matches the plan.\n".into())
-    );
+    // The release's own image: no --node-image.
+    round_trip(&["--calico-version=v3.28.0", "--health"], &["--node-image"]);
 
     // v3.2.3's line, as its dry run prints it, run by sh (the credentials
     // exported, as it says).
@@ -575,17 +570,7 @@ fn node_import_reads_back_what_node_run_started() {
     support::assert_success(&engine.docker(&["tag", IMAGE, v3_2]));
     let release_image = |line: String| line.replace(IMAGE, v3_2);
     live.start_printed(&["--calico-version=v3.2.3"], release_image, PASSWORD);
-    let (status, line, stderr) = import();
-    assert_eq!(status, 0, "{line}{stderr}");
-    assert!(line.contains("--calico-version=v3.2.3"), "{line}");
-    assert!(
-        !line.contains("--node-image"),
-        "the release's own image: {line}"
-    );
-    assert_eq!(
-        check_printed(&line),
-        (0, "calico-node matches the plan.\n".into())
-    );
+    round_trip(&["--calico-version=v3.2.3"], &["--node-image"]);
 
     // By hand, as a docs unit did: -felix instead of the start-up.
     support::assert_success(&engine.docker(&["rm", "-f", "calico-node"]));
